@@ -334,9 +334,12 @@ public final class Pserialize {
         // ORDER: full fence: the caller's unlink is globally visible before we read the
         // generation (coalescing) and before any round that serves this call begins.
         VarHandle.fullFence();
+        // ORDER: volatile load after the fence: a round that completes after this load began
+        // after the caller's unlink was visible (see "Coalescing").
         final long seen = generationVolatile();
         barrierLock.lock();
         try {
+            // ORDER: volatile load under the lock (the lock alone would do; kept for clarity).
             final long now = generationVolatile();
             if (now - seen >= 2) {
                 // Round seen + 2 began after we read seen: it covered us; the lock orders its
@@ -374,6 +377,8 @@ public final class Pserialize {
             if (r == null) {
                 continue;
             }
+            // ORDER: acquire; pairs with the registry's release in assign(): a non-null owner
+            // comes with the record's normalised state.
             final Thread owner = r.ownerAcquire();
             // ORDER: opaque; ordered by the fences around the scan.
             final long s = r.stateOpaque();
@@ -431,8 +436,8 @@ public final class Pserialize {
             for (int i = 0; i < n; ) {
                 final Reader r = pending[i];
                 final Thread owner = owners[i];
-                // ORDER: opaque state load; the acquire fence at the end of round() orders
-                // what follows perform() after it.
+                // ORDER: opaque state and acquire owner loads; the acquire fence at the end of
+                // round() orders what follows perform() after them.
                 final boolean left = r.stateOpaque() != states[i] || r.ownerAcquire() != owner;
                 final boolean died = !left && !owner.isAlive();
                 if (left || died) {

@@ -392,9 +392,9 @@ public final class PserializePool<T> implements AutoCloseable {
 
     /** Counts one more object alive if below the hard limit. */
     private boolean reserve() {
+        // ORDER: volatile loads and CAS on a counter; no data is published through it.
         long a = (long) ALLOCATED.getVolatile(this);
         while (a < hardLimit) {
-            // ORDER: volatile CAS; only the count matters, no data is published through it.
             if (ALLOCATED.compareAndSet(this, a, a + 1)) {
                 return true;
             }
@@ -416,7 +416,7 @@ public final class PserializePool<T> implements AutoCloseable {
             return obj;
         } finally {
             if (!ok) {
-                ALLOCATED.getAndAdd(this, -1L);
+                ALLOCATED.getAndAdd(this, -1L); // ORDER: volatile RMW on a counter; undoes reserve()
             }
         }
     }
@@ -544,6 +544,7 @@ public final class PserializePool<T> implements AutoCloseable {
      */
     @Override
     public void close() {
+        // ORDER: volatile load; the CAS below decides.
         if (closed) {
             return;
         }
@@ -674,6 +675,7 @@ public final class PserializePool<T> implements AutoCloseable {
     // ------------------------------------------------------------------ checks
 
     private void checkOpen() {
+        // ORDER: volatile load of closed; a fast early answer, confirmed under the lock.
         if (closed) {
             throw closedException();
         }
@@ -681,6 +683,7 @@ public final class PserializePool<T> implements AutoCloseable {
 
     /** Under a stripe or the depot lock; see "Closing" in the overview. */
     private void checkOpenLocked() {
+        // ORDER: volatile load under the lock; close() set it before taking this lock to drain.
         if (closed) {
             throw closedException();
         }
