@@ -82,7 +82,9 @@ import java.util.function.Supplier;
  * <h2>Limits</h2>
  * {@code hardLimit} caps the objects alive in the pool (handed out or cached). At the limit
  * {@link #get()} waits until an object is put back (NetBSD's {@code PR_WAITOK}) and
- * {@link #tryGet()} returns {@code null} ({@code PR_NOWAIT | PR_LIMITFAIL}).
+ * {@link #tryGet()} returns {@code null} ({@code PR_NOWAIT | PR_LIMITFAIL}). Inside a read
+ * section use {@code tryGet()}: a {@code get()} waiting there blocks inside the section, which
+ * can deadlock with a {@code put} that is shrinking the pool and waits for that section.
  *
  * <h2>Misuse</h2>
  * {@code put(null)} throws {@link NullPointerException} naming the pool. Any call after

@@ -156,6 +156,32 @@ class PserializeTest {
         assertThat(stats.membarriers()).isEqualTo(fenced ? 0 : 1);
     }
 
+    @Test
+    void performWaitsForVirtualThreadReader() throws Exception {
+        final Pserialize psz = Pserialize.create("virtual-reader");
+        final CountDownLatch inside = new CountDownLatch(1);
+        final CountDownLatch leave = new CountDownLatch(1);
+        // Parking inside a section is forbidden in real code; here it keeps the reader inside
+        // while its carrier is free, which is the case a carrier-indexed slot would get wrong.
+        final Thread reader = Thread.ofVirtual().name("reader-virtual").start(() -> {
+            psz.enter();
+            inside.countDown();
+            awaitUninterruptibly(leave);
+            psz.exit();
+        });
+        awaitUninterruptibly(inside);
+        final Thread other = Thread.ofVirtual().name("reader-virtual-other").start(() -> {
+            psz.enter();
+            psz.exit();
+        });
+        other.join(10_000);
+        final Future<?> perform = performAsync(psz, "writer-perform");
+        assertBlocked(perform);
+        leave.countDown();
+        perform.get(10, TimeUnit.SECONDS);
+        reader.join(10_000);
+    }
+
     @ParameterizedTest(name = "fenced={0}")
     @ValueSource(booleans = {false, true})
     void readerEnteringAfterPerformBeganDoesNotBlockIt(final boolean fenced) throws Exception {
