@@ -462,7 +462,7 @@ public final class SmrPool<T> implements AutoCloseable {
                 }
                 if (!flushed) {
                     flushed = true;
-                    if (flush(true, false) > 0) {
+                    if (flushStripes(true, false) > 0) {
                         continue; // something moved: fetch again
                     }
                 }
@@ -795,7 +795,7 @@ public final class SmrPool<T> implements AutoCloseable {
      * with one advance and queued; with {@code takeAlloc}, ALLOC magazines go to READY (or,
      * with {@code finaliseAlloc}, are finalised). Returns the number of objects moved.
      */
-    private long flush(final boolean takeAlloc, final boolean finaliseAlloc) {
+    private long flushStripes(final boolean takeAlloc, final boolean finaliseAlloc) {
         final List<Magazine> frees = new ArrayList<>();
         final List<Magazine> allocs = new ArrayList<>();
         for (final Stripe s : stripesAcquire()) {
@@ -871,6 +871,23 @@ public final class SmrPool<T> implements AutoCloseable {
     // ------------------------------------------------------------------ reclaim, drain, close
 
     /**
+     * Tags the partially filled free magazines of every stripe with one advance of the domain
+     * and queues them, so that the objects put into them can expire without waiting for more
+     * puts to fill their magazines. Useful before a quiet period, and in tests. Never blocks
+     * on readers.
+     *
+     * @return the number of objects tagged
+     * @throws IllegalStateException if called inside a read section of the domain
+     */
+    public long flush() {
+        checkNotInSection("flush()", null);
+        if (closedAcquire()) {
+            return 0;
+        }
+        return flushStripes(false, false);
+    }
+
+    /**
      * Creates objects (factory and init, no construct) until {@code n} more are cached, or the
      * hard limit is reached, as {@code pool_prime(9)} does. They are handed out before any
      * recycled ones.
@@ -936,7 +953,7 @@ public final class SmrPool<T> implements AutoCloseable {
         checkNotInSection("drain()", null);
         final long before = finalised.sum();
         if (!closedAcquire()) {
-            flush(true, true);
+            flushStripes(true, true);
         }
         release(0, false);
         return finalised.sum() - before;
