@@ -444,6 +444,9 @@ public final class SmrPool<T> implements AutoCloseable {
         try {
             while (true) {
                 final Magazine m = fetch();
+                if (m != null && m.count == 0) {
+                    continue; // every object of the batch was dropped by a failing destruct
+                }
                 if (m != null) {
                     event.source = m.tag == SmrSeq.INVALID ? "ready" : "batch";
                     event.objects = m.count;
