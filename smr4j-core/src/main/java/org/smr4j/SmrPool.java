@@ -236,6 +236,12 @@ public final class SmrPool<T> implements AutoCloseable {
             ceilPow2(Math.max(2, 2 * Runtime.getRuntime().availableProcessors()));
     /** Other stripes a thread tries before it grows the array or waits for its own. */
     private static final int PROBES = 2;
+    /**
+     * Most advances {@link #deferredNudge} makes to move a deferred domain's write sequence
+     * up to a goal; any deferred limit up to this many is covered, larger ones take several
+     * misses.
+     */
+    private static final int DEFERRED_NUDGE_MAX = 64;
     /** Spins on a stripe lock before parking; the lock is held for a few dozen instructions. */
     private static final int LOCK_SPINS = 128;
     /** Longest park while waiting for a put at the hard limit, so missed signals cost little. */
@@ -706,7 +712,7 @@ public final class SmrPool<T> implements AutoCloseable {
         // hints are harmless: everything is re-checked under the lock.
         if (readyHintAcquire() == 0) {
             final long tag = headTagAcquire();
-            if (tag == SmrSeq.INVALID || !smr.poll(tag)) {
+            if (tag == SmrSeq.INVALID || !(smr.poll(tag) || deferredNudge(tag))) {
                 return null;
             }
         }
@@ -723,7 +729,7 @@ public final class SmrPool<T> implements AutoCloseable {
             }
             head = pending.peekFirst();
             // Re-check under the lock: the head may have changed since the hint was read.
-            if (head == null || !smr.poll(head.tag)) {
+            if (head == null || !(smr.poll(head.tag) || deferredNudge(head.tag))) {
                 return null;
             }
             dequeueHead();
@@ -732,6 +738,25 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         expire(head);
         return head;
+    }
+
+    /**
+     * Deferred domains only: if {@code tag} is a goal still ahead of the shared write sequence,
+     * advances until the sequence reaches it (at most the domain's deferred limit of calls),
+     * then polls again. Without this, a pool used by short-lived threads (virtual threads
+     * above all) would never see its goals reached: Smr counts deferred advances per thread,
+     * and a thread that makes fewer than {@code limit} advances in its life never writes the
+     * shared sequence, so every batch it tags stays in the future. Costs nothing in other
+     * modes, and never advances inside a read section.
+     */
+    private boolean deferredNudge(final long tag) {
+        if (smr.mode() != Smr.Mode.DEFERRED || !SmrSeq.gt(tag, smr.current()) || smr.entered()) {
+            return false;
+        }
+        for (int i = 0; i < DEFERRED_NUDGE_MAX && SmrSeq.gt(tag, smr.current()); i++) {
+            smr.advance();
+        }
+        return smr.poll(tag);
     }
 
     /** Under the depot lock: removes the head of PENDING and updates the head tag. */
