@@ -81,7 +81,10 @@ import javax.management.ObjectName;
  * ({@link LimitPolicy#FAIL}); {@link #tryGet()} returns null instead of either. The
  * {@linkplain Builder#lowat low-water mark} is primed at build and kept by {@link #reclaim()};
  * objects cached beyond the {@linkplain Builder#hiwat high-water mark} are finalised as soon as
- * they expire.
+ * they expire. Objects that sat unused in the shared depot for a whole
+ * {@linkplain Builder#trimInterval trim interval} are given back too (UMA's working-set trim),
+ * so a burst or a stalled reader does not leave the pool large for ever; the trim runs on the
+ * callers' threads when they queue a batch, never on a thread of its own.
  *
  * <h2>Read sections</h2>
  * {@code get} and {@code put} may advance the domain (when a free magazine fills) or wait on it
@@ -225,6 +228,12 @@ public final class SmrPool<T> implements AutoCloseable {
      * and NetBSD's groups hold 15 or 63.
      */
     public static final int MAGAZINE_SIZE_DEFAULT = 32;
+    /**
+     * Default working-set trim interval: 5 s. UMA trims every 20 s; a shorter interval gives
+     * memory back sooner after a burst or a stalled reader, a longer one avoids re-creating
+     * objects for bursts that recur less often than the interval.
+     */
+    public static final Duration TRIM_INTERVAL_DEFAULT = Duration.ofSeconds(5);
     /** Largest magazine size accepted. */
     public static final int MAGAZINE_SIZE_MAX = 1 << 16;
     /**
@@ -261,6 +270,8 @@ public final class SmrPool<T> implements AutoCloseable {
     private final int magazineSize;
     private final long lowat;
     private final long hiwat;
+    /** Working-set trim interval in nanoseconds, 0 = off. */
+    private final long trimNanos;
     private final long hardLimit;
     private final LimitPolicy policy;
     private final boolean checked;
@@ -283,6 +294,13 @@ public final class SmrPool<T> implements AutoCloseable {
     private final ArrayDeque<Magazine> ready = new ArrayDeque<>();
     private long pendingObjects;
     private long readyObjects;
+    /**
+     * The fewest objects the depot (PENDING plus READY) held since the last working-set trim:
+     * that many sat idle for the whole interval and were not needed (UMA's uzd_imin).
+     */
+    private long idleMin;
+    /** System.nanoTime() of the last working-set trim. */
+    private long lastTrimNanos;
     /** The last tag queued, for the monotonicity assertion. */
     private long lastTag;
     /** Mirror of pending.peekFirst().tag, or INVALID. Accessed through {@link #HEAD_TAG}. */
@@ -301,6 +319,7 @@ public final class SmrPool<T> implements AutoCloseable {
     private final LongAdder batchesQueued = new LongAdder();
     private final LongAdder hookFailures = new LongAdder();
     private final LongAdder contention = new LongAdder();
+    private final LongAdder trims = new LongAdder();
 
     private final ObjectName mbeanName;
 
@@ -317,6 +336,8 @@ public final class SmrPool<T> implements AutoCloseable {
         this.magazineSize = b.magazineSize;
         this.lowat = b.lowat;
         this.hiwat = b.hiwat;
+        this.trimNanos = b.trimInterval.toNanos();
+        this.lastTrimNanos = System.nanoTime();
         this.hardLimit = b.hardLimit;
         this.policy = b.policy;
         this.checked = b.checked;
@@ -667,7 +688,7 @@ public final class SmrPool<T> implements AutoCloseable {
      */
     private void enqueue(final Magazine m) {
         boolean late = false;
-        boolean trim = false;
+        long keep = Long.MAX_VALUE;
         depotLock.lock();
         try {
             // ORDER: the advance is a store-load fence (Smr.advance): every put of these
@@ -688,7 +709,7 @@ public final class SmrPool<T> implements AutoCloseable {
                 pending.addLast(m);
                 pendingObjects += m.count;
                 batchesQueued.increment();
-                trim = pendingObjects + readyObjects > hiwat;
+                keep = trimTarget();
                 depotChanged.signalAll();
             }
         } finally {
@@ -697,8 +718,44 @@ public final class SmrPool<T> implements AutoCloseable {
         if (late) {
             smr.waitFor(m.tag);
             finaliseAll(m, true);
-        } else if (trim) {
-            release(hiwat, false);
+        } else if (keep != Long.MAX_VALUE) {
+            release(keep, false);
+        }
+    }
+
+    /**
+     * Under the depot lock, after queueing: how many objects the depot should keep, or
+     * Long.MAX_VALUE for "no trim". Above the high-water mark, keep hiwat. Once per trim
+     * interval, also give back half of the objects that sat idle in the depot for the whole interval
+     * (the working-set estimate of UMA's zone_timeout), keeping the low-water mark. Only
+     * expired objects are ever released.
+     */
+    private long trimTarget() {
+        final long depot = pendingObjects + readyObjects;
+        long keep = depot > hiwat ? hiwat : Long.MAX_VALUE;
+        if (trimNanos > 0) {
+            final long now = System.nanoTime();
+            if (now - lastTrimNanos >= trimNanos) {
+                // Give back half of what sat idle, not all of it: trimming to exactly the
+                // minimum leaves no slack, so the next batch at the head is always young and
+                // every reader section then makes the pool create objects again.
+                final long idle = Math.min(idleMin, depot) / 2;
+                if (idle > 0) {
+                    keep = Math.min(keep, Math.max(lowat, depot - idle));
+                    trims.increment();
+                }
+                lastTrimNanos = now;
+                idleMin = depot;
+            }
+        }
+        return keep;
+    }
+
+    /** Under the depot lock, after the depot shrank: tracks the idle minimum. */
+    private void noteDepotLevel() {
+        final long depot = pendingObjects + readyObjects;
+        if (depot < idleMin) {
+            idleMin = depot;
         }
     }
 
@@ -712,7 +769,7 @@ public final class SmrPool<T> implements AutoCloseable {
         // hints are harmless: everything is re-checked under the lock.
         if (readyHintAcquire() == 0) {
             final long tag = headTagAcquire();
-            if (tag == SmrSeq.INVALID || !(smr.poll(tag) || deferredNudge(tag))) {
+            if (tag == SmrSeq.INVALID || !(smr.poll(tag) || deferredNudge(smr, tag))) {
                 return null;
             }
         }
@@ -725,11 +782,12 @@ public final class SmrPool<T> implements AutoCloseable {
                 if (ready.isEmpty()) {
                     setReadyHintRelease(0);
                 }
+                noteDepotLevel();
                 return r;
             }
             head = pending.peekFirst();
             // Re-check under the lock: the head may have changed since the hint was read.
-            if (head == null || !(smr.poll(head.tag) || deferredNudge(head.tag))) {
+            if (head == null || !(smr.poll(head.tag) || deferredNudge(smr, head.tag))) {
                 return null;
             }
             dequeueHead();
@@ -749,7 +807,7 @@ public final class SmrPool<T> implements AutoCloseable {
      * shared sequence, so every batch it tags stays in the future. Costs nothing in other
      * modes, and never advances inside a read section.
      */
-    private boolean deferredNudge(final long tag) {
+    static boolean deferredNudge(final Smr smr, final long tag) {
         if (smr.mode() != Smr.Mode.DEFERRED || !SmrSeq.gt(tag, smr.current()) || smr.entered()) {
             return false;
         }
@@ -763,6 +821,7 @@ public final class SmrPool<T> implements AutoCloseable {
     private void dequeueHead() {
         final Magazine head = pending.pollFirst();
         pendingObjects -= head.count;
+        noteDepotLevel();
         final Magazine next = pending.peekFirst();
         setHeadTagRelease(next == null ? SmrSeq.INVALID : next.tag);
     }
@@ -1007,6 +1066,7 @@ public final class SmrPool<T> implements AutoCloseable {
                     if (ready.isEmpty()) {
                         setReadyHintRelease(0);
                     }
+                    noteDepotLevel();
                     m = r;
                     destructFirst = false;
                 } else {
@@ -1368,7 +1428,7 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         return new Stats(name, requests, puts, failures.sum(), created.sum(), finalised.sum(), live.get(), cached,
                 batches, objectsPending, Duration.ofNanos(ageNanos), refills.sum(), waits.sum(),
-                batchesQueued.sum(), hookFailures.sum(), ss.length, contention.sum());
+                batchesQueued.sum(), hookFailures.sum(), trims.sum(), ss.length, contention.sum());
     }
 
     /**
@@ -1692,6 +1752,7 @@ public final class SmrPool<T> implements AutoCloseable {
         private int magazineSize = MAGAZINE_SIZE_DEFAULT;
         private long lowat;
         private long hiwat = Long.MAX_VALUE;
+        private Duration trimInterval = TRIM_INTERVAL_DEFAULT;
         private long hardLimit = Long.MAX_VALUE;
         private LimitPolicy policy = LimitPolicy.WAIT;
         private boolean checked;
@@ -1825,6 +1886,25 @@ public final class SmrPool<T> implements AutoCloseable {
         }
 
         /**
+         * Sets the working-set trim interval: about once per interval (checked when a batch is
+         * queued, so no thread is needed), half of the objects that sat unused in the shared
+         * depot for the whole interval are finalised, as far as they have expired and down to
+         * the low-water mark, so an idle excess decays geometrically. This returns what a burst, or a reader that stalled, made the pool create.
+         * {@link Duration#ZERO} turns it off. Default {@link SmrPool#TRIM_INTERVAL_DEFAULT}.
+         *
+         * @param interval zero or positive
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder<T> trimInterval(final Duration interval) {
+            if (Objects.requireNonNull(interval, "interval").isNegative()) {
+                throw new IllegalArgumentException("pool '" + name + "': trim interval " + interval + " < 0");
+            }
+            this.trimInterval = interval;
+            return this;
+        }
+
+        /**
          * Sets the hard limit on live objects (handed out plus cached, in every state)
          * ({@code pool_sethardlimit}). Unlimited by default.
          *
@@ -1929,13 +2009,14 @@ public final class SmrPool<T> implements AutoCloseable {
      * @param waits            blocking waits on a goal or for a put
      * @param batchesQueued    tagged batches queued so far (one domain advance each, or fewer)
      * @param hookFailures     destruct, fini or poison hooks that threw
+     * @param trims            working-set trims that gave objects back
      * @param stripes          per-thread stripes now
      * @param contention       stripe lock attempts that found the stripe busy
      */
     public record Stats(String name, long requests, long puts, long failures, long created, long finalised,
                         long live, long cached, int batchesPending, long objectsPending,
                         Duration oldestPendingAge, long refills, long waits, long batchesQueued,
-                        long hookFailures, int stripes, long contention) {
+                        long hookFailures, long trims, int stripes, long contention) {
     }
 
     // ------------------------------------------------------------------ VarHandle mechanics

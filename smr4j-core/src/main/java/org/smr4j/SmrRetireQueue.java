@@ -213,7 +213,7 @@ public final class SmrRetireQueue implements AutoCloseable {
      */
     public long poll() {
         final long tag = headTag; // ORDER: volatile read, a hint; re-checked under the lock
-        if (tag == SmrSeq.INVALID || !smr.poll(tag) || !runLock.tryLock()) {
+        if (tag == SmrSeq.INVALID || !(smr.poll(tag) || SmrPool.deferredNudge(smr, tag)) || !runLock.tryLock()) {
             return 0;
         }
         try {
@@ -231,7 +231,7 @@ public final class SmrRetireQueue implements AutoCloseable {
             lock.lock();
             try {
                 b = queue.peekFirst();
-                if (b == null || (!wait && !smr.poll(b.tag))) {
+                if (b == null || (!wait && !(smr.poll(b.tag) || SmrPool.deferredNudge(smr, b.tag)))) {
                     break;
                 }
                 queue.pollFirst();

@@ -109,6 +109,36 @@ class SmrPoolLifecycleTest {
     }
 
     @Test
+    void workingSetTrimGivesBackWhatSatIdleForAWholeInterval() {
+        try (SmrPool<Obj> pool = builder("trim").magazineSize(4).lowat(2)
+                .trimInterval(java.time.Duration.ofMillis(20)).build()) {
+            final List<Obj> objs = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                objs.add(pool.get()); // a burst
+            }
+            objs.forEach(pool::put);
+            objs.clear();
+            final long afterBurst = pool.stats().cached();
+            assertThat(afterBurst).isGreaterThanOrEqualTo(390);
+            // Steady small use: a few objects cycle, the rest of the burst sits idle.
+            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+            while (System.nanoTime() - deadline < 0) {
+                for (int i = 0; i < 8; i++) {
+                    objs.add(pool.get());
+                }
+                objs.forEach(pool::put);
+                objs.clear();
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            }
+            final SmrPool.Stats s = pool.stats();
+            assertThat(s.trims()).isPositive();
+            assertThat(s.cached()).as("idle objects given back").isLessThan(100);
+            assertThat(finis.get()).isGreaterThan(290);
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
     void closeWaitsForReadersThenFinalisesEverything() throws Exception {
         final SmrPool<Obj> pool = builder("close").magazineSize(4).build();
         final List<Obj> objs = new ArrayList<>();

@@ -58,13 +58,14 @@ class SmrPoolReuseDetectorTest {
         final long target = SmrPoolTesting.slow() ? 10 * REUSES : REUSES;
         final long seconds = SmrPoolTesting.slow() ? 10 * SECONDS_PER_MODE : SECONDS_PER_MODE;
         final Smr smr = mode.domain("reuse-" + mode);
-        try (SmrPool<Node> pool = SmrPool.builder("reuse-" + mode, Node::new).smr(smr).jmx(false).build()) {
+        try (SmrPool<Node> pool = SmrPool.builder("reuse-" + mode, Node::new).smr(smr).jmx(false)
+                .trimInterval(Duration.ofMillis(500)).build()) {
             final Result r = run(smr, pool::get, pool::put, target, Duration.ofSeconds(seconds));
             final SmrPool.Stats st = pool.stats();
             System.out.printf("reuse detector %s: %,d reuses (%,d gets, %,d reader finds) in %.1f s = %,.0f reuses/s,"
-                            + " %d violations; live %d, batches queued %d%n",
+                            + " %d violations; live %d, created %d, trims %d, batches queued %d%n",
                     mode, r.reuses, r.gets, r.finds, r.nanos / 1e9, r.reusesPerSecond(), r.violations,
-                    st.live(), st.batchesQueued());
+                    st.live(), st.created(), st.trims(), st.batchesQueued());
             assertThat(r.violations).as("reuse while a reader was inside, mode " + mode).isZero();
             assertThat(r.reuses).as("reuses in " + mode).isPositive();
             assertThat(r.finds).as("reader finds in " + mode).isPositive();
