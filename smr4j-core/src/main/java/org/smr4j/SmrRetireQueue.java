@@ -86,10 +86,13 @@ public final class SmrRetireQueue implements AutoCloseable {
     private final ArrayDeque<Batch> queue = new ArrayDeque<>();
     /** Guarded by lock. */
     private long pendingActions;
-    /** Mirror of queue.peekFirst().tag, written under lock with release; a hint. */
-    private volatile long headTag = SmrSeq.INVALID;
-    /** Set by close(). */
-    private volatile boolean closed;
+    /**
+     * Mirror of queue.peekFirst().tag, or SmrSeq.INVALID when the queue is empty. Written under
+     * lock (release), read anywhere (acquire) as a hint. Accessed through {@link #HEAD_TAG}.
+     */
+    private long headTag;
+    /** Set once by close(), under lock. Accessed through {@link #CLOSED}. */
+    private boolean closed;
     private final Thread background;
 
     private final LongAdder retired = new LongAdder();
@@ -102,13 +105,14 @@ public final class SmrRetireQueue implements AutoCloseable {
         this.smr = b.smr;
         this.batchSize = b.batchSize;
         this.current = new Batch(batchSize);
+        this.headTag = SmrSeq.INVALID;
         if (b.period != null) {
             final long periodNanos = b.period.toNanos();
             this.background = Thread.ofPlatform().daemon().name("smr4j-retire-" + name).unstarted(() -> {
-                while (!closed) {
+                while (!closedAcquire()) {
                     LockSupport.parkNanos(this, periodNanos);
                     try {
-                        if (!closed) {
+                        if (!closedAcquire()) {
                             flushIfIdle();
                             poll();
                         }
@@ -172,7 +176,7 @@ public final class SmrRetireQueue implements AutoCloseable {
         final boolean inSection = smr.entered();
         lock.lock();
         try {
-            if (closed) {
+            if (closedAcquire()) {
                 throw new IllegalStateException("retire queue '" + name + "': retire() of an object of "
                         + obj.getClass().getName() + " after close() (thread " + Thread.currentThread() + ")");
             }
@@ -198,7 +202,7 @@ public final class SmrRetireQueue implements AutoCloseable {
         // lock we hold) is ordered before the goal. Under the lock: tags stay monotone.
         b.tag = smr.advance();
         if (queue.isEmpty()) {
-            headTag = b.tag; // ORDER: volatile store; pairs with the volatile read in poll()
+            setHeadTagRelease(b.tag);
         }
         queue.addLast(b);
         batches.increment();
@@ -212,7 +216,7 @@ public final class SmrRetireQueue implements AutoCloseable {
      * @return the number of actions run
      */
     public long poll() {
-        final long tag = headTag; // ORDER: volatile read, a hint; re-checked under the lock
+        final long tag = headTagAcquire();
         if (tag == SmrSeq.INVALID || !(smr.poll(tag) || SmrPool.deferredNudge(smr, tag)) || !runLock.tryLock()) {
             return 0;
         }
@@ -236,7 +240,7 @@ public final class SmrRetireQueue implements AutoCloseable {
                 }
                 queue.pollFirst();
                 final Batch next = queue.peekFirst();
-                headTag = next == null ? SmrSeq.INVALID : next.tag;
+                setHeadTagRelease(next == null ? SmrSeq.INVALID : next.tag);
             } finally {
                 lock.unlock();
             }
@@ -335,10 +339,10 @@ public final class SmrRetireQueue implements AutoCloseable {
         checkNotInSection("close()");
         lock.lock();
         try {
-            if (closed) {
+            if (closedAcquire()) {
                 return;
             }
-            closed = true;
+            setClosedRelease();
             tagCurrentLocked();
         } finally {
             lock.unlock();
@@ -386,7 +390,28 @@ public final class SmrRetireQueue implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "SmrRetireQueue[" + name + ", smr=" + smr.name() + (closed ? ", closed" : "") + "]";
+        return "SmrRetireQueue[" + name + ", smr=" + smr.name() + (closedAcquire() ? ", closed" : "") + "]";
+    }
+
+    private long headTagAcquire() {
+        // ORDER: acquire; pairs with setHeadTagRelease. A hint: poll() re-checks under lock.
+        return (long) HEAD_TAG.getAcquire(this);
+    }
+
+    private void setHeadTagRelease(final long tag) {
+        // ORDER: release, under lock; pairs with headTagAcquire.
+        HEAD_TAG.setRelease(this, tag);
+    }
+
+    private boolean closedAcquire() {
+        // ORDER: acquire; pairs with setClosedRelease (the background thread and toString
+        // read it without the lock).
+        return (boolean) CLOSED.getAcquire(this);
+    }
+
+    private void setClosedRelease() {
+        // ORDER: release; the background thread stops after seeing it.
+        CLOSED.setRelease(this, true);
     }
 
     /** Objects and actions, parallel arrays that grow when retires inside sections overfill them. */
@@ -480,5 +505,19 @@ public final class SmrRetireQueue implements AutoCloseable {
      */
     public record Stats(String name, long retired, long ran, long failed, long pending, int batchesPending,
                         long batches) {
+    }
+
+    // VarHandle mechanics
+    private static final java.lang.invoke.VarHandle HEAD_TAG;
+    private static final java.lang.invoke.VarHandle CLOSED;
+
+    static {
+        try {
+            final java.lang.invoke.MethodHandles.Lookup lookup = java.lang.invoke.MethodHandles.lookup();
+            HEAD_TAG = lookup.findVarHandle(SmrRetireQueue.class, "headTag", long.class);
+            CLOSED = lookup.findVarHandle(SmrRetireQueue.class, "closed", boolean.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 }
