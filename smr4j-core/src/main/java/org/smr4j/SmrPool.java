@@ -181,8 +181,8 @@ public final class SmrPool<T> implements AutoCloseable {
      *     PENDING (tagged with an advance made after it was put).
      *  3. Tags along PENDING are non-decreasing in SmrSeq order; headTag is the head's tag, or
      *     SmrSeq.INVALID when PENDING is empty (written under the depot lock).
-     *  4. live == created - finalised <= hardLimit, except transiently by nothing: the
-     *     increment is a CAS bounded by hardLimit before the factory runs.
+     *  4. live == created - finalised <= hardLimit at all times: live is incremented by a
+     *     CAS bounded by hardLimit before the factory runs (and decremented if it fails).
      *  5. Checked mode: the side table says OUT for handed-out objects, CACHED for FREE and
      *     PENDING, READY for ALLOC and READY; its size equals live.
      * Non-invariants: headTag read without the lock may be stale (a stale valid tag is at or
@@ -198,6 +198,24 @@ public final class SmrPool<T> implements AutoCloseable {
      * reader-exit -> destruct edge is the domain's: poll() true ends with an acquire fence
      * that pairs with the readers' release on exit. headTag and readyHint are hints published
      * with release stores under the depot lock and read with acquire loads outside it.
+     *
+     * Giving memory back: reclaim() and drain() on request; above hiwat, and once per trim
+     * interval half of what sat idle in the depot for the whole interval (UMA's working-set
+     * estimate, uzd_imin), both decided when a batch is queued, so the callers drive it and no
+     * thread is needed. Only READY magazines and expired batches (head first) are released.
+     *
+     * Deferred domains. Smr keeps the deferred counter per thread (FreeBSD keeps it per CPU).
+     * A short-lived thread, e.g. a virtual thread, that advances fewer than `limit` times
+     * never writes the shared sequence, so its goals stay one step in the future and a
+     * non-blocking poll never reaches them. deferredNudge() advances (at most
+     * DEFERRED_NUDGE_MAX times, never inside a section) when the head's tag is still ahead of
+     * the write sequence, then polls again.
+     *
+     * Closing. close() sets `closed` (release) and then takes every stripe lock in turn; a
+     * get/put re-reads `closed` under its stripe lock, so either close() finds its object in
+     * the stripe or it sees `closed` and throws. Threads already past that point (a put that
+     * swapped out a full magazine, a refill holding a batch) find `closed` under the depot or
+     * stripe lock and finalise what they hold themselves (waiting for its goal if needed).
      *
      * Layout: each stripe is padded by SmrPoolLayout (128 bytes either side) so that threads on
      * different stripes never share a line. The depot is cold by design (one visit per
@@ -310,7 +328,9 @@ public final class SmrPool<T> implements AutoCloseable {
 
     /** Created minus finalised; bounded by hardLimit (invariant 4). */
     private final AtomicLong live = new AtomicLong();
+    /** Threads waiting in awaitProgress for a put or a finalisation. */
     private final AtomicInteger waiters = new AtomicInteger();
+    // Statistics below: LongAdders, off the fast path; they order nothing.
     private final LongAdder created = new LongAdder();
     private final LongAdder finalised = new LongAdder();
     private final LongAdder failures = new LongAdder();
@@ -546,6 +566,7 @@ public final class SmrPool<T> implements AutoCloseable {
 
     /** Creates a new object if below the hard limit; null at the limit. Not constructed. */
     private T tryCreate() {
+        // ORDER: volatile read; only a first guess for the CAS below.
         long l = live.get();
         while (l < hardLimit) {
             // ORDER: volatile CAS; bounds live by hardLimit before the factory runs (invariant 4).
@@ -569,6 +590,7 @@ public final class SmrPool<T> implements AutoCloseable {
                 init.accept(obj);
             }
         } catch (final RuntimeException | Error e) {
+            // ORDER: volatile RMW, then signalIfWaiters reads waiters: see dropped().
             live.decrementAndGet();
             signalIfWaiters();
             throw e;
@@ -589,6 +611,11 @@ public final class SmrPool<T> implements AutoCloseable {
         } else {
             // Every object is handed out (or in a thread's hands): wait for a put to fill a
             // magazine, a finalisation, or close; time out to flush partial magazines again.
+            // ORDER: volatile RMW, then (under the lock) a volatile read of live. Dekker with
+            // dropped(), which decrements live and then reads waiters: either we see the
+            // smaller live and do not sleep, or it sees us and signals under the lock, which we
+            // hold from the check until await releases it. awaitNanos bounds any other miss
+            // (puts into partial magazines do not signal; we flush them again after waking).
             waiters.incrementAndGet();
             depotLock.lock();
             try {
@@ -1203,6 +1230,8 @@ public final class SmrPool<T> implements AutoCloseable {
             table.finalised(obj);
         }
         finalised.increment();
+        // ORDER: volatile RMW, then the volatile read of waiters in signalIfWaiters; pairs with
+        // awaitProgress (Dekker: one of the two sees the other).
         live.decrementAndGet();
         signalIfWaiters();
     }
