@@ -435,8 +435,8 @@ public final class SmrPool<T> implements AutoCloseable {
      * hard limit.
      *
      * @return an object, or null if the pool is at its hard limit and nothing has expired
-     * @throws IllegalStateException if the pool is closed or the caller is inside a read
-     *         section of the domain and the call would advance it
+     * @throws IllegalStateException if the pool is closed, or (checked pools) if called
+     *         inside a read section of the domain
      */
     public T tryGet() {
         final T obj = getFast();
@@ -505,12 +505,16 @@ public final class SmrPool<T> implements AutoCloseable {
                     event.objects = 1;
                     return handOut(fresh, true);
                 }
-                // At the hard limit.
-                checkNotInSection(block ? "get() at the hard limit" : "tryGet() at the hard limit", null);
+                // At the hard limit. Flushing advances and WAIT waits: neither inside a section
+                // (FAIL and tryGet just fail there).
+                final boolean inSection = smr.entered();
+                if (inSection && block && policy == LimitPolicy.WAIT) {
+                    throw inSection("get() at the hard limit", null);
+                }
                 if (closedAcquire()) {
                     throw closedException("get()", null);
                 }
-                if (!flushed) {
+                if (!flushed && !inSection) {
                     flushed = true;
                     if (flushStripes(true, false) > 0) {
                         continue; // something moved: fetch again

@@ -109,6 +109,23 @@ class SmrPoolLimitTest {
     }
 
     @Test
+    void failPolicyInsideASectionFailsWithoutAdvancing() {
+        try (SmrPool<Obj> pool = SmrPool.builder("fail-in-section", Obj::new).jmx(false).hardLimit(1)
+                .limitPolicy(SmrPool.LimitPolicy.FAIL).build()) {
+            pool.get();
+            final long advances = pool.smr().stats().advances();
+            pool.smr().enter();
+            try {
+                assertThatThrownBy(pool::get).isInstanceOf(SmrPoolLimitException.class);
+                assertThat(pool.tryGet()).isNull();
+            } finally {
+                pool.smr().exit();
+            }
+            assertThat(pool.smr().stats().advances()).isEqualTo(advances);
+        }
+    }
+
+    @Test
     void manyThreadsAtTheLimitAllProgressAndNeverExceedIt() throws Exception {
         final int limit = 8;
         try (SmrPool<Obj> pool = SmrPool.builder("contended-limit", Obj::new).jmx(false).hardLimit(limit)
