@@ -699,10 +699,18 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         final Magazine full = s.free;
         Magazine empty = s.spare;
-        s.spare = null;
         if (empty == null) {
-            empty = new Magazine(magazineSize);
+            try {
+                empty = new Magazine(magazineSize);
+            } catch (final Error e) { // OutOfMemoryError: never leave the stripe locked
+                s.unlock();
+                if (checked) {
+                    table.unput(obj);
+                }
+                throw e;
+            }
         }
+        s.spare = null;
         empty.items[0] = obj;
         empty.count = 1;
         s.free = empty;
