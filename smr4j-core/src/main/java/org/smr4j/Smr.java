@@ -42,8 +42,10 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@linkplain #create default}: every {@link #advance()} increments the shared write
  *       sequence; every enter publishes with a store-load barrier (one locked instruction on
  *       x86, a full fence elsewhere).</li>
- *   <li>{@linkplain Builder#deferred(int) deferred} ({@code SMR_DEFERRED}): each thread touches
- *       the shared write sequence only on every {@code limit}-th advance; the others return a
+ *   <li>{@linkplain Builder#deferred(int) deferred} ({@code SMR_DEFERRED}): advances touch
+ *       the shared write sequence only on every {@code limit}-th call per stripe of threads
+ *       (FreeBSD counts per CPU; we count per stripe chosen by thread id, about one stripe
+ *       per CPU, so short-lived threads share counters); the others return a
  *       goal one step in the future, which a non-blocking poll reports as not reached until
  *       some later advance moves the sequence past it.</li>
  *   <li>{@linkplain Builder#lazy() lazy} ({@code SMR_LAZY}): the write sequence moves with a
@@ -163,9 +165,12 @@ public final class Smr {
      * that only moves forward, and an acquire fence: it pairs with the readers' release on
      * exit, so the caller's reuse cannot be ordered before their last accesses.
      *
-     * Deferred mode: advance() increments a per-thread counter (the record's `deferred`, like
-     * FreeBSD's per-CPU c_deferred) and returns wrSeq + INCR without writing the shared line
-     * until the counter reaches the limit. poll() reports such a future goal as not reached;
+     * Deferred mode: advance() increments a counter of the caller's stripe (FreeBSD's per-CPU
+     * c_deferred; stripes are chosen by thread id, a power of two at least the CPU count, each
+     * on its own 128-byte span) and returns wrSeq + INCR without writing the shared line
+     * until the counter reaches the limit. Per stripe and not per thread, because a thread
+     * that advances fewer than `limit` times in its life (a short virtual thread) would
+     * otherwise never move the sequence, and its goals would stay ahead of every poll. poll() reports such a future goal as not reached;
      * waitFor() forces wrSeq forward to it, as smr_poll(wait=true) does.
      *
      * Lazy mode. FreeBSD's lazy readers store their sequence without a fence and rely on the
@@ -261,6 +266,9 @@ public final class Smr {
     /** First and largest park of waitFor, in nanoseconds: 1 us doubling up to 1 ms. */
     private static final long WAIT_PARK_MIN_NANOS = 1_000;
     private static final long WAIT_PARK_MAX_NANOS = 1_000_000;
+    /** Longs between two deferred counters: 128 bytes, see SmrLayout for why 128. */
+    private static final int DEFERRED_STRIDE = SmrLayout.PAD_BYTES / Long.BYTES;
+    private static final VarHandle DEFERRED_COUNTS = MethodHandles.arrayElementVarHandle(long[].class);
     /** Set once the lazy-fallback notice has been logged. */
     private static final AtomicBoolean FALLBACK_NOTICE = new AtomicBoolean();
 
@@ -279,8 +287,14 @@ public final class Smr {
     private final long maxDelta;
     /** How far past wrSeq a valid goal may be: 0 (default), incr (deferred and lazy). */
     private final long maxFuture;
-    /** Deferred mode: advances per thread between real ones. */
+    /** Deferred mode: advances per stripe between real ones. */
     private final int limit;
+    /**
+     * Deferred mode: one counter per stripe, {@link #DEFERRED_STRIDE} longs (128 bytes) apart so
+     * stripes do not share cache lines; null in other modes.
+     */
+    private final long[] deferredCounts;
+    private final int deferredMask;
     /** Lazy mode: the tick length and the clock's origin. */
     private final long tickNanos;
     private final long originNanos;
@@ -302,6 +316,14 @@ public final class Smr {
         this.maxDelta = b.maxDelta;
         this.maxFuture = mode == Mode.DEFAULT ? 0 : incr;
         this.limit = b.limit;
+        if (mode == Mode.DEFERRED) {
+            final int stripes = Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1);
+            this.deferredCounts = new long[(stripes + 1) * DEFERRED_STRIDE];
+            this.deferredMask = stripes - 1;
+        } else {
+            this.deferredCounts = null;
+            this.deferredMask = 0;
+        }
         this.tickNanos = b.tickNanos;
         this.originNanos = System.nanoTime();
         if (mode == Mode.LAZY && !AsymmetricFence.available()) {
@@ -456,7 +478,7 @@ public final class Smr {
         advances.increment();
         return switch (mode) {
             case DEFAULT -> defaultAdvance();
-            case DEFERRED -> deferredAdvance(self != null ? self : reader());
+            case DEFERRED -> deferredAdvance();
             case LAZY -> lazyAdvance();
         };
     }
@@ -481,14 +503,20 @@ public final class Smr {
         waitSlow(goal - maxDelta / 2);
     }
 
-    private long deferredAdvance(final Reader self) {
-        if (++self.deferred < limit) {
+    private long deferredAdvance() {
+        final int i = deferredIndex(Thread.currentThread());
+        // ORDER: opaque read-increment-write, not atomic: two threads of one stripe may lose
+        // an increment, which only delays one real advance by a call. Touches the stripe's own
+        // line, never the shared one.
+        final long count = (long) DEFERRED_COUNTS.getOpaque(deferredCounts, i) + 1;
+        if (count < limit) {
+            DEFERRED_COUNTS.setOpaque(deferredCounts, i, count);
             // ORDER: store-load fence between the caller's unlink and the load of wrSeq, as in
             // the default path's getAndAdd; this path writes nothing shared.
             VarHandle.fullFence();
             return shared.wrSeqAcquire() + incr;
         }
-        self.deferred = 0;
+        DEFERRED_COUNTS.setOpaque(deferredCounts, i, 0L);
         return defaultAdvance();
     }
 
@@ -497,6 +525,12 @@ public final class Smr {
         // clock, so a reader that later reads a wrSeq at or past our goal sees the unlink.
         VarHandle.fullFence();
         return lazyClock() + incr;
+    }
+
+    /** Index of the calling thread's deferred counter: a stripe chosen by thread id. */
+    private int deferredIndex(final Thread thread) {
+        final long id = thread.threadId() * 0x9E3779B97F4A7C15L; // Fibonacci hashing spreads sequential ids
+        return (((int) (id >>> 32) & deferredMask) + 1) * DEFERRED_STRIDE; // +1: no counter next to the array header
     }
 
     /** Lazy mode: moves wrSeq forward to the clock's value if it lags, and returns it. */
@@ -885,7 +919,6 @@ public final class Smr {
         /** Registry, under its lock: gives the record to {@code thread}. */
         void assign(final Thread thread) {
             depth = 0;
-            deferred = 0;
             SEQ.setRelease(this, SmrSeq.INVALID);
             // ORDER: release; pairs with the acquire in ownerAlive().
             OWNER.setRelease(this, thread);
@@ -968,8 +1001,8 @@ public final class Smr {
         }
 
         /**
-         * Selects deferred mode ({@code SMR_DEFERRED}): each thread's advances write the shared
-         * sequence only once every {@code limit} calls.
+         * Selects deferred mode ({@code SMR_DEFERRED}): advances write the shared sequence only
+         * once every {@code limit} calls per stripe of threads (about one stripe per CPU).
          *
          * @param limit advances per real advance, at least 1 (1 behaves as default mode)
          * @return this builder
