@@ -179,10 +179,11 @@ public final class Smr {
      *  1. The clock. wrSeq = INIT + INCR * tick, tick = (nanoTime - origin) / tickNanos, moved
      *     forward lazily (CAS) by whoever advances or polls. advance() returns
      *     clock + INCR: one tick ahead. No shared write on the common advance.
-     *  2. The CPU half: an asymmetric barrier. Before a poll scans for a goal g, it makes sure
-     *     that a membarrier(PRIVATE_EXPEDITED) was begun after wrSeq >= g had been observed
-     *     (barrierSeq remembers the newest such wrSeq, so one barrier serves every goal of a
-     *     tick). When membarrier returns, every thread of the process has executed a full
+     *  2. The CPU half: an asymmetric barrier. Before a poll scans with write sequence wr
+     *     (so for any goal g <= wr), it makes sure that a membarrier(PRIVATE_EXPEDITED) was
+     *     begun after wrSeq >= wr had been observed (barrierSeq remembers the newest such wr,
+     *     so one barrier serves every scan of a tick). Invariant: rdSeq <= barrierSeq, because
+     *     a published rdSeq answers later polls without a scan. When membarrier returns, every thread of the process has executed a full
      *     barrier at some point during the call. For a reader R and a goal g whose unlink
      *     was ordered (the writer's fullFence) before the writer read a wrSeq < g:
      *       - if R's slot store came before R's barrier point, it is visible to our scan,
@@ -612,7 +613,12 @@ public final class Smr {
 
     private boolean scan(final long goal, final long rd, final long wr) {
         scans.increment();
-        if (fenceless && SmrSeq.lt(shared.barrierSeqAcquire(), goal)) {
+        // Lazy: the scan below may publish rdSeq up to wr, which then answers later polls for
+        // any goal <= wr on the fast path, without a scan. So the barrier must cover wr, not
+        // only our goal: keep rdSeq <= barrierSeq. (Comparing with the goal let a scan move
+        // rdSeq past every barrier; a fence-free reader whose store was still buffered could
+        // then be missed for a later goal. Found by smr4j-stress EnterPollRace.LazyOldestGoalFirst.)
+        if (fenceless && SmrSeq.lt(shared.barrierSeqAcquire(), wr)) {
             lazyBarrier(wr);
         }
         // ORDER: full fence, the writer half of Dekker's pattern: the caller's stores (the
@@ -778,6 +784,16 @@ public final class Smr {
     /** For tests: drops the records of dead threads now. */
     void sweepReaders() {
         registry.sweep();
+    }
+
+    /** For tests: the lazy clock's sequence now, without moving wrSeq. */
+    long clockSequence() {
+        return clockSeq();
+    }
+
+    /** For tests: the lazy barrier sequence (see SmrShared). */
+    long barrierSequence() {
+        return shared.barrierSeqAcquire();
     }
 
     /** For tests. */
