@@ -42,7 +42,20 @@ final class Domains {
      *         (not Linux, native access not granted, membarrier disabled)
      */
     static Smr lazyFenceFree(final String name) {
-        final Smr smr = Smr.builder(name).lazy(LAZY_TICK).build();
+        return lazyFenceFree(name, LAZY_TICK);
+    }
+
+    /**
+     * Returns a new lazy domain with the given tick whose readers are really fence-free, or
+     * fails; see {@link #lazyFenceFree(String)}.
+     *
+     * @param name the domain's name
+     * @param tick the lazy tick
+     * @return the domain
+     * @throws IllegalStateException if the readers would fall back to the fenced publication
+     */
+    static Smr lazyFenceFree(final String name, final Duration tick) {
+        final Smr smr = Smr.builder(name).lazy(tick).build();
         if (!smr.fenceFreeReaders()) {
             throw new IllegalStateException("lazy domain '" + name + "' fell back to fenced readers, so this test"
                     + " would not test the fence-free lazy reader: run the jar on Linux with"

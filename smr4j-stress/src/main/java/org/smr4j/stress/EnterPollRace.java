@@ -6,6 +6,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.JCStressMeta;
@@ -44,7 +46,8 @@ import org.smr4j.SmrSeq;
  * does not promise that actors overlap), 1 poll not reached, 2 poll reached and the reuse
  * visible, 3 poll reached but the reuse not visible (a harness error).
  *
- * <p>Cases: {@link Default} and {@link Lazy} run the real {@link Smr}; {@link FencedModel} is
+ * <p>Cases: {@link Default} and {@link Lazy} run the real {@link Smr};
+ * {@link LazyOldestGoalFirst} aims the lazy case at scans that issue no barrier; {@link FencedModel} is
  * the protocol stripped to one slot and one fence, and {@link ReleaseOnlyModel} is the same
  * model with the fence removed (a release store only), the negative control, which shows the
  * forbidden outcome on x86 too.
@@ -178,6 +181,109 @@ public final class EnterPollRace {
                 verdict.publish(Verdict.REACHED);
             } else {
                 verdict.publish(Verdict.NOT_REACHED);
+            }
+        }
+    }
+
+    /**
+     * The real class, lazy mode, aimed at the path where a scan issues no barrier: a writer
+     * that polls its oldest pending goal first (as a pool with a FIFO of tagged batches does).
+     * A poll for goal {@code g} issues {@code membarrier(2)} only if no barrier yet covers
+     * {@code g}; but its scan may publish the read sequence as far as the write sequence it
+     * read, past the goals that barrier covers. A later poll for a newer goal then succeeds on
+     * the fast path ({@code goal <= rdSeq}) although no barrier was begun after the write
+     * sequence reached it, so a fence-free reader whose publication was still in its store
+     * buffer during that scan is protected by timing only, not by the barrier argument of the
+     * overview in {@link Smr}.
+     *
+     * <p>Each sample builds that state on purpose: (1) the writer takes goal {@code old},
+     * enters a section of its own and polls {@code old} until a scan (with barrier) has run,
+     * which fails because of its own section, then exits; (2) it waits for a tick boundary
+     * and, shortly before the next one, signals the reader, unlinks, advances, moves the clock
+     * past the new goal with {@code advance()} (no scan), polls {@code old} (a scan without a
+     * barrier) and then the new goal. The reader enters on the signal. A forbidden result here
+     * means the barrier-less scan missed a fence-free reader: a core bug. The timing window
+     * is a store-buffer residency of a few hundred nanoseconds across a tick boundary, so a
+     * pass on x86 is weak evidence; see the stress module's README.
+     */
+    @JCStressTest
+    @JCStressMeta(EnterPollRace.class)
+    @State
+    public static class LazyOldestGoalFirst {
+        /** The shortest tick the builder allows, to put a tick boundary near the unlink often. */
+        static final long TICK_NANOS = 10_000;
+        static final Smr SMR = Domains.lazyFenceFree("EnterPollRace.LazyOldestGoalFirst",
+                Duration.ofNanos(TICK_NANOS));
+
+        final Node old = new Node();
+        final SmrPointer<Node> ptr = new SmrPointer<>(SMR, () -> true, old);
+        final Verdict go = new Verdict();
+        final Verdict verdict = new Verdict();
+
+        @Actor
+        public void reader(final II_Result r) {
+            go.await(WAIT_NANOS); // enter near the unlink; on a time-out just enter
+            SMR.enter();
+            try {
+                final Node found = ptr.enteredLoad();
+                r.r1 = found == null ? 0 : 1;
+                r.r2 = readerResult(found, old, verdict.await(WAIT_NANOS));
+            } finally {
+                SMR.exit();
+            }
+        }
+
+        @Actor
+        public void writer() {
+            // (1) A goal covered by a barrier but not reached: our own section blocks it.
+            final long oldest = SMR.advance();
+            SMR.enter();
+            try {
+                pollUntilScanned(oldest);
+            } finally {
+                SMR.exit();
+            }
+            // (2) Unlink shortly before a tick boundary.
+            long wr = SMR.current();
+            while (SMR.current() == wr) {
+                SMR.advance(); // moves the lazy clock; returns a goal we do not need
+                Thread.onSpinWait();
+            }
+            final long lead = ThreadLocalRandom.current().nextLong(200, 2_000);
+            final long unlinkAt = System.nanoTime() + TICK_NANOS - lead;
+            while (System.nanoTime() < unlinkAt) {
+                Thread.onSpinWait();
+            }
+            go.publish(Verdict.GO);
+            for (int i = ThreadLocalRandom.current().nextInt(16); i > 0; i--) {
+                Thread.onSpinWait(); // vary where the reader's enter falls around the unlink
+            }
+            ptr.serializedStore(null); // unlink
+            final long goal = SMR.advance();
+            while (SmrSeq.lt(SMR.current(), goal)) {
+                SMR.advance(); // the clock passes the goal without a scan
+            }
+            SMR.poll(oldest); // oldest first: scans without a barrier, may publish rdSeq >= goal
+            final boolean reached = pollUntilScanned(goal);
+            if (reached) {
+                old.gen = 1; // reuse
+                verdict.publish(Verdict.REACHED);
+            } else {
+                verdict.publish(Verdict.NOT_REACHED);
+            }
+        }
+
+        /** Polls until the goal is reached or one poll has scanned with the clock past it. */
+        private static boolean pollUntilScanned(final long goal) {
+            while (true) {
+                final boolean clockPassed = SmrSeq.geq(SMR.current(), goal);
+                if (SMR.poll(goal)) {
+                    return true;
+                }
+                if (clockPassed) {
+                    return false;
+                }
+                Thread.onSpinWait();
             }
         }
     }

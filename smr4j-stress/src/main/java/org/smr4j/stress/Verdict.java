@@ -22,6 +22,8 @@ final class Verdict {
     static final int NOT_REACHED = 1;
     /** The writer's poll reached its goal and the writer reused the old object. */
     static final int REACHED = 2;
+    /** A start signal, for tests whose writer tells the reader when to enter. */
+    static final int GO = 3;
 
     /** How often the waiting loop reads the clock: every this many spins (a power of two). */
     private static final int CLOCK_EVERY = 64;
@@ -33,7 +35,7 @@ final class Verdict {
     /**
      * Writer side: publishes the verdict.
      *
-     * @param verdict {@link #NOT_REACHED} or {@link #REACHED}
+     * @param verdict {@link #NOT_REACHED}, {@link #REACHED} or {@link #GO}
      */
     void publish(final int verdict) {
         // ORDER: release; the writer's reuse (before this call) is visible to a reader whose
