@@ -205,6 +205,15 @@ public final class EnterPollRace {
      * means the barrier-less scan missed a fence-free reader: a core bug. The timing window
      * is a store-buffer residency of a few hundred nanoseconds across a tick boundary, so a
      * pass on x86 is weak evidence; see the stress module's README.
+     *
+     * <p>The gap itself reproduces deterministically with the public API (lazy domain, 1 ms
+     * tick): a second thread enters and stays; {@code g1 = advance()}; after a few ticks
+     * {@code poll(g1)} is false and {@code stats().barriers()} is 1; the thread exits;
+     * {@code g2 = advance()}; after a few ticks {@code poll(g1)} and then {@code poll(g2)} are
+     * true and {@code stats().barriers()} is still 1, although the only barrier began when the
+     * write sequence was below {@code g2}. Comparing the barrier sequence with the scanned
+     * {@code wr} instead of the goal in {@code Smr.scan} closes it (at most one barrier per
+     * tick either way).
      */
     @JCStressTest
     @JCStressMeta(EnterPollRace.class)
