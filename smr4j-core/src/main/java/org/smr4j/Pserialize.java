@@ -100,7 +100,7 @@ public final class Pserialize {
      * perform():
      *   1. fullFence                        -- the caller's unlink is globally visible
      *   2. generation check, barrier lock   -- coalescing, below
-     *   3. records = registry array         -- after the fence (see PserializeRegistry)
+     *   3. records = registry array         -- after the fence (see ReaderRegistry)
      *   4. membarrier(PRIVATE_EXPEDITED)    -- only if there is some record and readers are
      *                                          fence-free
      *   5. fullFence; snapshot: for every record, (owner, state) with state odd
@@ -138,7 +138,7 @@ public final class Pserialize {
      * snapshot sees the odd state or R's loads see the unlink. No membarrier is issued.
      *
      * Records registered during a perform are covered by the registration fence
-     * (PserializeRegistry overview). A record given to a new owner after the snapshot read it
+     * (ReaderRegistry overview). A record given to a new owner after the snapshot read it
      * means its old owner died (the registry recycles only dead owners' records), so the
      * waiter counts "owner changed" as "left"; new owners' sections all began after step 5.
      * A dead owner's section is over too: a terminated thread touches no memory, and
@@ -182,7 +182,7 @@ public final class Pserialize {
     private final String name;
     /** Readers publish without a store-load fence; perform issues membarrier. */
     private final boolean fenceless;
-    private final PserializeRegistry registry;
+    private final ReaderRegistry<Reader> registry;
     private final ThreadLocal<Reader> local = new ThreadLocal<>();
     /** Serialises barrier rounds; see "Coalescing". */
     private final ReentrantLock barrierLock = new ReentrantLock();
@@ -211,7 +211,28 @@ public final class Pserialize {
         } else {
             this.fenceless = !fenced;
         }
-        this.registry = new PserializeRegistry(this, fenceless);
+        final boolean fenceFree = this.fenceless;
+        this.registry = new ReaderRegistry<>(new ReaderRegistry.RecordOps<Reader>() {
+            @Override
+            public Reader create() {
+                return new Reader(Pserialize.this, fenceFree);
+            }
+
+            @Override
+            public void assign(final Reader record, final Thread owner) {
+                record.assign(owner);
+            }
+
+            @Override
+            public void release(final Reader record) {
+                record.release();
+            }
+
+            @Override
+            public boolean ownerAlive(final Reader record) {
+                return record.ownerAlive();
+            }
+        });
         // ORDER: full fence, so the instance's initial state is visible before any thread that
         // learns of it can enter or perform (as Smr's constructor does).
         VarHandle.fullFence();
@@ -358,7 +379,7 @@ public final class Pserialize {
     /** One barrier round, steps 3 to 7 of the overview. Called under barrierLock. */
     private void round() {
         rounds.increment();
-        final Reader[] records = registry.snapshot();
+        final Object[] records = registry.snapshot();
         if (fenceless && hasRecord(records)) {
             // The asymmetric barrier: every running thread executes a full barrier.
             AsymmetricFence.fence();
@@ -373,7 +394,7 @@ public final class Pserialize {
         int n = 0;
         boolean dead = false;
         for (int i = 0; i < records.length; i++) {
-            final Reader r = PserializeRegistry.recordAcquire(records, i);
+            final Reader r = (Reader) ReaderRegistry.recordAcquire(records, i);
             if (r == null) {
                 continue;
             }
@@ -418,8 +439,8 @@ public final class Pserialize {
         }
     }
 
-    private static boolean hasRecord(final Reader[] records) {
-        return records.length > 0 && PserializeRegistry.recordAcquire(records, 0) != null;
+    private static boolean hasRecord(final Object[] records) {
+        return records.length > 0 && ReaderRegistry.recordAcquire(records, 0) != null;
     }
 
     /**
@@ -489,7 +510,7 @@ public final class Pserialize {
     }
 
     /** For tests. */
-    PserializeRegistry registry() {
+    ReaderRegistry<Reader> registry() {
         return registry;
     }
 

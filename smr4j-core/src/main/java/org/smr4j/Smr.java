@@ -279,7 +279,7 @@ public final class Smr {
     /** Lazy mode with a working membarrier: readers publish without a fence. */
     private final boolean fenceless;
     private final SmrShared shared;
-    private final ReaderRegistry registry;
+    private final ReaderRegistry<Reader> registry;
     private final ThreadLocal<Reader> local = new ThreadLocal<>();
     /** First sequence and step; SmrSeq.INIT and INCR except in the wrap test configuration. */
     private final long init;
@@ -338,7 +338,28 @@ public final class Smr {
             this.fenceless = mode == Mode.LAZY;
         }
         this.shared = new SmrShared(init);
-        this.registry = new ReaderRegistry(this, shared, fenceless);
+        final boolean fenceFree = this.fenceless;
+        this.registry = new ReaderRegistry<>(new ReaderRegistry.RecordOps<Reader>() {
+            @Override
+            public Reader create() {
+                return new Reader(Smr.this, shared, fenceFree);
+            }
+
+            @Override
+            public void assign(final Reader record, final Thread owner) {
+                record.assign(owner);
+            }
+
+            @Override
+            public void release(final Reader record) {
+                record.release();
+            }
+
+            @Override
+            public boolean ownerAlive(final Reader record) {
+                return record.ownerAlive();
+            }
+        });
         // ORDER: full fence, as smr_create ends with one: the initial sequences are visible
         // before any thread that learns of this domain can enter or poll.
         VarHandle.fullFence();
@@ -627,9 +648,9 @@ public final class Smr {
         VarHandle.fullFence();
         long min = wr;
         boolean deadFound = false;
-        final Reader[] records = registry.snapshot();
+        final Object[] records = registry.snapshot();
         for (int i = 0; i < records.length; i++) {
-            final Reader r = ReaderRegistry.recordAcquire(records, i);
+            final Reader r = (Reader) ReaderRegistry.recordAcquire(records, i);
             if (r == null) {
                 continue;
             }
@@ -797,7 +818,7 @@ public final class Smr {
     }
 
     /** For tests. */
-    ReaderRegistry registry() {
+    ReaderRegistry<Reader> registry() {
         return registry;
     }
 
