@@ -65,10 +65,11 @@ import org.smr4j.SmrPool;
  *
  * <p>Cases: {@link Default} and {@link Lazy} run the real pool on a default-mode and a
  * fence-free lazy domain (one domain per case, shared by its states; one pool per state);
- * {@link NoWaitModel} is the negative control: the pool stripped to plain fields, handing
- * {@code handed} over with an opaque store and load (no release/acquire) and reusing
- * {@code held} at once (no goal). It shows the reuse-under-a-reader outcome on x86 too; its
- * stale-fields outcome is hidden by x86-TSO and needs arm64 or POWER.
+ * {@link GoalModel} is the protocol stripped to a field and a goal; {@link NoWaitModel} is
+ * the negative control: that model without the goal and the release/acquire (it hands
+ * {@code handed} over with an opaque store and load and reuses {@code held} at once). It
+ * shows the reuse-under-a-reader outcome on x86 too; its stale-fields outcome is hidden by
+ * x86-TSO and needs arm64 or POWER.
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -jar smr4j-stress/target/jcstress.jar
  * -t PoolHandOff -m quick}
@@ -262,10 +263,95 @@ public final class PoolHandOff {
     }
 
     /**
-     * Negative control: the pool stripped to one field. X "puts" {@code handed} by an opaque
-     * store to {@code handOff}; Y "gets" it by spinning on an opaque load, with no tag, no
-     * poll and no release/acquire; and Y reuses {@code held} right after unlinking it, without
-     * waiting for any goal. X's section is the real one (real domain, real pointer).
+     * The protocol stripped down: the pool reduced to a field and a goal. X hands
+     * {@code handed} over with a release store, Y takes it with an acquire load (what the
+     * pool's locks give); Y takes an advance after unlinking {@code held} and reuses it only
+     * once {@code poll} of that goal returned true (the pool's tag and fetch). Uses the real
+     * domain and pointers. Must never show a forbidden outcome; {@link NoWaitModel} is this
+     * model with the goal and the release/acquire removed.
+     */
+    @JCStressTest
+    @JCStressMeta(PoolHandOff.class)
+    @State
+    public static class GoalModel {
+        static final Smr SMR = Domains.defaultMode("PoolHandOff.GoalModel");
+
+        final Node handed = new Node();
+        final Node held = new Node();
+        final SmrPointer<Node> handedPtr = new SmrPointer<>(SMR, () -> true, handed);
+        final SmrPointer<Node> heldPtr = new SmrPointer<>(SMR, () -> true, held);
+        final Verdict verdict = new Verdict();
+        /** The "pool": accessed through HAND_OFF. */
+        @SuppressWarnings("unused")
+        private Node handOff;
+
+        @Actor
+        public void x(final IIII_Result r) {
+            handed.a1 = 1;
+            handed.a2 = 1;
+            handedPtr.serializedStore(null); // unlink
+            HAND_OFF.setRelease(this, handed); // ORDER: release, the put
+            SMR.enter();
+            try {
+                inside(heldPtr.enteredLoad(), verdict, r);
+            } finally {
+                SMR.exit();
+            }
+        }
+
+        @Actor
+        public void y(final IIII_Result r) {
+            heldPtr.serializedStore(null); // unlink
+            final long goal = SMR.advance(); // the tag
+            boolean gotHanded = false;
+            boolean gotHeld = false;
+            final long start = System.nanoTime();
+            while (!(gotHanded && gotHeld)) {
+                boolean progress = false;
+                if (!gotHeld && SMR.poll(goal)) { // ORDER: poll true ends with an acquire fence
+                    gotHeld = true;
+                    held.mark = 1;
+                    r.r2 = 1;
+                    verdict.publish(Verdict.REACHED);
+                    progress = true;
+                }
+                if (!gotHanded) {
+                    final Node got = (Node) HAND_OFF.getAcquire(this); // ORDER: acquire, the get
+                    if (got != null) {
+                        gotHanded = true;
+                        r.r1 = got.a1 == 1 && got.a2 == 1 ? 1 : 2;
+                        progress = true;
+                    }
+                }
+                if (!progress) {
+                    if (System.nanoTime() - start > GIVE_UP_DEFAULT_NANOS) {
+                        break;
+                    }
+                    Thread.onSpinWait();
+                }
+            }
+            if (!gotHeld) {
+                verdict.publish(Verdict.NOT_REACHED);
+            }
+        }
+
+        private static final VarHandle HAND_OFF;
+
+        static {
+            try {
+                HAND_OFF = MethodHandles.lookup().findVarHandle(GoalModel.class, "handOff", Node.class);
+            } catch (final ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
+
+    /**
+     * Negative control: {@link GoalModel} with the goal and the release/acquire removed. X
+     * "puts" {@code handed} by an opaque store to {@code handOff}; Y "gets" it by spinning on
+     * an opaque load, with no tag, no poll and no release/acquire; and Y reuses {@code held}
+     * right after unlinking it, without waiting for any goal. X's section is the real one
+     * (real domain, real pointer).
      *
      * <p>Expected here: {@code *, 1, 1, 2} (X saw Y's mark while still inside): nothing stops
      * Y, and X waits inside for Y's verdict, so this shows on any hardware whenever X's
