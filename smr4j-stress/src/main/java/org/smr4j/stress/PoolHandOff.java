@@ -31,7 +31,7 @@ import org.smr4j.SmrPool;
  *
  * <p>Two actors, two objects. The issue's scenario has three threads (putter A, getter B, a
  * reader C of A's object), but jcstress schedules no more actors than there are CPUs, and
- * this machine and the CI runners have two: a three-actor test would be skipped silently.
+ * this machine has two (CI runners may too): a three-actor test would be skipped silently.
  * (A reader on A's or B's thread cannot stand in: C's section would have to span A's put or
  * B's get, and neither may run inside a section of the pool's domain.) So each state has a
  * pool with a hard limit of two objects, both handed out when the state is made:
@@ -52,7 +52,8 @@ import org.smr4j.SmrPool;
  * and queued at once: a magazine of size 1 is not enough, since a put only fills the free
  * magazine and the next put tags it. Y never waits on a signal from X (that would add a
  * happens-before edge of its own and hide hazard 1): the pool is the only channel from X to
- * Y. X's section starts after X's own flush, so it never holds back {@code handed}.
+ * Y. In default mode X's section, which starts after X's own flush, never holds back
+ * {@code handed}; in lazy mode it may (the flush's goal lies about a tick ahead).
  *
  * <p>Result: {@code r1} = {@code handed} as Y got it: 0 not in time, 1 with both of X's writes
  * visible, 2 with one or both missing, 3 harness error (an object Y got twice or did not
