@@ -1,6 +1,7 @@
 package org.smr4j;
 
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,9 +68,26 @@ final class Actor implements AutoCloseable {
         }
     }
 
-    /** Starts {@code step} on the actor's thread without waiting. */
+    /**
+     * Starts {@code step} on the actor's thread and returns once it has begun (bounded), so
+     * that a following {@link TestSupport#awaitParked} sees the step parked, not the idle
+     * executor waiting for work.
+     */
     Future<?> submit(final Runnable step) {
-        return executor.submit(step);
+        final CountDownLatch started = new CountDownLatch(1);
+        final Future<?> future = executor.submit(() -> {
+            started.countDown();
+            step.run();
+        });
+        try {
+            if (!started.await(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                throw new AssertionError(role + " did not start its step within " + CALL_TIMEOUT_SECONDS + " s");
+            }
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(role + ": interrupted", e);
+        }
+        return future;
     }
 
     /** Waits (bounded) for a submitted step, rethrowing its failure. */
