@@ -662,12 +662,12 @@ public final class Smr {
         checkGoal(goal);
         polls.increment();
         if (!pollOnce(goal)) {
+            waits.increment(); // here, not in waitSlow: an advance that waits is an advanceWait only
             waitSlow(goal);
         }
     }
 
     private void waitSlow(final long goal) {
-        waits.increment();
         boolean interrupted = false;
         int spins = 0;
         long parkNanos = WAIT_PARK_MIN_NANOS;
