@@ -141,6 +141,15 @@ class SmrMisuseTest {
                 .withMessageContaining(tick.toString()).withMessageContaining("'tick'");
     }
 
+    @Test
+    void lazyTickTooLargeForNanosecondsIsStillAnIllegalArgument() {
+        for (final Duration tick : new Duration[] {Duration.ofSeconds(Long.MAX_VALUE), Duration.ofSeconds(Long.MIN_VALUE),
+                Duration.ofDays(365L * 1000)}) {
+            assertThatIllegalArgumentException().as("tick %s", tick).isThrownBy(() -> Smr.builder("huge").lazy(tick))
+                    .withMessageContaining("out of range").withMessageContaining("'huge'");
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(longs = {10_000, 1_000_000_000})
     void lazyTickBoundsAreAccepted(final long nanos) {

@@ -103,6 +103,22 @@ class SmrStatsTest {
     }
 
     @Test
+    void anAdvanceThatWaitsCountsAsAnAdvanceWaitNotAsAWaitForOrPoll() {
+        // Wrap configuration: MAX_DELTA is 1024 steps, so the 1024th advance without a poll
+        // has to move the read hand first (no readers: it scans once and goes on).
+        final Smr smr = Smr.builder("stats-advance-wait").wrapTest().build();
+        for (int i = 0; i < 1024; i++) {
+            smr.advance();
+        }
+        final Smr.Stats s = smr.stats();
+        assertThat(s.advances()).isEqualTo(1024);
+        assertThat(s.advanceWaits()).isEqualTo(1);
+        assertThat(s.polls()).as("documented: calls to poll() and waitFor()").isZero();
+        assertThat(s.failedPolls()).isZero();
+        assertThat(s.waits()).as("documented: waitFor() calls that had to wait; no waitFor() was called").isZero();
+    }
+
+    @Test
     void readersCountRegisteredThreads() {
         final Smr smr = Smr.create("stats-readers");
         try (Actor a = new Actor("reader-a"); Actor b = new Actor("reader-b"); Actor c = new Actor("reader-c")) {
