@@ -39,7 +39,7 @@ enum ModeCase {
         if (smr.mode() != mode()) {
             throw new AssertionError("built " + smr.mode() + " for " + this);
         }
-        return smr;
+        return DomainValidation.track(smr);
     }
 
     Smr.Mode mode() {

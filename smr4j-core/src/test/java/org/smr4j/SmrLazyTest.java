@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Lazy mode ({@code SMR_LAZY}): the write sequence follows a clock, goals lie one tick ahead,
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Timeout;
  * {@code t + tick}: anything reached earlier would be a bug, whatever the scheduler does.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
+@ExtendWith(DomainValidation.class)
 class SmrLazyTest {
 
     /**

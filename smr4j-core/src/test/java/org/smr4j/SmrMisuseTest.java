@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,6 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * still usable.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
+@ExtendWith(DomainValidation.class)
 class SmrMisuseTest {
 
     private static void assertIse(final Smr smr, final ThrowingCallable call, final String... fragments) {

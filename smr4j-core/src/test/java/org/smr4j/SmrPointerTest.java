@@ -10,6 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * checks off nothing is evaluated and nothing throws.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
+@ExtendWith(DomainValidation.class)
 class SmrPointerTest {
 
     @ParameterizedTest

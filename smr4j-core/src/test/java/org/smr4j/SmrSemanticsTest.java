@@ -7,8 +7,10 @@ import static org.smr4j.TestSupport.makeDue;
 
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -23,6 +25,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@code membarrier-fallback} runs this class again with {@code -Dorg.smr4j.membarrier=false}.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@ExtendWith(DomainValidation.class)
 class SmrSemanticsTest {
 
     @ParameterizedTest
@@ -46,6 +49,32 @@ class SmrSemanticsTest {
             await("poll(" + goal + ") true after the reader exited, " + smr, () -> smr.poll(goal));
             Actor.join(waiting, "waitFor(" + goal + ") after the reader exited");
             assertThat(SmrSeq.geq(smr.stats().readSequence(), goal)).as("read sequence passed the goal: %s", smr).isTrue();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ModeCase.class)
+    void waitForIsNotInterruptibleAndKeepsTheInterruptForTheCaller(final ModeCase mc) {
+        final Smr smr = mc.build("interrupt");
+        final AtomicBoolean interruptedAfter = new AtomicBoolean();
+        try (Actor reader = new Actor("reader"); Actor waiter = new Actor("waiter")) {
+            reader.run(smr::enter);
+            final long goal = smr.advance();
+            makeDue(smr, goal);
+            final Future<?> waiting = waiter.submit(() -> {
+                smr.waitFor(goal);
+                interruptedAfter.set(Thread.interrupted()); // reads and clears, for the executor's sake
+            });
+            awaitParked(waiter.thread(), "waitFor blocks");
+            final long scans = smr.stats().scans();
+            waiter.thread().interrupt();
+            await("the interrupted waiter polls again", () -> smr.stats().scans() > scans);
+            awaitParked(waiter.thread(), "waitFor parks again after the interrupt");
+            assertThat(waiting).as("an interrupt does not end waitFor").isNotDone();
+            assertThat(smr.poll(goal)).isFalse();
+            reader.run(smr::exit);
+            Actor.join(waiting, "waitFor after the reader exited");
+            assertThat(interruptedAfter).as("the interrupt is kept for the caller").isTrue();
         }
     }
 

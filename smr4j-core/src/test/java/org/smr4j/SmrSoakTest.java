@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * runs {@value #SLOW_SECONDS} s per mode. The {@code membarrier-fallback} execution runs the lazy
  * case again with fenced lazy readers.
  */
-@ExtendWith(Seed.Extension.class)
+@ExtendWith({Seed.Extension.class, DomainValidation.class})
 class SmrSoakTest {
     static final int NORMAL_SECONDS = 4;
     static final int SLOW_SECONDS = 60;
@@ -127,7 +127,7 @@ class SmrSoakTest {
     void noReaderSeesAnObjectReusedUnderIt(final ModeCase mc, final Seed seed) {
         assumeThat(!TestSupport.membarrierDisabledByProperty() || mc == ModeCase.LAZY)
                 .as("the fallback JVM only re-runs the lazy case").isTrue();
-        final Smr smr = mc.builder("soak-" + mc).checked(true).build();
+        final Smr smr = DomainValidation.track(mc.builder("soak-" + mc).checked(true).build());
         final Result r = run(smr, soakTime(), Reuse.AFTER_GOAL, seed, false);
         System.out.println(smr + ": " + r + ", " + smr.stats());
         assertThat(r.failures).as("thread failures").isEmpty();

@@ -9,6 +9,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link Smr#stats()} counters move as documented: advances per advance(), polls per poll() and
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
  * are fence-free, readers per registered thread. Exact counts, single writer.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
+@ExtendWith(DomainValidation.class)
 class SmrStatsTest {
 
     private static void assertCounts(final Smr smr, final long advances, final long polls, final long scans,

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Readers are threads, not CPUs: many short virtual threads, threads that die inside a
  * section, and many threads inside sections at once.
  */
-@ExtendWith(Seed.Extension.class)
+@ExtendWith({Seed.Extension.class, DomainValidation.class})
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SmrThreadsTest {
     private static final Duration JOIN = Duration.ofSeconds(20);

@@ -11,6 +11,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -26,12 +27,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  * ticks) in about 8 s, so lazy cases here cross the wrap (about 1 s) and finish well before.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@ExtendWith(DomainValidation.class)
 class SmrWrapTest {
     private static final long STEP = 1L << 50;
     private static final long WRAP_INIT = Long.MAX_VALUE - 1000 * STEP;
 
     private static Smr wrapDomain(final ModeCase mc, final String name) {
-        final Smr smr = mc.builder(name + "-" + mc).wrapTest().build();
+        final Smr smr = DomainValidation.track(mc.builder(name + "-" + mc).wrapTest().build());
         assertThat(smr.current()).isEqualTo(WRAP_INIT);
         return smr;
     }
