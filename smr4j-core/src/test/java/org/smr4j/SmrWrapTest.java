@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * configuration and a 1 ms tick their clock covers half the sequence space (2<sup>13</sup>
  * ticks) in about 8 s, so lazy cases here cross the wrap (about 1 s) and finish well before.
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
 @ExtendWith(DomainValidation.class)
 class SmrWrapTest {
     private static final long STEP = 1L << 50;
