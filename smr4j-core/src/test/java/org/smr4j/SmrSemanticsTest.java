@@ -1,6 +1,7 @@
 package org.smr4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.smr4j.TestSupport.await;
 import static org.smr4j.TestSupport.awaitParked;
 import static org.smr4j.TestSupport.makeDue;
@@ -217,6 +218,15 @@ class SmrSemanticsTest {
             final long c = smr.current();
             assertThat(SmrSeq.delta(g, c)).as("goal %d vs current %d", g, c).isBetween(0L, SmrSeq.INCR);
         }
+    }
+
+    @Test
+    void membarrierWorksInTheMainRunSoLazyReadersAreReallyFenceFree() {
+        // Otherwise every lazy test of the main run would silently test the fallback instead.
+        assumeThat(TestSupport.membarrierDisabledByProperty()).as("the fallback JVM").isFalse();
+        assumeThat(System.getProperty("os.name")).as("membarrier(2) is Linux only").containsIgnoringCase("linux");
+        assertThat(AsymmetricFence.available()).as("membarrier under surefire's argLine: %s", AsymmetricFence.unavailableReason()).isTrue();
+        assertThat(Smr.builder("fence-free").lazy().build().fenceFreeReaders()).isTrue();
     }
 
     @ParameterizedTest
