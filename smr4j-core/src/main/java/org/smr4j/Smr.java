@@ -723,12 +723,12 @@ public final class Smr {
         checkGoal(goal);
         polls.increment();
         if (!pollOnce(goal)) {
+            waits.increment(); // here, not in waitSlow: an advance that waits is an advanceWait only
             waitSlow(goal);
         }
     }
 
     private void waitSlow(final long goal) {
-        waits.increment();
         boolean interrupted = false;
         int spins = 0;
         long parkNanos = WAIT_PARK_MIN_NANOS;
@@ -1027,13 +1027,14 @@ public final class Smr {
          * @throws IllegalArgumentException if {@code tick} is out of range
          */
         public Builder lazy(final Duration tick) {
-            final long nanos = Objects.requireNonNull(tick, "tick").toNanos();
-            if (nanos < 10_000 || nanos > 1_000_000_000) {
+            // Compare as Durations: toNanos() overflows (ArithmeticException) beyond ~292 years.
+            if (Objects.requireNonNull(tick, "tick").compareTo(Duration.ofNanos(10_000)) < 0
+                    || tick.compareTo(Duration.ofSeconds(1)) > 0) {
                 throw new IllegalArgumentException("lazy tick " + tick + " out of range [10us, 1s] for domain '"
                         + name + "'");
             }
             this.lazy = true;
-            this.tickNanos = nanos;
+            this.tickNanos = tick.toNanos();
             return this;
         }
 
