@@ -8,6 +8,11 @@ AdvanceBenchmark, `advance` for PollBenchmark. Columns: score and JMH's 99.9% er
 two are independent samples), ratio = case / baseline. For PollBenchmark the share of polls
 that returned true (from the @AuxCounters) is shown too.
 
+On a loaded shared machine the mean is inflated by preemption: a descheduled benchmark thread
+still counts wall-clock time. Noise of that kind only adds time, so a second table compares the
+fastest iteration of each case with the fastest iteration of its baseline (min over all forks
+and iterations), and the medians: the least disturbed estimate, to be quoted with the load.
+
 Usage: summarize.py RESULT.json...
 """
 import json
@@ -19,6 +24,15 @@ BASELINE = {'PollBenchmark': 'advance'}
 
 def key(params):
     return tuple(sorted((params or {}).items()))
+
+
+def iterations(r):
+    return sorted(x for fork in r['primaryMetric'].get('rawData', []) for x in fork)
+
+
+def median(xs):
+    n = len(xs)
+    return (xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2) if n else float('nan')
 
 
 def main(paths):
@@ -54,6 +68,20 @@ def main(paths):
         d, de = s - bs, math.sqrt(e * e + be * be)
         print(f'| {cls}.{method} | {ptxt} | {s:.2f} ± {e:.2f} | {bs:.2f} ± {be:.2f} '
               f'| {d:+.2f} ± {de:.2f} | {s / bs:.2f} | {reached} |')
+    print()
+    print('| benchmark | params | min ns/op | baseline min | delta of min | median | baseline median | delta of median |')
+    print('|---|---|---:|---:|---:|---:|---:|---:|')
+    for (cls, method, params), r in sorted(by.items()):
+        base_name = BASELINE.get(cls, 'baseline')
+        b = by.get((cls, base_name, params))
+        if method == base_name or b is None:
+            continue
+        xs, bx = iterations(r), iterations(b)
+        if not xs or not bx:
+            continue
+        ptxt = ', '.join(f'{k}={v}' for k, v in params)
+        print(f'| {cls}.{method} | {ptxt} | {xs[0]:.2f} | {bx[0]:.2f} | {xs[0] - bx[0]:+.2f} '
+              f'| {median(xs):.2f} | {median(bx):.2f} | {median(xs) - median(bx):+.2f} |')
 
 
 if __name__ == '__main__':
