@@ -25,16 +25,16 @@ cat "$OUT/machine.txt"
 
 # name, then JMH arguments. The iteration counts are the classes' defaults unless given here.
 RUNS=(
-    "section SectionBenchmark"
+    "section FenceCostBenchmark|SectionBenchmark"
     "batch SectionBatchBenchmark"
     "advance AdvanceBenchmark"
     "poll PollBenchmark"
 )
 for r in "${RUNS[@]}"; do
-    read -r name args <<<"$r"
+    name="${r%% *}"; args="${r#* }"
     echo "load before $name: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
     # shellcheck disable=SC2086
-    "$JAVA" -jar "$JAR" $args -foe true -rf json -rff "$OUT/$name.json" > "$OUT/$name.txt" 2>&1
+    "$JAVA" -jar "$JAR" "$args" -foe true -rf json -rff "$OUT/$name.json" > "$OUT/$name.txt" 2>&1
     echo "load after  $name: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
 done
 python3 "$HERE/summarize.py" "$OUT"/*.json | tee "$OUT/summary.md"

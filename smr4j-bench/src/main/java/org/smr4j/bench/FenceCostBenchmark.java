@@ -3,6 +3,7 @@ package org.smr4j.bench;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -25,7 +26,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@link #opaque()}: an opaque store and no fence, lazy readers' publication;</li>
  *   <li>{@link #opaqueClock()}: the same, publishing a value loaded (acquire) from a separate
  *       shared object, as a lazy reader publishes the domain's write sequence: everything a
- *       lazy enter/exit must do, without smr4j's owner check, nesting depth and mode branch.</li>
+ *       lazy enter/exit must do, without smr4j's owner check, nesting depth and mode branch;</li>
+ *   <li>{@link #longAdder()}: the load and an uncontended {@code LongAdder.increment()}, the
+ *       statistics counter {@code Smr.advance()} and {@code poll()} bump: what one counter
+ *       costs a writer.</li>
  * </ul>
  * {@link #baseline()} is the load alone. {@code xchg - baseline} is what any correct default-mode
  * reader must pay here (a store-load barrier on x86 is a locked instruction or {@code MFENCE});
@@ -128,6 +132,20 @@ public class FenceCostBenchmark {
         final int v = ((Domains.Node) HEAD.getAcquire(this)).value;
         SLOT.setRelease(this, 0L);
         return v;
+    }
+
+    /** The statistics counter of {@link #longAdder()}. */
+    private final LongAdder adder = new LongAdder();
+
+    /**
+     * The load and one uncontended {@code LongAdder.increment()}.
+     *
+     * @return the field read
+     */
+    @Benchmark
+    public int longAdder() {
+        adder.increment();
+        return ((Domains.Node) HEAD.getAcquire(this)).value;
     }
 
     private static final VarHandle WR_SEQ;
