@@ -460,7 +460,7 @@ public final class Smr {
      */
     public boolean entered() {
         final Reader reader = local.get();
-        return reader != null && reader.depth != 0;
+        return reader != null && reader.inSection();
     }
 
     /**
@@ -494,7 +494,7 @@ public final class Smr {
      */
     public long advance() {
         final Reader self = local.get();
-        if (self != null && self.depth != 0) {
+        if (self != null && self.inSection()) {
             throw new IllegalStateException(describe("advance() inside a read section"));
         }
         advances.increment();
@@ -717,7 +717,7 @@ public final class Smr {
      */
     public void waitFor(final long goal) {
         final Reader self = local.get();
-        if (self != null && self.depth != 0) {
+        if (self != null && self.inSection()) {
             throw new IllegalStateException(describe("waitFor(" + goal + ") inside a read section"));
         }
         checkGoal(goal);
@@ -863,11 +863,13 @@ public final class Smr {
             if (owner != Thread.currentThread()) {
                 throw wrongThread("enter()");
             }
-            final int d = depth;
-            depth = d + 1;
-            if (d == 0) {
-                publish();
+            // The published sequence doubles as the "inside" flag (valid sequences are odd,
+            // never 0): a plain read of the owner's own write, no depth store on the common path.
+            if (seq != SmrSeq.INVALID) {
+                nested++;
+                return;
             }
+            publish();
         }
 
         private void publish() {
@@ -903,18 +905,22 @@ public final class Smr {
             if (owner != Thread.currentThread()) {
                 throw wrongThread("exit()");
             }
-            final int d = depth;
-            if (d <= 1) {
-                if (d == 0) {
-                    throw new IllegalStateException(smr.describe("exit() without enter()"));
-                }
-                depth = 0;
-                // ORDER: release; every access of the section completes before the slot reads
-                // idle. Pairs with the acquire fence after the scan in Smr.scan.
-                SEQ.setRelease(this, SmrSeq.INVALID);
-            } else {
-                depth = d - 1;
+            final int n = nested;
+            if (n != 0) {
+                nested = n - 1;
+                return;
             }
+            if (seq == SmrSeq.INVALID) {
+                throw new IllegalStateException(smr.describe("exit() without enter()"));
+            }
+            // ORDER: release; every access of the section completes before the slot reads
+            // idle. Pairs with the acquire fence after the scan in Smr.scan.
+            SEQ.setRelease(this, SmrSeq.INVALID);
+        }
+
+        /** Owner only: whether this thread is inside a section (its sequence is published). */
+        boolean inSection() {
+            return seq != SmrSeq.INVALID;
         }
 
         /**
@@ -927,7 +933,7 @@ public final class Smr {
             if (owner != Thread.currentThread()) {
                 throw wrongThread("entered()");
             }
-            return depth != 0;
+            return inSection();
         }
 
         /**
@@ -955,7 +961,7 @@ public final class Smr {
 
         /** Registry, under its lock: gives the record to {@code thread}. */
         void assign(final Thread thread) {
-            depth = 0;
+            nested = 0;
             SEQ.setRelease(this, SmrSeq.INVALID);
             // ORDER: release; pairs with the acquire in ownerAlive().
             OWNER.setRelease(this, thread);

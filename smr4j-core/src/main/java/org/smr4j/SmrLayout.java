@@ -13,7 +13,7 @@ package org.smr4j;
  *
  * <pre>
  *   SmrShared:    [header][pad 128][wrSeq][pad 128][rdSeq][pad 128][barrierSeq, cold finals]
- *   Smr.Reader:   [header][pad 128][shared, smr, fenceless, seq, depth, owner][pad 128]
+ *   Smr.Reader:   [header][pad 128][shared, smr, fenceless, seq, nested, owner][pad 128]
  * </pre>
  *
  * <p>The padding fields are never read. They are not private so that javac does not flag
@@ -73,8 +73,11 @@ final class SmrLayout {
         final boolean fenceless;
         /** The published sequence, {@link SmrSeq#INVALID} outside sections; see {@code Smr.Reader.SEQ}. */
         long seq;
-        /** Section nesting depth. Owner only, plain. */
-        int depth;
+        /**
+         * Sections entered inside the outermost one and not yet left (the outermost one is
+         * marked by {@code seq != 0}). Owner only, plain.
+         */
+        int nested;
         /** The owning thread; written under the registry lock, read by the owner plainly, by pollers with acquire. */
         Thread owner;
 
