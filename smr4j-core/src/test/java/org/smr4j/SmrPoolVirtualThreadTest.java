@@ -46,18 +46,21 @@ class SmrPoolVirtualThreadTest {
                         + " contention %d; domain %s%n", mode, round, s.live(), s.cached(), s.stripes(),
                         s.batchesPending(), s.contention(), smr.stats());
                 assertThat(s.stripes()).isLessThanOrEqualTo(SmrPool.MAX_STRIPES_DEFAULT);
-                if (round == 0) {
-                    liveAfterFirst = s.live();
-                }
+                // No per-thread caches: once this round's 10,000 threads are gone and their
+                // goals have passed, the pool can give back every object it made. (How many it
+                // made depends on scheduling: when a carrier stalls, gets create rather than
+                // wait, by design, so the peak is printed, not bounded.)
+                SmrPoolBatchTest.letGoalsPass(mode, smr);
+                pool.drain();
+                SmrPoolBatchTest.letGoalsPass(mode, smr);
+                pool.drain();
+                assertThat(pool.stats().live()).as("live after round %d's threads died and the pool drained", round)
+                        .isZero();
+                liveAfterFirst = Math.max(liveAfterFirst, s.live());
             }
+            System.out.printf("virtual threads %s: peak live %d%n", mode, liveAfterFirst);
             final SmrPool.Stats s = pool.stats();
             assertThat(s.requests()).isEqualTo((long) threads * perThread * rounds);
-            // Bounded by the stripes and by what is pending for a grace period (in lazy mode a
-            // tick or two of puts, plus what warm-up and scheduling hiccups of the first round
-            // added), never by the number of threads (no per-thread caches): later rounds of
-            // another 10,000 threads each do not grow the pool.
-            assertThat(s.live()).as("live objects after %d rounds", rounds)
-                    .isLessThanOrEqualTo(liveAfterFirst + liveAfterFirst / 2 + 1024);
             // Nothing is stuck for dead threads: once the goals pass, everything can be released.
             SmrPoolBatchTest.letGoalsPass(mode, smr);
             pool.drain();
