@@ -9,9 +9,11 @@ import java.util.concurrent.locks.ReentrantLock;
 /*
  * Overview
  * --------
- * The set of reader records of one domain: FreeBSD keeps one record per CPU and lets a
- * critical section make it exclusive; we keep one record per reading thread (platform or
- * virtual), so no two live sections can ever share a publication slot.
+ * The set of reader records of one Smr domain or one Pserialize instance: FreeBSD keeps one
+ * record per CPU and lets a critical section make it exclusive; we keep one record per
+ * reading thread (platform or virtual), so no two live sections can ever share a publication
+ * slot. The registry does not know what a record holds: the owner supplies RecordOps to
+ * create one, give it to a thread, forget its thread, and tell whether its thread is alive.
  *
  * Pollers scan `records` without a lock. Registration and sweeping take `lock`:
  *  - register appends a record at index `count` of the current array (element store with
@@ -30,7 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * Why a scan may miss a record registered concurrently: registration ends with a full fence
  * after publishing the record, and every reader publishes its sequence after registering. A
  * scan that did not see the record read the array before it was published; the poller's
- * own full fence (Smr.scan) came before that read. So the reader's registration fence comes
+ * own full fence (Smr.scan, Pserialize.perform) came before that read. So the reader's registration fence comes
  * after the poller's fence, and the reader's later loads see every store the poller made
  * before its fence (the unlink) - the same Dekker argument as for the sequence itself.
  *
@@ -38,24 +40,42 @@ import java.util.concurrent.locks.ReentrantLock;
  * terminated can no longer touch memory. Thread.isAlive() turns false only after run()
  * has returned.
  */
-final class ReaderRegistry {
+final class ReaderRegistry<R> {
+    /**
+     * What the registry needs to know about one kind of record. All calls but
+     * {@link #ownerAlive} run under the registry's lock.
+     *
+     * @param <R> the record type
+     */
+    interface RecordOps<R> {
+        /** Returns a new record, owned by no thread. */
+        R create();
+
+        /** Gives the record to {@code owner}, resetting its state. */
+        void assign(R record, Thread owner);
+
+        /** Forgets the record's dead owner and resets its state. */
+        void release(R record);
+
+        /** Returns whether the record's owner is a live thread. Called by scans, without the lock. */
+        boolean ownerAlive(R record);
+    }
+
     /** Registrations before the first sweep is considered; also the floor of the sweep period. */
     static final int SWEEP_MIN = 64;
     /** Dropped records kept for reuse, at least; more while more threads are alive. */
     static final int FREE_MIN = 16;
     private static final int INITIAL_CAPACITY = 16;
 
-    private final Smr smr;
-    private final SmrShared shared;
-    private final boolean fenceless;
+    private final RecordOps<R> ops;
     private final ReentrantLock lock = new ReentrantLock();
 
     /** Scanned by pollers; elements [0, count) are records, the rest null. Replaced, never compacted in place. */
-    private volatile Smr.Reader[] records = new Smr.Reader[INITIAL_CAPACITY];
+    private volatile Object[] records = new Object[INITIAL_CAPACITY];
     /** Records in {@code records}. Guarded by lock; read racily by {@link #size()}. */
     private volatile int count;
     /** Dropped records ready for reuse. Guarded by lock. */
-    private final ArrayDeque<Smr.Reader> free = new ArrayDeque<>();
+    private final ArrayDeque<R> free = new ArrayDeque<>();
     /** Guarded by lock. */
     private int registrationsSinceSweep;
     /** Guarded by lock. */
@@ -65,10 +85,8 @@ final class ReaderRegistry {
     /** Sweeps done; guarded by lock, read racily for statistics. */
     private volatile long sweeps;
 
-    ReaderRegistry(final Smr smr, final SmrShared shared, final boolean fenceless) {
-        this.smr = smr;
-        this.shared = shared;
-        this.fenceless = fenceless;
+    ReaderRegistry(final RecordOps<R> ops) {
+        this.ops = ops;
     }
 
     /**
@@ -77,16 +95,16 @@ final class ReaderRegistry {
      * @param thread the calling thread, which becomes the owner
      * @return the record
      */
-    Smr.Reader register(final Thread thread) {
-        final Smr.Reader reader;
+    R register(final Thread thread) {
+        final R reader;
         lock.lock();
         try {
             if (sweepRequested || registrationsSinceSweep >= Math.max(SWEEP_MIN, liveAtLastSweep)) {
                 sweepLocked();
             }
-            final Smr.Reader recycled = free.pollFirst();
-            reader = recycled != null ? recycled : new Smr.Reader(smr, shared, fenceless);
-            reader.assign(thread);
+            final R recycled = free.pollFirst();
+            reader = recycled != null ? recycled : ops.create();
+            ops.assign(reader, thread);
             appendLocked(reader);
             registrationsSinceSweep++;
         } finally {
@@ -98,17 +116,16 @@ final class ReaderRegistry {
         return reader;
     }
 
-    private void appendLocked(final Smr.Reader reader) {
-        Smr.Reader[] array = records;
+    private void appendLocked(final R reader) {
+        final Object[] array = records;
         final int n = count;
         if (n == array.length) {
-            final Smr.Reader[] bigger = new Smr.Reader[n * 2];
-            System.arraycopy(array, 0, bigger, 0, n);
+            final Object[] bigger = Arrays.copyOf(array, n * 2);
             bigger[n] = reader;
             records = bigger; // ORDER: volatile store publishes the copy and its elements
         } else {
-            // ORDER: release; pairs with the acquire element load in Smr.scan, so a scanner
-            // that sees the record sees it assigned.
+            // ORDER: release; pairs with the acquire in recordAcquire, so a scanner that sees
+            // the record sees it assigned.
             RECORDS.setRelease(array, n, reader);
         }
         count = n + 1;
@@ -142,16 +159,17 @@ final class ReaderRegistry {
 
     private void sweepLocked() {
         sweepRequested = false;
-        final Smr.Reader[] old = records;
+        final Object[] old = records;
         final int n = count;
-        final Smr.Reader[] kept = new Smr.Reader[n];
+        final Object[] kept = new Object[n];
         int live = 0;
         for (int i = 0; i < n; i++) {
-            final Smr.Reader r = old[i];
-            if (r.ownerAlive()) {
+            @SuppressWarnings("unchecked") // only register() stores, and it stores R
+            final R r = (R) old[i];
+            if (ops.ownerAlive(r)) {
                 kept[live++] = r;
             } else {
-                r.release();
+                ops.release(r);
                 free.addLast(r);
             }
         }
@@ -177,12 +195,13 @@ final class ReaderRegistry {
      * Returns the array pollers scan. Elements past the record count are null; read elements
      * through {@link #recordAcquire}.
      */
-    Smr.Reader[] snapshot() {
+    Object[] snapshot() {
         return records;
     }
 
-    static Smr.Reader recordAcquire(final Smr.Reader[] array, final int index) {
-        return (Smr.Reader) RECORDS.getAcquire(array, index);
+    /** Reads element {@code index} of a {@link #snapshot()}: a record or null. */
+    static Object recordAcquire(final Object[] array, final int index) {
+        return RECORDS.getAcquire(array, index);
     }
 
     /** Records currently registered (owned by a live thread, or dead and not yet swept). */
@@ -195,5 +214,5 @@ final class ReaderRegistry {
     }
 
     // VarHandle mechanics
-    private static final VarHandle RECORDS = MethodHandles.arrayElementVarHandle(Smr.Reader[].class);
+    private static final VarHandle RECORDS = MethodHandles.arrayElementVarHandle(Object[].class);
 }

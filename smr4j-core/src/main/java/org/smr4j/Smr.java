@@ -42,8 +42,10 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@linkplain #create default}: every {@link #advance()} increments the shared write
  *       sequence; every enter publishes with a store-load barrier (one locked instruction on
  *       x86, a full fence elsewhere).</li>
- *   <li>{@linkplain Builder#deferred(int) deferred} ({@code SMR_DEFERRED}): each thread touches
- *       the shared write sequence only on every {@code limit}-th advance; the others return a
+ *   <li>{@linkplain Builder#deferred(int) deferred} ({@code SMR_DEFERRED}): advances touch
+ *       the shared write sequence only on every {@code limit}-th call per stripe of threads
+ *       (FreeBSD counts per CPU; we count per stripe chosen by thread id, about one stripe
+ *       per CPU, so short-lived threads share counters); the others return a
  *       goal one step in the future, which a non-blocking poll reports as not reached until
  *       some later advance moves the sequence past it.</li>
  *   <li>{@linkplain Builder#lazy() lazy} ({@code SMR_LAZY}): the write sequence moves with a
@@ -163,9 +165,12 @@ public final class Smr {
      * that only moves forward, and an acquire fence: it pairs with the readers' release on
      * exit, so the caller's reuse cannot be ordered before their last accesses.
      *
-     * Deferred mode: advance() increments a per-thread counter (the record's `deferred`, like
-     * FreeBSD's per-CPU c_deferred) and returns wrSeq + INCR without writing the shared line
-     * until the counter reaches the limit. poll() reports such a future goal as not reached;
+     * Deferred mode: advance() increments a counter of the caller's stripe (FreeBSD's per-CPU
+     * c_deferred; stripes are chosen by thread id, a power of two at least the CPU count, each
+     * on its own 128-byte span) and returns wrSeq + INCR without writing the shared line
+     * until the counter reaches the limit. Per stripe and not per thread, because a thread
+     * that advances fewer than `limit` times in its life (a short virtual thread) would
+     * otherwise never move the sequence, and its goals would stay ahead of every poll. poll() reports such a future goal as not reached;
      * waitFor() forces wrSeq forward to it, as smr_poll(wait=true) does.
      *
      * Lazy mode. FreeBSD's lazy readers store their sequence without a fence and rely on the
@@ -174,10 +179,11 @@ public final class Smr {
      *  1. The clock. wrSeq = INIT + INCR * tick, tick = (nanoTime - origin) / tickNanos, moved
      *     forward lazily (CAS) by whoever advances or polls. advance() returns
      *     clock + INCR: one tick ahead. No shared write on the common advance.
-     *  2. The CPU half: an asymmetric barrier. Before a poll scans for a goal g, it makes sure
-     *     that a membarrier(PRIVATE_EXPEDITED) was begun after wrSeq >= g had been observed
-     *     (barrierSeq remembers the newest such wrSeq, so one barrier serves every goal of a
-     *     tick). When membarrier returns, every thread of the process has executed a full
+     *  2. The CPU half: an asymmetric barrier. Before a poll scans with write sequence wr
+     *     (so for any goal g <= wr), it makes sure that a membarrier(PRIVATE_EXPEDITED) was
+     *     begun after wrSeq >= wr had been observed (barrierSeq remembers the newest such wr,
+     *     so one barrier serves every scan of a tick). Invariant: rdSeq <= barrierSeq, because
+     *     a published rdSeq answers later polls without a scan. When membarrier returns, every thread of the process has executed a full
      *     barrier at some point during the call. For a reader R and a goal g whose unlink
      *     was ordered (the writer's fullFence) before the writer read a wrSeq < g:
      *       - if R's slot store came before R's barrier point, it is visible to our scan,
@@ -261,6 +267,9 @@ public final class Smr {
     /** First and largest park of waitFor, in nanoseconds: 1 us doubling up to 1 ms. */
     private static final long WAIT_PARK_MIN_NANOS = 1_000;
     private static final long WAIT_PARK_MAX_NANOS = 1_000_000;
+    /** Longs between two deferred counters: 128 bytes, see SmrLayout for why 128. */
+    private static final int DEFERRED_STRIDE = SmrLayout.PAD_BYTES / Long.BYTES;
+    private static final VarHandle DEFERRED_COUNTS = MethodHandles.arrayElementVarHandle(long[].class);
     /** Set once the lazy-fallback notice has been logged. */
     private static final AtomicBoolean FALLBACK_NOTICE = new AtomicBoolean();
 
@@ -270,7 +279,7 @@ public final class Smr {
     /** Lazy mode with a working membarrier: readers publish without a fence. */
     private final boolean fenceless;
     private final SmrShared shared;
-    private final ReaderRegistry registry;
+    private final ReaderRegistry<Reader> registry;
     private final ThreadLocal<Reader> local = new ThreadLocal<>();
     /** First sequence and step; SmrSeq.INIT and INCR except in the wrap test configuration. */
     private final long init;
@@ -279,8 +288,14 @@ public final class Smr {
     private final long maxDelta;
     /** How far past wrSeq a valid goal may be: 0 (default), incr (deferred and lazy). */
     private final long maxFuture;
-    /** Deferred mode: advances per thread between real ones. */
+    /** Deferred mode: advances per stripe between real ones. */
     private final int limit;
+    /**
+     * Deferred mode: one counter per stripe, {@link #DEFERRED_STRIDE} longs (128 bytes) apart so
+     * stripes do not share cache lines; null in other modes.
+     */
+    private final long[] deferredCounts;
+    private final int deferredMask;
     /** Lazy mode: the tick length and the clock's origin. */
     private final long tickNanos;
     private final long originNanos;
@@ -302,6 +317,14 @@ public final class Smr {
         this.maxDelta = b.maxDelta;
         this.maxFuture = mode == Mode.DEFAULT ? 0 : incr;
         this.limit = b.limit;
+        if (mode == Mode.DEFERRED) {
+            final int stripes = Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1);
+            this.deferredCounts = new long[(stripes + 1) * DEFERRED_STRIDE];
+            this.deferredMask = stripes - 1;
+        } else {
+            this.deferredCounts = null;
+            this.deferredMask = 0;
+        }
         this.tickNanos = b.tickNanos;
         this.originNanos = System.nanoTime();
         if (mode == Mode.LAZY && !AsymmetricFence.available()) {
@@ -315,7 +338,28 @@ public final class Smr {
             this.fenceless = mode == Mode.LAZY;
         }
         this.shared = new SmrShared(init);
-        this.registry = new ReaderRegistry(this, shared, fenceless);
+        final boolean fenceFree = this.fenceless;
+        this.registry = new ReaderRegistry<>(new ReaderRegistry.RecordOps<Reader>() {
+            @Override
+            public Reader create() {
+                return new Reader(Smr.this, shared, fenceFree);
+            }
+
+            @Override
+            public void assign(final Reader record, final Thread owner) {
+                record.assign(owner);
+            }
+
+            @Override
+            public void release(final Reader record) {
+                record.release();
+            }
+
+            @Override
+            public boolean ownerAlive(final Reader record) {
+                return record.ownerAlive();
+            }
+        });
         // ORDER: full fence, as smr_create ends with one: the initial sequences are visible
         // before any thread that learns of this domain can enter or poll.
         VarHandle.fullFence();
@@ -456,7 +500,7 @@ public final class Smr {
         advances.increment();
         return switch (mode) {
             case DEFAULT -> defaultAdvance();
-            case DEFERRED -> deferredAdvance(self != null ? self : reader());
+            case DEFERRED -> deferredAdvance();
             case LAZY -> lazyAdvance();
         };
     }
@@ -481,14 +525,20 @@ public final class Smr {
         waitSlow(goal - maxDelta / 2);
     }
 
-    private long deferredAdvance(final Reader self) {
-        if (++self.deferred < limit) {
+    private long deferredAdvance() {
+        final int i = deferredIndex(Thread.currentThread());
+        // ORDER: opaque read-increment-write, not atomic: two threads of one stripe may lose
+        // an increment, which only delays one real advance by a call. Touches the stripe's own
+        // line, never the shared one.
+        final long count = (long) DEFERRED_COUNTS.getOpaque(deferredCounts, i) + 1;
+        if (count < limit) {
+            DEFERRED_COUNTS.setOpaque(deferredCounts, i, count);
             // ORDER: store-load fence between the caller's unlink and the load of wrSeq, as in
             // the default path's getAndAdd; this path writes nothing shared.
             VarHandle.fullFence();
             return shared.wrSeqAcquire() + incr;
         }
-        self.deferred = 0;
+        DEFERRED_COUNTS.setOpaque(deferredCounts, i, 0L);
         return defaultAdvance();
     }
 
@@ -497,6 +547,12 @@ public final class Smr {
         // clock, so a reader that later reads a wrSeq at or past our goal sees the unlink.
         VarHandle.fullFence();
         return lazyClock() + incr;
+    }
+
+    /** Index of the calling thread's deferred counter: a stripe chosen by thread id. */
+    private int deferredIndex(final Thread thread) {
+        final long id = thread.threadId() * 0x9E3779B97F4A7C15L; // Fibonacci hashing spreads sequential ids
+        return (((int) (id >>> 32) & deferredMask) + 1) * DEFERRED_STRIDE; // +1: no counter next to the array header
     }
 
     /** Lazy mode: moves wrSeq forward to the clock's value if it lags, and returns it. */
@@ -578,7 +634,12 @@ public final class Smr {
 
     private boolean scan(final long goal, final long rd, final long wr) {
         scans.increment();
-        if (fenceless && SmrSeq.lt(shared.barrierSeqAcquire(), goal)) {
+        // Lazy: the scan below may publish rdSeq up to wr, which then answers later polls for
+        // any goal <= wr on the fast path, without a scan. So the barrier must cover wr, not
+        // only our goal: keep rdSeq <= barrierSeq. (Comparing with the goal let a scan move
+        // rdSeq past every barrier; a fence-free reader whose store was still buffered could
+        // then be missed for a later goal. Found by smr4j-stress EnterPollRace.LazyOldestGoalFirst.)
+        if (fenceless && SmrSeq.lt(shared.barrierSeqAcquire(), wr)) {
             lazyBarrier(wr);
         }
         // ORDER: full fence, the writer half of Dekker's pattern: the caller's stores (the
@@ -587,9 +648,9 @@ public final class Smr {
         VarHandle.fullFence();
         long min = wr;
         boolean deadFound = false;
-        final Reader[] records = registry.snapshot();
+        final Object[] records = registry.snapshot();
         for (int i = 0; i < records.length; i++) {
-            final Reader r = ReaderRegistry.recordAcquire(records, i);
+            final Reader r = (Reader) ReaderRegistry.recordAcquire(records, i);
             if (r == null) {
                 continue;
             }
@@ -746,8 +807,18 @@ public final class Smr {
         registry.sweep();
     }
 
+    /** For tests: the lazy clock's sequence now, without moving wrSeq. */
+    long clockSequence() {
+        return clockSeq();
+    }
+
+    /** For tests: the lazy barrier sequence (see SmrShared). */
+    long barrierSequence() {
+        return shared.barrierSeqAcquire();
+    }
+
     /** For tests. */
-    ReaderRegistry registry() {
+    ReaderRegistry<Reader> registry() {
         return registry;
     }
 
@@ -885,7 +956,6 @@ public final class Smr {
         /** Registry, under its lock: gives the record to {@code thread}. */
         void assign(final Thread thread) {
             depth = 0;
-            deferred = 0;
             SEQ.setRelease(this, SmrSeq.INVALID);
             // ORDER: release; pairs with the acquire in ownerAlive().
             OWNER.setRelease(this, thread);
@@ -968,8 +1038,8 @@ public final class Smr {
         }
 
         /**
-         * Selects deferred mode ({@code SMR_DEFERRED}): each thread's advances write the shared
-         * sequence only once every {@code limit} calls.
+         * Selects deferred mode ({@code SMR_DEFERRED}): advances write the shared sequence only
+         * once every {@code limit} calls per stripe of threads (about one stripe per CPU).
          *
          * @param limit advances per real advance, at least 1 (1 behaves as default mode)
          * @return this builder

@@ -13,7 +13,7 @@ package org.smr4j;
  *
  * <pre>
  *   SmrShared:    [header][pad 128][wrSeq][pad 128][rdSeq][pad 128][barrierSeq, cold finals]
- *   Smr.Reader:   [header][pad 128][shared, smr, fenceless, seq, depth, deferred, owner][pad 128]
+ *   Smr.Reader:   [header][pad 128][shared, smr, fenceless, seq, depth, owner][pad 128]
  * </pre>
  *
  * <p>The padding fields are never read. They are not private so that javac does not flag
@@ -75,8 +75,6 @@ final class SmrLayout {
         long seq;
         /** Section nesting depth. Owner only, plain. */
         int depth;
-        /** Deferred-mode advances since the last real one (FreeBSD's {@code c_deferred}). Owner only, plain. */
-        int deferred;
         /** The owning thread; written under the registry lock, read by the owner plainly, by pollers with acquire. */
         Thread owner;
 

@@ -19,6 +19,8 @@ import java.lang.invoke.VarHandle;
  *   <li>{@code rdSeq} never passes {@code wrSeq}: a scan starts its minimum at a value of
  *       {@code wrSeq} it read.</li>
  *   <li>{@code barrierSeq} never passes {@code wrSeq}, for the same reason.</li>
+ *   <li>Lazy domains with fence-free readers: {@code rdSeq} never passes {@code barrierSeq}
+ *       (a scan with write sequence {@code wr} first makes the barrier cover {@code wr}).</li>
  * </ol>
  * Non-invariant: {@code rdSeq} may lag far behind; it moves only when someone scans.
  */
@@ -37,7 +39,7 @@ final class SmrShared extends SmrLayout.SharedPad2 {
         // constructor ends with a full fence as smr_create does.
         this.wrSeq = init;
         this.rdSeq = init;
-        this.barrierSeq = init - SmrSeq.INCR;
+        this.barrierSeq = init; // vacuous: no goal is <= init, so no reader needs a barrier for it
     }
 
     long wrSeqOpaque() {

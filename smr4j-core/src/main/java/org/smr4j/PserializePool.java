@@ -1,0 +1,1011 @@
+package org.smr4j;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * A type-stable object pool with NetBSD's {@code PR_PSERIALIZE} semantics: an object
+ * {@linkplain #put(Object) put} back may be handed out again at once by {@link #get()}, with no
+ * barrier on either path, but it is never finalised (its {@code fini} hook run and the pool's
+ * last reference dropped) while a {@link Pserialize} reader might still be looking at it. The
+ * pool pays one {@link Pserialize#perform()} per <em>batch</em> of objects it finalises, when it
+ * shrinks: beyond the high-water mark, on {@link #reclaim()} and on {@link #close()}.
+ *
+ * <h2>Readers must revalidate</h2>
+ * A reader that finds an object through a lock-free structure inside a section may find it
+ * <em>recycled</em>: put back by a writer and handed out again for another identity. The pool
+ * guarantees only that it is still an object of this pool in a state its hooks left it in
+ * (type stability), never that it is the same logical object. So readers check identity after
+ * finding it, as FreeBSD's {@code in_pcb} lookup checks {@code INP_FREED} after locking the
+ * object it found: the check and the lock happen inside the section (try-lock, never block),
+ * and after them the object cannot be freed under the reader.
+ * <pre>{@code
+ * final class Conn {                      // pooled
+ *     final ReentrantLock lock = new ReentrantLock();  // made by init, survives reuse
+ *     long key;                           // guarded by lock
+ *     boolean freed = true;               // guarded by lock; construct clears it
+ * }
+ * // reader
+ * Conn found = null;
+ * psz.enter();
+ * try {
+ *     Conn c = table.lookup(key);         // acquire loads; may be a recycled Conn
+ *     if (c != null && c.lock.tryLock()) {
+ *         if (!c.freed && c.key == key) found = c;   // revalidate identity under its lock
+ *         else c.lock.unlock();
+ *     }
+ * } finally {
+ *     psz.exit();
+ * }
+ * if (found != null) try { use(found); } finally { found.lock.unlock(); }
+ * // writer (under the table's lock)
+ * c.lock.lock(); c.freed = true; table.remove(c); c.lock.unlock();
+ * pool.put(c);                            // may be reused at once; revalidation catches it
+ * }</pre>
+ * An optimistic variant replaces the lock by a generation (sequence) field: read it with
+ * acquire before and after reading the object's fields, and trust them only if it did not change.
+ *
+ * <h2>Hooks</h2>
+ * <ul>
+ *   <li>{@code init}: once per object, when the factory creates it (NetBSD's ctor,
+ *       UMA's init). State that must survive reuse, such as locks, belongs here.</li>
+ *   <li>{@code construct}: on every {@link #get()} (UMA's ctor); if it throws, the object
+ *       goes back to the cache and the exception propagates.</li>
+ *   <li>{@code destruct}: on every {@link #put(Object)}, before the object is cached
+ *       (UMA's dtor); readers may still see the object meanwhile. If it throws, the object is
+ *       cached anyway and the exception propagates.</li>
+ *   <li>{@code fini}: once per object, after a {@code perform()}, when the pool lets it go
+ *       (NetBSD's dtor, UMA's fini). Readers can no longer reach it. A failure is rethrown
+ *       after the rest of the batch was finalised.</li>
+ * </ul>
+ * Hooks run on the calling thread, outside the pool's locks.
+ *
+ * <h2>Structure</h2>
+ * Per-thread caching without thread-locals: {@code stripes} (a power of two, twice the CPUs
+ * by default) chosen by thread id, each with a tiny lock held for a few instructions, holding
+ * up to two magazines of objects (NetBSD's current and previous groups). A thread whose stripe
+ * is busy tries the next one, then waits for its own (spin, then park; never
+ * {@code Thread.yield}), so millions of virtual threads share a fixed number of stripes. Full
+ * magazines overflow into a shared depot; the depot keeps at most {@code hiwat} objects, and
+ * what lies beyond is finalised in one batch behind one {@code perform()}.
+ *
+ * <h2>Limits</h2>
+ * {@code hardLimit} caps the objects alive in the pool (handed out or cached). At the limit
+ * {@link #get()} waits until an object is put back (NetBSD's {@code PR_WAITOK}) and
+ * {@link #tryGet()} returns {@code null} ({@code PR_NOWAIT | PR_LIMITFAIL}). Inside a read
+ * section use {@code tryGet()}: a {@code get()} waiting there blocks inside the section, which
+ * can deadlock with a {@code put} that is shrinking the pool and waits for that section.
+ *
+ * <h2>Misuse</h2>
+ * {@code put(null)} throws {@link NullPointerException} naming the pool. Any call after
+ * {@link #close()} (except {@code close}, {@code stats} and accessors) throws
+ * {@link IllegalStateException} naming the pool. {@link #reclaim()} and {@link #close()} inside
+ * a section of the pool's {@link Pserialize} throw {@link IllegalStateException} (they would
+ * wait for themselves); a {@code put} that overflows inside a section defers the shrink instead.
+ * Putting an object twice, or one the pool did not hand out, is not detected.
+ *
+ * <h2>Progress</h2>
+ * {@code get} and {@code put} are blocking only in the lock sense: they hold a stripe lock for
+ * a few instructions, and the depot lock for a few more when a magazine moves; a {@code put}
+ * that shrinks the pool calls {@code perform()} and the {@code fini} hooks. {@code get} at the
+ * hard limit waits for a put. {@code reclaim} and {@code close} call {@code perform()}.
+ *
+ * <h2>Memory consistency effects</h2>
+ * Actions in a thread before {@code put(x)} <i>happen-before</i> actions after the
+ * {@code get()} that returns {@code x} (the stripe and depot locks). Readers of the pool's
+ * {@link Pserialize} get its guarantees for finalisation: the {@code fini} hook of an object
+ * runs after every section that could have found the object has ended. Nothing orders a
+ * reader's view of an object against a concurrent put and get: that is what revalidation is for.
+ *
+ * @param <T> the type of pooled objects
+ */
+public final class PserializePool<T> implements AutoCloseable {
+    /*
+     * Overview
+     * --------
+     * NetBSD pool_cache(9) with PR_PSERIALIZE (thorpej, Dec 2021), rewritten for Java from
+     * its description (no NetBSD text or code is copied):
+     *   - put and get never barrier: a freed object is reusable at once (type-stable memory);
+     *   - before a batch of objects is destructed and returned to the backing pool
+     *     (pool_cache_pre_destruct), one pserialize barrier (xc_barrier(0) in NetBSD,
+     *     Pserialize.perform() here) separates the readers from the destruction.
+     * In Java the garbage collector owns memory; what we hold back is the fini hook (which may
+     * poison the object, release native memory, close a resource) and the pool's last
+     * reference.
+     *
+     * Invariants (checkInvariants() checks them in tests):
+     *  1. allocated == created - finalised, and 0 <= allocated <= hardLimit.
+     *  2. Each stripe holds 0 <= count <= 2 * magazineSize objects, all non-null, in
+     *     objects[0, count); objects[count, 2M) are null.
+     *  3. The depot holds full magazines only: depotObjects == full.size() * magazineSize.
+     *  4. After a put's shrink or a reclaim, depotObjects <= hiwat (unless the shrink was
+     *     deferred because the caller was inside a section).
+     *  5. After close(): closed, and every stripe and the depot are empty.
+     * Non-invariants: objects handed out are not tracked; a cached object may also be
+     * referenced by readers (that is the point).
+     *
+     * Lock order: stripe lock, then depot lock. Hooks and perform() run with no lock held.
+     *
+     * Closing: close() sets `closed` (volatile), then empties each stripe under its lock, then
+     * the depot under its lock. get/put check `closed` again under the stripe lock (and the
+     * depot lock), so a call that passed the first check either placed its object where close
+     * will find it, or sees `closed` and throws; no object slips into a closed pool.
+     */
+
+    /** NetBSD's default group size: 15 objects per magazine. */
+    public static final int MAGAZINE_SIZE_DEFAULT = 15;
+    /** Default high-water mark: unlimited, as pool_cache(9) (the pool shrinks only on reclaim and close). */
+    public static final int HIWAT_DEFAULT = Integer.MAX_VALUE;
+    /** Default hard limit: unlimited. */
+    public static final int HARD_LIMIT_DEFAULT = Integer.MAX_VALUE;
+    /** Empty magazines kept by the depot for reuse. */
+    private static final int EMPTY_MAGAZINES_MAX = 16;
+    /** Stripe lock: failed tries before parking, and park bounds (1 us doubling to 1 ms). */
+    private static final int LOCK_SPINS = 64;
+    private static final long PARK_MIN_NANOS = 1_000;
+    private static final long PARK_MAX_NANOS = 1_000_000;
+
+    private final String name;
+    private final Pserialize pserialize;
+    /** Test negative control only: finalise without perform(). */
+    private final boolean noBarrier;
+    private final Supplier<? extends T> factory;
+    private final Consumer<? super T> init;
+    private final Consumer<? super T> fini;
+    private final Consumer<? super T> construct;
+    private final Consumer<? super T> destruct;
+    private final int magazineSize;
+    private final int hiwat;
+    private final int hardLimit;
+    private final Stripe[] stripes;
+    private final int stripeMask;
+
+    private final ReentrantLock depotLock = new ReentrantLock();
+    /** Full magazines, oldest first. Guarded by depotLock. */
+    private final ArrayDeque<Object[]> full = new ArrayDeque<>();
+    /** Empty magazines for reuse. Guarded by depotLock. */
+    private final ArrayDeque<Object[]> empties = new ArrayDeque<>();
+    /** Objects in {@code full}. Guarded by depotLock. */
+    private int depotObjects;
+
+    /** Set once by close(); checked on entry and again under the stripe and depot locks. */
+    private volatile boolean closed;
+    /** Objects created and not yet finalised. Accessed through ALLOCATED (CAS against hardLimit). */
+    private long allocated;
+
+    private final LongAdder created = new LongAdder();
+    private final LongAdder finalised = new LongAdder();
+    private final LongAdder batches = new LongAdder();
+    private final LongAdder limitWaits = new LongAdder();
+    private final LongAdder deferredShrinks = new LongAdder();
+
+    private PserializePool(final Builder<T> b) {
+        this.name = b.name;
+        this.pserialize = b.pserialize != null ? b.pserialize : Pserialize.create(b.name);
+        this.noBarrier = b.noBarrier;
+        this.factory = b.factory;
+        this.init = b.init;
+        this.fini = b.fini;
+        this.construct = b.construct;
+        this.destruct = b.destruct;
+        this.magazineSize = b.magazineSize;
+        this.hiwat = b.hiwat;
+        this.hardLimit = b.hardLimit;
+        final int n = b.stripes > 0 ? b.stripes
+                : Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 4 - 1);
+        this.stripes = new Stripe[n];
+        for (int i = 0; i < n; i++) {
+            stripes[i] = new Stripe(2 * magazineSize);
+        }
+        this.stripeMask = n - 1;
+        // ORDER: full fence: the stripes are visible before any thread that learns of the pool
+        // uses it (final fields already promise it; the fence documents it, as Smr does).
+        VarHandle.fullFence();
+    }
+
+    /**
+     * Starts building a pool.
+     *
+     * @param name    the pool's name, used in messages and statistics
+     * @param factory creates objects when the pool has none cached; must not return null
+     * @param <T>     the type of pooled objects
+     * @return a builder
+     * @throws NullPointerException if an argument is null
+     */
+    public static <T> Builder<T> builder(final String name, final Supplier<? extends T> factory) {
+        return new Builder<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(factory, "factory"));
+    }
+
+    /**
+     * Returns this pool's name.
+     *
+     * @return the name
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Returns the {@link Pserialize} instance whose readers this pool protects: readers enter
+     * it around lookups of pooled objects.
+     *
+     * @return the shared or own instance
+     */
+    public Pserialize pserialize() {
+        return pserialize;
+    }
+
+    // ------------------------------------------------------------------ get
+
+    /**
+     * Returns an object, cached (possibly put back a moment ago) or new, after running the
+     * {@code construct} hook on it. At the hard limit, waits until an object is put back.
+     *
+     * @return an object of this pool
+     * @throws IllegalStateException if the pool is closed (also while waiting)
+     */
+    public T get() {
+        T obj = getCached();
+        if (obj == null) {
+            obj = allocate(true);
+        }
+        return constructed(obj);
+    }
+
+    /**
+     * As {@link #get()}, but returns {@code null} instead of waiting at the hard limit.
+     *
+     * @return an object of this pool, or {@code null} at the hard limit
+     * @throws IllegalStateException if the pool is closed
+     */
+    public T tryGet() {
+        T obj = getCached();
+        if (obj == null) {
+            obj = allocate(false);
+            if (obj == null) {
+                return null;
+            }
+        }
+        return constructed(obj);
+    }
+
+    private T getCached() {
+        checkOpen();
+        final Stripe s = lockStripe();
+        try {
+            checkOpenLocked();
+            s.gets++;
+            int c = s.count;
+            if (c == 0) {
+                c = refillLocked(s);
+                if (c == 0) {
+                    return null;
+                }
+            }
+            s.hits++;
+            return popLocked(s, c);
+        } finally {
+            s.unlock();
+        }
+    }
+
+    @SuppressWarnings("unchecked") // only T instances are ever stored
+    private T popLocked(final Stripe s, final int c) {
+        final Object obj = s.objects[c - 1];
+        s.objects[c - 1] = null;
+        s.count = c - 1;
+        return (T) obj;
+    }
+
+    /** Moves a full magazine from the depot into an empty stripe; returns the new count. */
+    private int refillLocked(final Stripe s) {
+        depotLock.lock();
+        try {
+            checkOpenLocked();
+            final Object[] mag = full.pollFirst();
+            if (mag == null) {
+                return 0;
+            }
+            depotObjects -= magazineSize;
+            System.arraycopy(mag, 0, s.objects, 0, magazineSize);
+            Arrays.fill(mag, null);
+            if (empties.size() < EMPTY_MAGAZINES_MAX) {
+                empties.addFirst(mag);
+            }
+        } finally {
+            depotLock.unlock();
+        }
+        s.count = magazineSize;
+        return magazineSize;
+    }
+
+    /** Creates an object, or at the hard limit waits for one (or returns null if not waiting). */
+    private T allocate(final boolean wait) {
+        if (reserve()) {
+            return create();
+        }
+        if (!wait) {
+            return null;
+        }
+        limitWaits.increment();
+        boolean interrupted = false;
+        int spins = 0;
+        long parkNanos = PARK_MIN_NANOS;
+        try {
+            while (true) {
+                checkOpen();
+                final T stolen = steal();
+                if (stolen != null) {
+                    return stolen;
+                }
+                if (reserve()) {
+                    return create();
+                }
+                if (spins < LOCK_SPINS) {
+                    spins++;
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(this, parkNanos);
+                    parkNanos = Math.min(parkNanos * 2, PARK_MAX_NANOS);
+                    interrupted |= Thread.interrupted();
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** At the hard limit: takes a cached object from any stripe or the depot. */
+    private T steal() {
+        for (int i = 0; i < stripes.length; i++) {
+            final Stripe s = stripes[i];
+            if (s.countRacy() == 0 && depotObjectsRacy() == 0) {
+                continue;
+            }
+            lockStripeAt(s);
+            try {
+                checkOpenLocked();
+                int c = s.count;
+                if (c == 0) {
+                    c = refillLocked(s);
+                }
+                if (c > 0) {
+                    s.hits++;
+                    return popLocked(s, c);
+                }
+            } finally {
+                s.unlock();
+            }
+        }
+        return null;
+    }
+
+    /** Counts one more object alive if below the hard limit. */
+    private boolean reserve() {
+        // ORDER: volatile loads and CAS on a counter; no data is published through it.
+        long a = (long) ALLOCATED.getVolatile(this);
+        while (a < hardLimit) {
+            if (ALLOCATED.compareAndSet(this, a, a + 1)) {
+                return true;
+            }
+            a = (long) ALLOCATED.getVolatile(this);
+        }
+        return false;
+    }
+
+    private T create() {
+        boolean ok = false;
+        try {
+            final T obj = factory.get();
+            if (obj == null) {
+                throw new NullPointerException("pool '" + name + "': factory returned null");
+            }
+            init.accept(obj);
+            created.increment();
+            ok = true;
+            return obj;
+        } finally {
+            if (!ok) {
+                ALLOCATED.getAndAdd(this, -1L); // ORDER: volatile RMW on a counter; undoes reserve()
+            }
+        }
+    }
+
+    private T constructed(final T obj) {
+        try {
+            construct.accept(obj);
+        } catch (final RuntimeException | Error e) {
+            putCached(obj); // constructed state unknown, but init'ed: cache it, as NetBSD does on ctor failure
+            throw e;
+        }
+        return obj;
+    }
+
+    // ------------------------------------------------------------------ put
+
+    /**
+     * Returns an object to the pool after running the {@code destruct} hook on it. The object
+     * may be handed out again at once, to any thread. Cheap: no barrier, unless the put makes
+     * the depot exceed the high-water mark, in which case this call finalises a batch (one
+     * {@code perform()} plus the {@code fini} hooks), or defers that if the caller is inside a
+     * section of the pool's {@link Pserialize}.
+     *
+     * @param obj an object obtained from this pool's {@code get()} and not put since
+     * @throws NullPointerException if {@code obj} is null
+     * @throws IllegalStateException if the pool is closed
+     */
+    public void put(final T obj) {
+        if (obj == null) {
+            throw new NullPointerException("pool '" + name + "': put(null)");
+        }
+        checkOpen();
+        try {
+            destruct.accept(obj);
+        } finally {
+            putCached(obj);
+        }
+    }
+
+    private void putCached(final Object obj) {
+        List<Object[]> batch = null;
+        final Stripe s = lockStripe();
+        try {
+            checkOpenLocked();
+            s.puts++;
+            int c = s.count;
+            if (c == s.objects.length) {
+                batch = flushLocked(s);
+                c = s.count;
+            }
+            s.objects[c] = obj;
+            s.count = c + 1;
+        } finally {
+            s.unlock();
+        }
+        if (batch != null) {
+            finalise(batch);
+        }
+    }
+
+    /**
+     * The stripe is full: moves its oldest magazine's worth of objects to the depot, and takes
+     * out of the depot what lies beyond the high-water mark (the batch to finalise), unless
+     * the caller is inside a section.
+     */
+    private List<Object[]> flushLocked(final Stripe s) {
+        final int m = magazineSize;
+        List<Object[]> batch = null;
+        depotLock.lock();
+        try {
+            checkOpenLocked();
+            Object[] mag = empties.pollFirst();
+            if (mag == null) {
+                mag = new Object[m];
+            }
+            System.arraycopy(s.objects, 0, mag, 0, m);
+            System.arraycopy(s.objects, m, s.objects, 0, s.count - m);
+            Arrays.fill(s.objects, s.count - m, s.count, null);
+            s.count -= m;
+            full.addLast(mag);
+            depotObjects += m;
+            if (depotObjects > hiwat) {
+                if (pserialize.entered()) {
+                    deferredShrinks.increment(); // perform() would wait for us: shrink later
+                } else {
+                    batch = new ArrayList<>();
+                    while (depotObjects > hiwat) {
+                        batch.add(full.pollFirst());
+                        depotObjects -= m;
+                    }
+                }
+            }
+        } finally {
+            depotLock.unlock();
+        }
+        return batch;
+    }
+
+    // ------------------------------------------------------------------ shrink
+
+    /**
+     * Finalises every object cached in the pool (per-thread stripes and depot): one
+     * {@code perform()}, then the {@code fini} hook of each. Objects handed out are not
+     * affected. Like {@code pool_cache_invalidate} followed by {@code pool_reclaim}.
+     *
+     * @return the number of objects finalised
+     * @throws IllegalStateException if the pool is closed, or if the calling thread is inside
+     *         a section of the pool's {@link Pserialize}
+     */
+    public int reclaim() {
+        checkOpen();
+        checkNotInSection("reclaim()");
+        return finalise(drain());
+    }
+
+    /**
+     * Closes the pool: later calls to {@code get}, {@code tryGet}, {@code put} and
+     * {@code reclaim} throw {@link IllegalStateException}; every cached object is finalised
+     * behind one {@code perform()}. Objects still handed out are left to their holders (close
+     * when all are back, as for {@code pool_cache_destroy}). Idempotent. A pool that created
+     * its own {@link Pserialize} leaves it usable.
+     *
+     * @throws IllegalStateException if the calling thread is inside a section of the pool's
+     *         {@link Pserialize}
+     */
+    @Override
+    public void close() {
+        // ORDER: volatile load; the CAS below decides.
+        if (closed) {
+            return;
+        }
+        checkNotInSection("close()");
+        // ORDER: volatile CAS: exactly one closer; get/put see the flag on entry or under
+        // the stripe lock (see "Closing").
+        if (!CLOSED.compareAndSet(this, false, true)) {
+            return;
+        }
+        finalise(drain());
+    }
+
+    /** Takes every cached object out of the stripes and the depot. */
+    private List<Object[]> drain() {
+        final List<Object[]> batch = new ArrayList<>();
+        for (final Stripe s : stripes) {
+            lockStripeAt(s);
+            try {
+                if (s.count > 0) {
+                    batch.add(Arrays.copyOf(s.objects, s.count));
+                    Arrays.fill(s.objects, 0, s.count, null);
+                    s.count = 0;
+                }
+            } finally {
+                s.unlock();
+            }
+        }
+        depotLock.lock();
+        try {
+            batch.addAll(full);
+            full.clear();
+            depotObjects = 0;
+        } finally {
+            depotLock.unlock();
+        }
+        return batch;
+    }
+
+    /**
+     * One barrier for the whole batch, then the fini hooks. Returns the objects finalised.
+     * The first hook failure is rethrown after the rest of the batch was finalised.
+     */
+    @SuppressWarnings("unchecked") // only T instances are ever stored
+    private int finalise(final List<Object[]> batch) {
+        int n = 0;
+        for (final Object[] mag : batch) {
+            n += mag.length;
+        }
+        if (n == 0) {
+            return 0;
+        }
+        if (!noBarrier) {
+            // Every reader that could have found one of these objects leaves its section first.
+            pserialize.perform();
+        }
+        batches.increment();
+        Throwable failure = null;
+        for (final Object[] mag : batch) {
+            for (int i = 0; i < mag.length; i++) {
+                final Object obj = mag[i];
+                mag[i] = null;
+                try {
+                    fini.accept((T) obj);
+                } catch (final RuntimeException | Error e) {
+                    if (failure == null) {
+                        failure = e;
+                    } else {
+                        failure.addSuppressed(e);
+                    }
+                } finally {
+                    finalised.increment();
+                    ALLOCATED.getAndAdd(this, -1L); // ORDER: volatile RMW; a waiting get() may now create
+                }
+            }
+        }
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        return n;
+    }
+
+    // ------------------------------------------------------------------ stripes
+
+    private Stripe lockStripe() {
+        final long id = Thread.currentThread().threadId();
+        final int h = (int) ((id * 0x9E3779B97F4A7C15L) >>> 40);
+        final Stripe home = stripes[h & stripeMask];
+        if (home.tryLock()) {
+            return home;
+        }
+        if (stripeMask != 0) {
+            final Stripe next = stripes[(h + 1) & stripeMask];
+            if (next.tryLock()) {
+                return next;
+            }
+        }
+        lockStripeAt(home);
+        return home;
+    }
+
+    /** Takes {@code s}'s lock: spins briefly, then parks with growing timeouts. */
+    private void lockStripeAt(final Stripe s) {
+        int spins = 0;
+        long parkNanos = PARK_MIN_NANOS;
+        boolean interrupted = false;
+        while (!s.tryLock()) {
+            if (spins < LOCK_SPINS) {
+                spins++;
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(this, parkNanos);
+                parkNanos = Math.min(parkNanos * 2, PARK_MAX_NANOS);
+                interrupted |= Thread.interrupted();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private int depotObjectsRacy() {
+        return depotObjects; // benign race: only a hint for steal(); the locked path decides
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    private void checkOpen() {
+        // ORDER: volatile load of closed; a fast early answer, confirmed under the lock.
+        if (closed) {
+            throw closedException();
+        }
+    }
+
+    /** Under a stripe or the depot lock; see "Closing" in the overview. */
+    private void checkOpenLocked() {
+        // ORDER: volatile load under the lock; close() set it before taking this lock to drain.
+        if (closed) {
+            throw closedException();
+        }
+    }
+
+    private IllegalStateException closedException() {
+        return new IllegalStateException("pool '" + name + "' is closed (thread " + Thread.currentThread() + ")");
+    }
+
+    private void checkNotInSection(final String what) {
+        if (pserialize.entered()) {
+            throw new IllegalStateException("pool '" + name + "': " + what + " inside a read section of pserialize '"
+                    + pserialize.name() + "' (thread " + Thread.currentThread() + ")");
+        }
+    }
+
+    /** For tests: checks the invariants of the overview; call when the pool is quiescent. */
+    void checkInvariants() {
+        final long a = (long) ALLOCATED.getVolatile(this);
+        check(a == created.sum() - finalised.sum(), "allocated " + a + " != created - finalised");
+        check(a >= 0 && a <= hardLimit, "allocated " + a + " outside [0, hardLimit]");
+        long cached = 0;
+        for (final Stripe s : stripes) {
+            lockStripeAt(s);
+            try {
+                check(s.count >= 0 && s.count <= s.objects.length, "stripe count " + s.count);
+                for (int i = 0; i < s.objects.length; i++) {
+                    check((s.objects[i] != null) == (i < s.count), "stripe slot " + i + " vs count " + s.count);
+                }
+                cached += s.count;
+            } finally {
+                s.unlock();
+            }
+        }
+        depotLock.lock();
+        try {
+            check(depotObjects == full.size() * magazineSize, "depot count " + depotObjects);
+            cached += depotObjects;
+        } finally {
+            depotLock.unlock();
+        }
+        check(cached <= a, "cached " + cached + " > allocated " + a);
+        if (closed) {
+            check(cached == 0, "closed pool still caches " + cached);
+        }
+    }
+
+    private void check(final boolean ok, final String what) {
+        if (!ok) {
+            throw new AssertionError("pool '" + name + "': invariant broken: " + what);
+        }
+    }
+
+    // ------------------------------------------------------------------ statistics
+
+    /**
+     * Returns a snapshot of this pool's counters; takes each stripe lock briefly.
+     *
+     * @return the counters now
+     */
+    public Stats stats() {
+        long gets = 0;
+        long hits = 0;
+        long puts = 0;
+        long cached = 0;
+        for (final Stripe s : stripes) {
+            lockStripeAt(s);
+            try {
+                gets += s.gets;
+                hits += s.hits;
+                puts += s.puts;
+                cached += s.count;
+            } finally {
+                s.unlock();
+            }
+        }
+        depotLock.lock();
+        try {
+            cached += depotObjects;
+        } finally {
+            depotLock.unlock();
+        }
+        return new Stats(gets, hits, puts, created.sum(), finalised.sum(), batches.sum(), limitWaits.sum(),
+                deferredShrinks.sum(), (long) ALLOCATED.getVolatile(this), cached);
+    }
+
+    @Override
+    public String toString() {
+        return "PserializePool[" + name + (closed ? ", closed" : "") + ", pserialize=" + pserialize.name()
+                + ", stripes=" + stripes.length + ", magazine=" + magazineSize + "]";
+    }
+
+    /**
+     * A snapshot of a pool's counters.
+     *
+     * @param gets            calls to {@code get()} and {@code tryGet()}
+     * @param hits            gets served from the cache (including objects taken at the hard limit)
+     * @param puts            objects put back (including those whose construct hook failed)
+     * @param created         objects created by the factory (and init'ed)
+     * @param finalised       objects finalised (fini'ed) and let go
+     * @param batches         finalisation batches, each behind one {@code perform()}
+     * @param limitWaits      gets that met the hard limit
+     * @param deferredShrinks shrinks deferred because the caller was inside a section
+     * @param allocated       objects alive now: handed out or cached
+     * @param cached          objects cached now
+     */
+    public record Stats(long gets, long hits, long puts, long created, long finalised, long batches,
+                        long limitWaits, long deferredShrinks, long allocated, long cached) {
+    }
+
+    // ------------------------------------------------------------------ Stripe
+
+    /** One stripe: a tiny lock and up to two magazines of objects; see PserializeLayout. */
+    static final class Stripe extends PserializeLayout.StripePad1 {
+        Stripe(final int capacity) {
+            this.objects = new Object[capacity];
+        }
+
+        boolean tryLock() {
+            // ORDER: opaque pre-check avoids CAS storms on a held lock; the volatile CAS
+            // acquires, pairing with the release in unlock().
+            return (int) LOCKED.getOpaque(this) == 0 && LOCKED.compareAndSet(this, 0, 1);
+        }
+
+        void unlock() {
+            // ORDER: release; everything done under the lock is visible to the next holder.
+            LOCKED.setRelease(this, 0);
+        }
+
+        int countRacy() {
+            return count; // benign race: only a hint for steal(); the locked path decides
+        }
+
+        private static final VarHandle LOCKED;
+
+        static {
+            try {
+                LOCKED = MethodHandles.lookup().findVarHandle(PserializeLayout.StripeFields.class, "locked", int.class);
+            } catch (final ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ Builder
+
+    /**
+     * Configures a pool. Not thread-safe.
+     *
+     * @param <T> the type of pooled objects
+     */
+    public static final class Builder<T> {
+        private final String name;
+        private final Supplier<? extends T> factory;
+        private Pserialize pserialize;
+        private boolean noBarrier;
+        private Consumer<? super T> init = o -> { };
+        private Consumer<? super T> fini = o -> { };
+        private Consumer<? super T> construct = o -> { };
+        private Consumer<? super T> destruct = o -> { };
+        private int magazineSize = MAGAZINE_SIZE_DEFAULT;
+        private int hiwat = HIWAT_DEFAULT;
+        private int hardLimit = HARD_LIMIT_DEFAULT;
+        private int stripes;
+
+        private Builder(final String name, final Supplier<? extends T> factory) {
+            this.name = name;
+            this.factory = factory;
+        }
+
+        /**
+         * Shares a {@link Pserialize} instance (for example with other pools whose objects the
+         * same readers look at). Without this call the pool creates its own, named after it.
+         *
+         * @param pserialize the instance whose readers the pool protects
+         * @return this builder
+         */
+        public Builder<T> pserialize(final Pserialize pserialize) {
+            this.pserialize = Objects.requireNonNull(pserialize, "pserialize");
+            return this;
+        }
+
+        /**
+         * Sets the hook run once per object when it is created (NetBSD's ctor).
+         *
+         * @param init the hook
+         * @return this builder
+         */
+        public Builder<T> init(final Consumer<? super T> init) {
+            this.init = Objects.requireNonNull(init, "init");
+            return this;
+        }
+
+        /**
+         * Sets the hook run once per object after a {@code perform()}, when the pool lets it
+         * go (NetBSD's dtor).
+         *
+         * @param fini the hook
+         * @return this builder
+         */
+        public Builder<T> fini(final Consumer<? super T> fini) {
+            this.fini = Objects.requireNonNull(fini, "fini");
+            return this;
+        }
+
+        /**
+         * Sets the hook run on every {@code get()} before the object is returned.
+         *
+         * @param construct the hook
+         * @return this builder
+         */
+        public Builder<T> construct(final Consumer<? super T> construct) {
+            this.construct = Objects.requireNonNull(construct, "construct");
+            return this;
+        }
+
+        /**
+         * Sets the hook run on every {@code put()} before the object is cached.
+         *
+         * @param destruct the hook
+         * @return this builder
+         */
+        public Builder<T> destruct(final Consumer<? super T> destruct) {
+            this.destruct = Objects.requireNonNull(destruct, "destruct");
+            return this;
+        }
+
+        /**
+         * Sets the magazine size: objects moved at once between a stripe and the depot (a
+         * stripe caches up to twice as many). Default {@value PserializePool#MAGAZINE_SIZE_DEFAULT}.
+         *
+         * @param size at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code size < 1}
+         */
+        public Builder<T> magazineSize(final int size) {
+            if (size < 1) {
+                throw new IllegalArgumentException("pool '" + name + "': magazine size " + size + " < 1");
+            }
+            this.magazineSize = size;
+            return this;
+        }
+
+        /**
+         * Sets the high-water mark: the most idle objects the shared depot keeps; a put that
+         * pushes it beyond finalises the excess in one batch. Per-stripe caches hold up to
+         * {@code 2 * magazineSize} each on top. Default unlimited.
+         *
+         * @param hiwat at least 0
+         * @return this builder
+         * @throws IllegalArgumentException if {@code hiwat < 0}
+         */
+        public Builder<T> hiwat(final int hiwat) {
+            if (hiwat < 0) {
+                throw new IllegalArgumentException("pool '" + name + "': hiwat " + hiwat + " < 0");
+            }
+            this.hiwat = hiwat;
+            return this;
+        }
+
+        /**
+         * Sets the hard limit: the most objects alive in the pool, handed out or cached.
+         * Default unlimited.
+         *
+         * @param limit at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code limit < 1}
+         */
+        public Builder<T> hardLimit(final int limit) {
+            if (limit < 1) {
+                throw new IllegalArgumentException("pool '" + name + "': hard limit " + limit + " < 1");
+            }
+            this.hardLimit = limit;
+            return this;
+        }
+
+        /**
+         * Sets the number of stripes. Default: the power of two at or above twice the number
+         * of CPUs.
+         *
+         * @param count a power of two, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code count} is not a positive power of two
+         */
+        public Builder<T> stripes(final int count) {
+            if (count < 1 || Integer.bitCount(count) != 1) {
+                throw new IllegalArgumentException("pool '" + name + "': stripes " + count
+                        + " is not a positive power of two");
+            }
+            this.stripes = count;
+            return this;
+        }
+
+        /** Negative control for tests only: finalise without waiting for readers. */
+        Builder<T> unsafeNoBarrierForTest() {
+            this.noBarrier = true;
+            return this;
+        }
+
+        /**
+         * Builds the pool.
+         *
+         * @return a new pool
+         */
+        public PserializePool<T> build() {
+            return new PserializePool<>(this);
+        }
+    }
+
+    // VarHandle mechanics
+    private static final VarHandle ALLOCATED;
+    private static final VarHandle CLOSED;
+
+    static {
+        try {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            ALLOCATED = lookup.findVarHandle(PserializePool.class, "allocated", long.class);
+            CLOSED = lookup.findVarHandle(PserializePool.class, "closed", boolean.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package org.smr4j;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Threshold;
+
+/**
+ * The JDK Flight Recorder events of {@link SmrPool} and {@link SmrRetireQueue}. Enable them
+ * in a recording by name ({@code org.smr4j.PoolWait}, {@code org.smr4j.PoolRefill},
+ * {@code org.smr4j.RetireWait}); they cost nothing when no recording enables them (the JIT
+ * removes the event objects of disabled events).
+ */
+final class SmrPoolEvents {
+    private SmrPoolEvents() {
+    }
+
+    /** A get() at the hard limit that blocked on a batch's goal (or on a put). */
+    @Name("org.smr4j.PoolWait")
+    @Label("SMR Pool Wait")
+    @Category({"smr4j", "Pool"})
+    @Description("A get() at the pool's hard limit waited for readers to leave their sections, or for objects to be put")
+    @StackTrace(true)
+    static final class Wait extends Event {
+        @Label("Pool")
+        String pool;
+        @Label("Goal")
+        @Description("The goal waited for, 0 when waiting for a put")
+        long goal;
+        @Label("Hard Limit")
+        long limit;
+    }
+
+    /** A get() that missed its magazine and took longer than the threshold to get an object. */
+    @Name("org.smr4j.PoolRefill")
+    @Label("SMR Pool Slow Refill")
+    @Category({"smr4j", "Pool"})
+    @Description("A get() that missed its per-thread magazine and was slow to refill it")
+    @Threshold("1 ms")
+    @StackTrace(false)
+    static final class Refill extends Event {
+        @Label("Pool")
+        String pool;
+        @Label("Source")
+        @Description("Where the object came from: ready, batch (an expired tagged batch), created, or none")
+        String source;
+        @Label("Objects")
+        @Description("Objects obtained for the magazine")
+        int objects;
+    }
+
+    /** A retire queue's close() or awaitAll() that blocked on a goal. */
+    @Name("org.smr4j.RetireWait")
+    @Label("SMR Retire Queue Wait")
+    @Category({"smr4j", "Retire"})
+    @StackTrace(false)
+    static final class RetireWait extends Event {
+        @Label("Queue")
+        String queue;
+        @Label("Goal")
+        long goal;
+    }
+}

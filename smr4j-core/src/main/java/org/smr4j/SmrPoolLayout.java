@@ -1,0 +1,50 @@
+package org.smr4j;
+
+/**
+ * Padding chain for the per-thread caches of {@link SmrPool}, in the idiom of
+ * {@link SmrLayout} (128 bytes on each side, one hot group per level, padding in superclasses
+ * and a subclass so that HotSpot's field layout cannot move the hot fields next to another
+ * object's).
+ *
+ * <pre>
+ *   SmrPool.Stripe: [header][pad 128][lock, alloc, free, spare, requests, puts][pad 128]
+ * </pre>
+ *
+ * <p>All fields of a stripe are hot for the same thread at the same time (the lock word and
+ * the magazines it guards), so they share lines with each other and with nothing else. The
+ * padding fields are never read.
+ */
+final class SmrPoolLayout {
+    private SmrPoolLayout() {
+    }
+
+    /** Padding before a stripe's fields; the int fills the hole after a 12-byte header. */
+    abstract static class StripePad0 {
+        int q0;
+        long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p0a, p0b, p0c, p0d, p0e, p0f;
+    }
+
+    /**
+     * The fields of one stripe. {@code lock} is accessed only through {@code SmrPool.Stripe.LOCK};
+     * every other field is plain and read or written only while holding {@code lock}.
+     */
+    abstract static class StripeFields extends StripePad0 {
+        /** 0 = free, 1 = held. CAS to acquire, release store to free. */
+        int lock;
+        /** Objects ready to hand out: expired and destructed, or fresh. Never null. */
+        SmrPool.Magazine alloc;
+        /** Objects put by callers, untagged, still possibly visible to readers. Never null. */
+        SmrPool.Magazine free;
+        /** An empty magazine kept to replace a full free magazine without allocating; may be null. */
+        SmrPool.Magazine spare;
+        /** get() calls served through this stripe. */
+        long requests;
+        /** put() calls accepted by this stripe. */
+        long puts;
+    }
+
+    /** Padding after a stripe's fields. */
+    abstract static class StripePad1 extends StripeFields {
+        long p10, p11, p12, p13, p14, p15, p16, p17, p18, p19, p1a, p1b, p1c, p1d, p1e, p1f;
+    }
+}

@@ -1,0 +1,151 @@
+package org.smr4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The hard limit: WAIT and FAIL, tryGet, and flushing what is stuck in stripes. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+@SuppressWarnings("try") // StalledReader is held for its scope, not referenced
+class SmrPoolLimitTest {
+    /** A pooled object. */
+    static final class Obj {
+    }
+
+    @Test
+    void failPolicyThrowsNamingPoolAndLimit() {
+        try (SmrPool<Obj> pool = SmrPool.builder("limited", Obj::new).jmx(false).hardLimit(4)
+                .limitPolicy(SmrPool.LimitPolicy.FAIL).build()) {
+            for (int i = 0; i < 4; i++) {
+                pool.get();
+            }
+            assertThatThrownBy(pool::get).isInstanceOf(SmrPoolLimitException.class)
+                    .hasMessageContaining("pool 'limited'").hasMessageContaining("hard limit of 4")
+                    .satisfies(e -> {
+                        assertThat(((SmrPoolLimitException) e).pool()).isEqualTo("limited");
+                        assertThat(((SmrPoolLimitException) e).limit()).isEqualTo(4);
+                    });
+            assertThat(pool.tryGet()).isNull();
+            assertThat(pool.stats().failures()).isEqualTo(2);
+            assertThat(pool.stats().live()).isEqualTo(4);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(SmrPoolTesting.Mode.class)
+    void atTheLimitAPartialFreeMagazineIsTaggedSoTheWaiterProgresses(final SmrPoolTesting.Mode mode) {
+        final Smr smr = mode.domain("partial-" + mode);
+        try (SmrPool<Obj> pool = SmrPool.builder("partial-" + mode, Obj::new).smr(smr).jmx(false).hardLimit(4)
+                .magazineSize(8).build()) {
+            final Obj[] held = new Obj[4];
+            for (int i = 0; i < 4; i++) {
+                held[i] = pool.get();
+            }
+            pool.put(held[2]); // sits alone in a partial free magazine
+            assertThat(pool.stats().batchesPending()).isZero();
+            assertThat(pool.get()).as("the waiter tags it, waits for its goal and reuses it").isSameAs(held[2]);
+            assertThat(pool.stats().created()).isEqualTo(4);
+            pool.checkInvariants();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(SmrPoolTesting.Mode.class)
+    void waitPolicyBlocksUntilTheReaderExits(final SmrPoolTesting.Mode mode) throws Exception {
+        final Smr smr = mode.domain("wait-" + mode);
+        try (SmrPool<Obj> pool = SmrPool.builder("wait-" + mode, Obj::new).smr(smr).jmx(false).hardLimit(2)
+                .magazineSize(1).build()) {
+            final Obj a = pool.get();
+            pool.get();
+            final CompletableFuture<Obj> waiter;
+            try (SmrPoolTesting.StalledReader r = new SmrPoolTesting.StalledReader(smr, "wait-reader-" + mode)) {
+                pool.put(a);
+                pool.flush();
+                waiter = CompletableFuture.supplyAsync(pool::get,
+                        task -> Thread.ofPlatform().name("limit-waiter").start(task));
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+                assertThat(waiter).as("blocked while the reader is inside").isNotDone();
+            }
+            assertThat(waiter.get(10, TimeUnit.SECONDS)).isSameAs(a);
+            assertThat(pool.stats().waits()).isPositive();
+            assertThat(pool.stats().created()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void waitPolicyWaitsForAPutWhenEverythingIsHandedOut() throws Exception {
+        try (SmrPool<Obj> pool = SmrPool.builder("wait-put", Obj::new).jmx(false).hardLimit(1).build()) {
+            final Obj a = pool.get();
+            final CompletableFuture<Obj> waiter = CompletableFuture.supplyAsync(pool::get,
+                    task -> Thread.ofVirtual().name("put-waiter").start(task));
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            assertThat(waiter).isNotDone();
+            pool.put(a);
+            assertThat(waiter.get(10, TimeUnit.SECONDS)).isSameAs(a);
+        }
+    }
+
+    @Test
+    void waitingInsideAReadSectionIsRefused() {
+        try (SmrPool<Obj> pool = SmrPool.builder("in-section", Obj::new).jmx(false).hardLimit(1).build()) {
+            pool.get();
+            pool.smr().enter();
+            try {
+                assertThatThrownBy(pool::get).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("pool 'in-section'").hasMessageContaining("read section")
+                        .hasMessageContaining(Thread.currentThread().getName());
+            } finally {
+                pool.smr().exit();
+            }
+        }
+    }
+
+    @Test
+    void failPolicyInsideASectionFailsWithoutAdvancing() {
+        try (SmrPool<Obj> pool = SmrPool.builder("fail-in-section", Obj::new).jmx(false).hardLimit(1)
+                .limitPolicy(SmrPool.LimitPolicy.FAIL).build()) {
+            pool.get();
+            final long advances = pool.smr().stats().advances();
+            pool.smr().enter();
+            try {
+                assertThatThrownBy(pool::get).isInstanceOf(SmrPoolLimitException.class);
+                assertThat(pool.tryGet()).isNull();
+            } finally {
+                pool.smr().exit();
+            }
+            assertThat(pool.smr().stats().advances()).isEqualTo(advances);
+        }
+    }
+
+    @Test
+    void manyThreadsAtTheLimitAllProgressAndNeverExceedIt() throws Exception {
+        final int limit = 8;
+        try (SmrPool<Obj> pool = SmrPool.builder("contended-limit", Obj::new).jmx(false).hardLimit(limit)
+                .magazineSize(2).build()) {
+            final Thread[] ts = new Thread[16];
+            for (int t = 0; t < ts.length; t++) {
+                ts[t] = Thread.ofVirtual().name("limit-" + t).start(() -> {
+                    for (int i = 0; i < 2_000; i++) {
+                        final Obj o = pool.get();
+                        assertThat(pool.stats().live()).isLessThanOrEqualTo(limit);
+                        pool.put(o);
+                    }
+                });
+            }
+            for (final Thread t : ts) {
+                t.join(Duration.ofSeconds(20));
+                assertThat(t.isAlive()).as(t.getName() + " finished").isFalse();
+            }
+            assertThat(pool.stats().created()).isLessThanOrEqualTo(limit);
+            pool.checkInvariants();
+        }
+    }
+}
