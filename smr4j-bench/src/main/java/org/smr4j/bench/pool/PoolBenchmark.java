@@ -37,6 +37,12 @@ import org.smr4j.SmrPool;
  *       of that mode (deferred: limit 8, as the section benchmarks; lazy: the default 1 ms tick).
  *       One domain advance and one depot visit per magazine of 32 puts, one poll and refill per
  *       32 gets. No reader is registered: the poll scans nobody, this is the pool's own cost.</li>
+ *   <li>{@code LOCKED_STACK} and {@code TL_STACK}: floors, not pools anyone should use for
+ *       SMR (they reuse at once and never tag anything). {@code LOCKED_STACK} is the skeleton of
+ *       SmrPool's and PserializePool's fast path: a stripe chosen by thread id, a CAS-acquired
+ *       spin lock, an array stack, a release store; one lock per get and one per put.
+ *       {@code TL_STACK} is the same stack in a {@link ThreadLocal}, with no atomic instruction:
+ *       what a per-thread fast path could cost.</li>
  * </ul>
  * {@link #one} runs on one thread, {@link #two} on two threads sharing the pool (on this
  * two-core machine that is as many threads as cores; with neighbours it partly measures the
@@ -76,14 +82,18 @@ public class PoolBenchmark {
         /** SmrPool on a deferred domain (limit 8). */
         SMR_DEFERRED,
         /** SmrPool on a lazy domain (1 ms tick). */
-        SMR_LAZY
+        SMR_LAZY,
+        /** Floor, not a safe pool: striped array stacks, one CAS lock taken per get and per put. */
+        LOCKED_STACK,
+        /** Floor, not a safe pool: a ThreadLocal array stack, no atomic instruction at all. */
+        TL_STACK
     }
 
     /** Deferred mode's limit, the same as the section benchmarks' ({@code Domains}). */
     static final int DEFERRED_LIMIT = 8;
 
     /** The implementation measured. */
-    @Param({"NEW", "CLQ", "PSERIALIZE", "SMR_DEFAULT", "SMR_DEFERRED", "SMR_LAZY"})
+    @Param({"NEW", "CLQ", "PSERIALIZE", "SMR_DEFAULT", "SMR_DEFERRED", "SMR_LAZY", "LOCKED_STACK", "TL_STACK"})
     public Impl impl;
 
     private Cache cache;
@@ -160,6 +170,8 @@ public class PoolBenchmark {
                 case SMR_DEFAULT -> new SmrCache(Smr.Mode.DEFAULT, name);
                 case SMR_DEFERRED -> new SmrCache(Smr.Mode.DEFERRED, name);
                 case SMR_LAZY -> new SmrCache(Smr.Mode.LAZY, name);
+                case LOCKED_STACK -> new LockedStack();
+                case TL_STACK -> new TlStack();
             };
         }
     }
@@ -212,7 +224,108 @@ public class PoolBenchmark {
 
         @Override
         void close() {
+            System.out.println("\n" + pool.stats());
             pool.close();
+        }
+    }
+
+    /** Striped, spin-locked array stacks: the skeleton of the pools' fast path (floor). */
+    static final class LockedStack extends Cache {
+        private static final int CAPACITY = 64;
+        private final Stripe[] stripes = new Stripe[4];
+
+        LockedStack() {
+            for (int i = 0; i < stripes.length; i++) {
+                stripes[i] = new Stripe();
+            }
+        }
+
+        private Stripe lock() {
+            final Stripe s = stripes[(int) Thread.currentThread().threadId() & (stripes.length - 1)];
+            // ORDER: CAS acquires, paired with the release store in get/put: what a stripe lock does.
+            while (!Stripe.LOCKED.compareAndSet(s, 0, 1)) {
+                Thread.onSpinWait();
+            }
+            return s;
+        }
+
+        @Override
+        Obj64 get() {
+            final Stripe s = lock();
+            final int n = s.count - 1;
+            Obj64 o = null;
+            if (n >= 0) {
+                o = s.items[n];
+                s.items[n] = null;
+                s.count = n;
+            }
+            Stripe.LOCKED.setRelease(s, 0);
+            return o != null ? o : new Obj64();
+        }
+
+        @Override
+        void put(final Obj64 o) {
+            final Stripe s = lock();
+            final int n = s.count;
+            if (n < CAPACITY) {
+                s.items[n] = o;
+                s.count = n + 1;
+            }
+            Stripe.LOCKED.setRelease(s, 0);
+        }
+
+        /** One stripe, padded against false sharing with its neighbours. */
+        @SuppressWarnings("unused")
+        static final class Stripe {
+            static final java.lang.invoke.VarHandle LOCKED;
+
+            static {
+                try {
+                    LOCKED = java.lang.invoke.MethodHandles.lookup().findVarHandle(Stripe.class, "locked", int.class);
+                } catch (final ReflectiveOperationException e) {
+                    throw new ExceptionInInitializerError(e);
+                }
+            }
+
+            long p0, p1, p2, p3, p4, p5, p6;
+            int locked;
+            int count;
+            final Obj64[] items = new Obj64[CAPACITY];
+            long q0, q1, q2, q3, q4, q5, q6;
+        }
+    }
+
+    /** A per-thread array stack in a ThreadLocal: no atomics at all (floor). */
+    static final class TlStack extends Cache {
+        private final ThreadLocal<Stack> local = ThreadLocal.withInitial(Stack::new);
+
+        @Override
+        Obj64 get() {
+            final Stack s = local.get();
+            final int n = s.count - 1;
+            if (n < 0) {
+                return new Obj64();
+            }
+            final Obj64 o = s.items[n];
+            s.items[n] = null;
+            s.count = n;
+            return o;
+        }
+
+        @Override
+        void put(final Obj64 o) {
+            final Stack s = local.get();
+            final int n = s.count;
+            if (n < s.items.length) {
+                s.items[n] = o;
+                s.count = n + 1;
+            }
+        }
+
+        /** The per-thread stack. */
+        static final class Stack {
+            final Obj64[] items = new Obj64[64];
+            int count;
         }
     }
 
@@ -236,6 +349,8 @@ public class PoolBenchmark {
 
         @Override
         void close() {
+            // In the fork's output: stripes, contention, refills, batches, objects created.
+            System.out.println("\n" + pool.stats());
             pool.close();
         }
     }
