@@ -27,8 +27,10 @@ import org.smr4j.SmrPool;
  *       generation against its check field (a reused object would show {@link Obj64#DEAD},
  *       written by the pool's destruct hook, or a torn pair), exit.</li>
  *   <li>the main thread samples {@link SmrPool#stats()} every {@code sampleMillis} (default
- *       10 ms): {@code objectsPending}, the objects in tagged batches whose goal readers have
- *       not yet passed. Objects in partially filled free magazines are not in that count and
+ *       10 ms): {@code objectsPending}, the objects in tagged batches not yet taken back by a
+ *       {@code get}. That includes batches whose goal was reached but that no {@code get} has
+ *       needed yet (the pool takes one batch per refill), which the statistics do not tell
+ *       apart. Objects in partially filled free magazines are not in that count and
  *       the stats do not expose them separately; there are at most
  *       {@code stripes x magazine} of them, printed as a bound.</li>
  * </ul>
