@@ -212,27 +212,8 @@ public final class Pserialize {
             this.fenceless = !fenced;
         }
         final boolean fenceFree = this.fenceless;
-        this.registry = new ReaderRegistry<>(new ReaderRegistry.RecordOps<Reader>() {
-            @Override
-            public Reader create() {
-                return new Reader(Pserialize.this, fenceFree);
-            }
-
-            @Override
-            public void assign(final Reader record, final Thread owner) {
-                record.assign(owner);
-            }
-
-            @Override
-            public void release(final Reader record) {
-                record.release();
-            }
-
-            @Override
-            public boolean ownerAlive(final Reader record) {
-                return record.ownerAlive();
-            }
-        });
+        this.registry = new ReaderRegistry<>(() -> new Reader(this, fenceFree),
+                Reader::assign, Reader::release, Reader::ownerAlive);
         // ORDER: full fence, so the instance's initial state is visible before any thread that
         // learns of it can enter or perform (as Smr's constructor does).
         VarHandle.fullFence();

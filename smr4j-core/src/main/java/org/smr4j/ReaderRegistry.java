@@ -5,6 +5,10 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /*
  * Overview
@@ -12,7 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * The set of reader records of one Smr domain or one Pserialize instance: FreeBSD keeps one
  * record per CPU and lets a critical section make it exclusive; we keep one record per
  * reading thread (platform or virtual), so no two live sections can ever share a publication
- * slot. The registry does not know what a record holds: the owner supplies RecordOps to
+ * slot. The registry does not know what a record holds: the owner supplies functions to
  * create one, give it to a thread, forget its thread, and tell whether its thread is alive.
  *
  * Pollers scan `records` without a lock. Registration and sweeping take `lock`:
@@ -41,25 +45,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * has returned.
  */
 final class ReaderRegistry<R> {
-    /**
-     * What the registry needs to know about one kind of record. All calls but
-     * {@link #ownerAlive} run under the registry's lock.
-     *
-     * @param <R> the record type
-     */
-    interface RecordOps<R> {
-        /** Returns a new record, owned by no thread. */
-        R create();
-
-        /** Gives the record to {@code owner}, resetting its state. */
-        void assign(R record, Thread owner);
-
-        /** Forgets the record's dead owner and resets its state. */
-        void release(R record);
-
-        /** Returns whether the record's owner is a live thread. Called by scans, without the lock. */
-        boolean ownerAlive(R record);
-    }
+    /** Creates a new record, owned by no thread. Called under the lock. */
+    private final Supplier<R> create;
+    /** Gives a record to a thread, resetting its state. Called under the lock. */
+    private final BiConsumer<R, Thread> assign;
+    /** Forgets a record's dead owner and resets its state. Called under the lock. */
+    private final Consumer<R> release;
+    /** Whether a record's owner is a live thread. */
+    private final Predicate<R> ownerAlive;
 
     /** Registrations before the first sweep is considered; also the floor of the sweep period. */
     static final int SWEEP_MIN = 64;
@@ -67,7 +60,6 @@ final class ReaderRegistry<R> {
     static final int FREE_MIN = 16;
     private static final int INITIAL_CAPACITY = 16;
 
-    private final RecordOps<R> ops;
     private final ReentrantLock lock = new ReentrantLock();
 
     /** Scanned by pollers; elements [0, count) are records, the rest null. Replaced, never compacted in place. */
@@ -85,8 +77,12 @@ final class ReaderRegistry<R> {
     /** Sweeps done; guarded by lock, read racily for statistics. */
     private volatile long sweeps;
 
-    ReaderRegistry(final RecordOps<R> ops) {
-        this.ops = ops;
+    ReaderRegistry(final Supplier<R> create, final BiConsumer<R, Thread> assign, final Consumer<R> release,
+                   final Predicate<R> ownerAlive) {
+        this.create = create;
+        this.assign = assign;
+        this.release = release;
+        this.ownerAlive = ownerAlive;
     }
 
     /**
@@ -103,8 +99,8 @@ final class ReaderRegistry<R> {
                 sweepLocked();
             }
             final R recycled = free.pollFirst();
-            reader = recycled != null ? recycled : ops.create();
-            ops.assign(reader, thread);
+            reader = recycled != null ? recycled : create.get();
+            assign.accept(reader, thread);
             appendLocked(reader);
             registrationsSinceSweep++;
         } finally {
@@ -166,10 +162,10 @@ final class ReaderRegistry<R> {
         for (int i = 0; i < n; i++) {
             @SuppressWarnings("unchecked") // only register() stores, and it stores R
             final R r = (R) old[i];
-            if (ops.ownerAlive(r)) {
+            if (ownerAlive.test(r)) {
                 kept[live++] = r;
             } else {
-                ops.release(r);
+                release.accept(r);
                 free.addLast(r);
             }
         }

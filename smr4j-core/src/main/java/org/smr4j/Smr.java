@@ -339,27 +339,8 @@ public final class Smr {
         }
         this.shared = new SmrShared(init);
         final boolean fenceFree = this.fenceless;
-        this.registry = new ReaderRegistry<>(new ReaderRegistry.RecordOps<Reader>() {
-            @Override
-            public Reader create() {
-                return new Reader(Smr.this, shared, fenceFree);
-            }
-
-            @Override
-            public void assign(final Reader record, final Thread owner) {
-                record.assign(owner);
-            }
-
-            @Override
-            public void release(final Reader record) {
-                record.release();
-            }
-
-            @Override
-            public boolean ownerAlive(final Reader record) {
-                return record.ownerAlive();
-            }
-        });
+        this.registry = new ReaderRegistry<>(() -> new Reader(this, shared, fenceFree),
+                Reader::assign, Reader::release, Reader::ownerAlive);
         // ORDER: full fence, as smr_create ends with one: the initial sequences are visible
         // before any thread that learns of this domain can enter or poll.
         VarHandle.fullFence();
