@@ -1,0 +1,136 @@
+package org.smr4j.netinet;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+/**
+ * {@link ConnectionTable.Strategy#CONCURRENT_HASH_MAP}: the idiomatic Java table. A
+ * {@link ConcurrentHashMap} from key to block, a new block for every connection, and the
+ * garbage collector as the reclaimer: a removed block is never reused, so a reader that
+ * still holds it can at worst lock it and see it freed.
+ *
+ * <p>Lookup: {@code get}, then lock the block (blocking if it is busy: a block is never
+ * reused, so waiting on its lock needs no reference), then check that it is not freed and
+ * that its tuple is still the key (a rehash may have moved it); on either failure, look up
+ * again. Writers follow the same lock order as the lockless tables: the block first, then
+ * the map's own bin lock inside {@code putIfAbsent}/{@code remove}.
+ */
+final class ConcurrentMapConnectionTable implements ConnectionTable {
+
+    private final String name;
+    private final ConcurrentHashMap<ConnectionKey, ControlBlock> map;
+    private final LongAdder inserts = new LongAdder();
+    private final LongAdder removes = new LongAdder();
+    private final LongAdder rehashes = new LongAdder();
+
+    ConcurrentMapConnectionTable(final ConnectionTable.Builder b) {
+        this.name = b.name;
+        this.map = new ConcurrentHashMap<>(b.initialBuckets);
+    }
+
+    @Override
+    public Strategy strategy() {
+        return Strategy.CONCURRENT_HASH_MAP;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public ControlBlock insert(final ConnectionKey key) {
+        final ControlBlock block = new ControlBlock();
+        block.init();
+        block.lock(LockMode.WRITE);
+        block.assign(this, key, 0L);
+        if (map.putIfAbsent(key, block) != null) {
+            block.unlock(LockMode.WRITE);
+            return null;
+        }
+        inserts.increment();
+        return block;
+    }
+
+    @Override
+    public ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
+        for (;;) {
+            final ControlBlock block = map.get(key);
+            if (block == null) {
+                return null;
+            }
+            block.lock(mode);
+            if (!block.isFreed() && block.matches(key)) {
+                return block;
+            }
+            block.unlock(mode); // removed or rehashed meanwhile: look again
+        }
+    }
+
+    @Override
+    public void remove(final ControlBlock block) {
+        block.checkWriteLockedIn(this, name);
+        block.markFreed();
+        map.remove(block.key, block);
+        block.unlock(LockMode.WRITE);
+        block.release();
+        removes.increment();
+    }
+
+    @Override
+    public boolean rehash(final ControlBlock block, final ConnectionKey newKey) {
+        block.checkWriteLockedIn(this, name);
+        final ConnectionKey oldKey = block.key;
+        if (oldKey.equals(newKey)) {
+            return true;
+        }
+        if (map.putIfAbsent(newKey, block) != null) {
+            return false;
+        }
+        // Reachable under both keys until the remove below; a lookup of either blocks on the
+        // write lock we hold and then revalidates against the new tuple.
+        block.rekey(newKey, 0L);
+        map.remove(oldKey, block);
+        rehashes.increment();
+        return true;
+    }
+
+    @Override
+    public void forEach(final LockMode mode, final Consumer<? super ControlBlock> action) {
+        // ConcurrentHashMap's iterator is weakly consistent: every mapping present for the
+        // whole traversal is returned exactly once.
+        for (final ControlBlock block : map.values()) {
+            block.lock(mode);
+            try {
+                if (!block.isFreed()) {
+                    action.accept(block);
+                }
+            } finally {
+                block.unlock(mode);
+            }
+        }
+    }
+
+    @Override
+    public long size() {
+        return map.mappingCount();
+    }
+
+    @Override
+    public Stats stats() {
+        final long n = inserts.sum();
+        return new Stats(Strategy.CONCURRENT_HASH_MAP, map.mappingCount(), -1, -1, n, removes.sum(),
+                rehashes.sum(), 0, 0, 0, 0, n, -1);
+    }
+
+    @Override
+    public void close() {
+        map.clear();
+    }
+
+    @Override
+    public String toString() {
+        return "ConnectionTable[" + name + ", " + strategy() + ", " + size() + " connections]";
+    }
+}

@@ -1,0 +1,347 @@
+package org.smr4j.netinet;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Objects;
+
+/**
+ * The identity of a connection: protocol, local address and port, foreign address and port,
+ * for IPv4 and IPv6 alike. Immutable.
+ *
+ * <p>Addresses are held as two {@code long}s in IPv6 form; an IPv4 address is held as the
+ * IPv4-mapped IPv6 address {@code ::ffff:a.b.c.d}, so an IPv4 key never equals an IPv6 key of
+ * another address and one hash and one comparison serve both families.
+ *
+ * <p>A <em>listener</em> key has the unspecified foreign address and foreign port 0; it names
+ * a listening socket, found by {@link ConnectionTable#lookupWildcard wildcard lookup}. Its
+ * local address may itself be unspecified ({@link #listener(int, int)}), which matches every
+ * local address, like {@code INADDR_ANY}.
+ *
+ * <p>{@link #hashCode()} is an unkeyed hash, cached at construction; it serves ordinary
+ * collections such as the {@code ConcurrentHashMap} strategy. The lockless tables do not use
+ * it: they hash with a per-table secret (SipHash-1-3), so that a remote party cannot
+ * choose keys that collide. Keys are {@link Comparable} (by their fields), so a
+ * {@code ConcurrentHashMap} under a collision flood can keep its long bins as trees.
+ */
+public final class ConnectionKey implements Comparable<ConnectionKey> {
+
+    /** IP protocol number of TCP. */
+    public static final int TCP = 6;
+    /** IP protocol number of UDP. */
+    public static final int UDP = 17;
+
+    private static final long V4_MAPPED_LO = 0x0000_ffff_0000_0000L;
+
+    private final int protocol;
+    private final long localHi;
+    private final long localLo;
+    private final int localPort;
+    private final long foreignHi;
+    private final long foreignLo;
+    private final int foreignPort;
+    private final int hash;
+
+    private ConnectionKey(final int protocol, final long localHi, final long localLo, final int localPort,
+            final long foreignHi, final long foreignLo, final int foreignPort) {
+        this.protocol = checkProtocol(protocol);
+        this.localHi = localHi;
+        this.localLo = localLo;
+        this.localPort = checkPort("localPort", localPort);
+        this.foreignHi = foreignHi;
+        this.foreignLo = foreignLo;
+        this.foreignPort = checkPort("foreignPort", foreignPort);
+        this.hash = unkeyedHash();
+    }
+
+    /**
+     * An IPv4 connection.
+     *
+     * @param protocol IP protocol number, 0 to 255 ({@link #TCP}, {@link #UDP})
+     * @param localAddress local IPv4 address, network byte order in an int ({@code a.b.c.d} is
+     *        {@code a << 24 | b << 16 | c << 8 | d})
+     * @param localPort 0 to 65535
+     * @param foreignAddress foreign IPv4 address
+     * @param foreignPort 0 to 65535
+     * @return the key
+     * @throws IllegalArgumentException if the protocol or a port is out of range
+     */
+    public static ConnectionKey ipv4(final int protocol, final int localAddress, final int localPort,
+            final int foreignAddress, final int foreignPort) {
+        return new ConnectionKey(protocol, 0L, mapped(localAddress), localPort, 0L, mapped(foreignAddress),
+                foreignPort);
+    }
+
+    /**
+     * An IPv6 connection, each address given as its high and low 64 bits.
+     *
+     * @param protocol IP protocol number, 0 to 255
+     * @param localHi high 64 bits of the local address
+     * @param localLo low 64 bits of the local address
+     * @param localPort 0 to 65535
+     * @param foreignHi high 64 bits of the foreign address
+     * @param foreignLo low 64 bits of the foreign address
+     * @param foreignPort 0 to 65535
+     * @return the key
+     * @throws IllegalArgumentException if the protocol or a port is out of range
+     */
+    public static ConnectionKey ipv6(final int protocol, final long localHi, final long localLo,
+            final int localPort, final long foreignHi, final long foreignLo, final int foreignPort) {
+        return new ConnectionKey(protocol, localHi, localLo, localPort, foreignHi, foreignLo, foreignPort);
+    }
+
+    /**
+     * A connection between two socket addresses of either family (they may differ; an IPv4
+     * address is mapped).
+     *
+     * @param protocol IP protocol number, 0 to 255
+     * @param local local address and port
+     * @param foreign foreign address and port
+     * @return the key
+     * @throws IllegalArgumentException if the protocol is out of range or an address is
+     *         unresolved
+     */
+    public static ConnectionKey of(final int protocol, final InetSocketAddress local,
+            final InetSocketAddress foreign) {
+        final long[] l = words(Objects.requireNonNull(local, "local"));
+        final long[] f = words(Objects.requireNonNull(foreign, "foreign"));
+        return new ConnectionKey(protocol, l[0], l[1], local.getPort(), f[0], f[1], foreign.getPort());
+    }
+
+    /**
+     * A listening socket bound to one IPv4 address.
+     *
+     * @param protocol IP protocol number, 0 to 255
+     * @param localAddress the bound IPv4 address
+     * @param localPort 0 to 65535
+     * @return the listener key
+     */
+    public static ConnectionKey listener(final int protocol, final int localAddress, final int localPort) {
+        return new ConnectionKey(protocol, 0L, mapped(localAddress), localPort, 0L, 0L, 0);
+    }
+
+    /**
+     * A listening socket bound to every local address ({@code INADDR_ANY}/{@code ::}).
+     *
+     * @param protocol IP protocol number, 0 to 255
+     * @param localPort 0 to 65535
+     * @return the listener key
+     */
+    public static ConnectionKey listener(final int protocol, final int localPort) {
+        return new ConnectionKey(protocol, 0L, 0L, localPort, 0L, 0L, 0);
+    }
+
+    /**
+     * A listening socket bound to one socket address (of either family; the unspecified
+     * address binds every local address).
+     *
+     * @param protocol IP protocol number, 0 to 255
+     * @param local the bound address and port
+     * @return the listener key
+     */
+    public static ConnectionKey listener(final int protocol, final InetSocketAddress local) {
+        final long[] l = words(Objects.requireNonNull(local, "local"));
+        return new ConnectionKey(protocol, l[0], l[1], local.getPort(), 0L, 0L, 0);
+    }
+
+    /** @return the IP protocol number */
+    public int protocol() {
+        return protocol;
+    }
+
+    /** @return the local port */
+    public int localPort() {
+        return localPort;
+    }
+
+    /** @return the foreign port (0 for a listener) */
+    public int foreignPort() {
+        return foreignPort;
+    }
+
+    /** @return the high 64 bits of the local address (IPv6 form) */
+    public long localHi() {
+        return localHi;
+    }
+
+    /** @return the low 64 bits of the local address (IPv6 form) */
+    public long localLo() {
+        return localLo;
+    }
+
+    /** @return the high 64 bits of the foreign address (IPv6 form) */
+    public long foreignHi() {
+        return foreignHi;
+    }
+
+    /** @return the low 64 bits of the foreign address (IPv6 form) */
+    public long foreignLo() {
+        return foreignLo;
+    }
+
+    /** @return true if this key names a listening socket (no foreign address and port) */
+    public boolean isListener() {
+        return foreignHi == 0L && foreignLo == 0L && foreignPort == 0;
+    }
+
+    /** @return true if the local address is unspecified (a wildcard listener) */
+    public boolean isLocalWildcard() {
+        return localHi == 0L && localLo == 0L;
+    }
+
+    /** @return true if both addresses are IPv4 (mapped), or unspecified */
+    public boolean isIpv4() {
+        return isV4(localHi, localLo) && isV4(foreignHi, foreignLo);
+    }
+
+    /**
+     * The local address.
+     *
+     * @return an {@link Inet4Address} for a mapped IPv4 address, else an {@link Inet6Address}
+     */
+    public InetAddress localAddress() {
+        return address(localHi, localLo);
+    }
+
+    /** @return the foreign address, as {@link #localAddress()} */
+    public InetAddress foreignAddress() {
+        return address(foreignHi, foreignLo);
+    }
+
+    /**
+     * Returns the key with the same protocol and local address and port, and no foreign side:
+     * the listener that would accept this connection. Used by wildcard lookup.
+     *
+     * @return the listener key
+     */
+    public ConnectionKey toListener() {
+        return isListener() ? this : new ConnectionKey(protocol, localHi, localLo, localPort, 0L, 0L, 0);
+    }
+
+    /**
+     * Whether this key equals the given fields; the tables compare stored tuples this way
+     * without building a key.
+     */
+    boolean matches(final int protocol, final long localHi, final long localLo, final int localPort,
+            final long foreignHi, final long foreignLo, final int foreignPort) {
+        return this.localLo == localLo && this.foreignLo == foreignLo && this.localPort == localPort
+                && this.foreignPort == foreignPort && this.localHi == localHi && this.foreignHi == foreignHi
+                && this.protocol == protocol;
+    }
+
+    @Override
+    public boolean equals(final Object o) {
+        return o instanceof ConnectionKey k && k.hash == hash
+                && matches(k.protocol, k.localHi, k.localLo, k.localPort, k.foreignHi, k.foreignLo, k.foreignPort);
+    }
+
+    @Override
+    public int hashCode() {
+        return hash;
+    }
+
+    @Override
+    public int compareTo(final ConnectionKey o) {
+        int c = Integer.compare(protocol, o.protocol);
+        if (c == 0) c = Long.compare(localHi, o.localHi);
+        if (c == 0) c = Long.compare(localLo, o.localLo);
+        if (c == 0) c = Integer.compare(localPort, o.localPort);
+        if (c == 0) c = Long.compare(foreignHi, o.foreignHi);
+        if (c == 0) c = Long.compare(foreignLo, o.foreignLo);
+        if (c == 0) c = Integer.compare(foreignPort, o.foreignPort);
+        return c;
+    }
+
+    /** Formats as {@code tcp 10.0.0.1:80 <- 192.0.2.7:51000} (IPv6 in brackets). */
+    @Override
+    public String toString() {
+        final String proto = switch (protocol) {
+            case TCP -> "tcp";
+            case UDP -> "udp";
+            default -> "proto" + protocol;
+        };
+        final String local = format(localHi, localLo) + ':' + localPort;
+        return isListener() ? proto + ' ' + local + " (listen)"
+                : proto + ' ' + local + " <- " + format(foreignHi, foreignLo) + ':' + foreignPort;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private int unkeyedHash() {
+        long h = protocol * 0x9E3779B97F4A7C15L;
+        h = (h ^ localHi) * 0xBF58476D1CE4E5B9L;
+        h = (h ^ localLo) * 0x94D049BB133111EBL;
+        h = (h ^ ((long) localPort << 16 | foreignPort)) * 0x9E3779B97F4A7C15L;
+        h = (h ^ foreignHi) * 0xBF58476D1CE4E5B9L;
+        h = (h ^ foreignLo) * 0x94D049BB133111EBL;
+        return (int) (h ^ (h >>> 32));
+    }
+
+    private static long mapped(final int v4) {
+        return V4_MAPPED_LO | (v4 & 0xFFFF_FFFFL);
+    }
+
+    private static boolean isV4(final long hi, final long lo) {
+        return hi == 0L && (lo == 0L || (lo & 0xFFFF_FFFF_0000_0000L) == V4_MAPPED_LO);
+    }
+
+    private static int checkProtocol(final int protocol) {
+        if (protocol < 0 || protocol > 255) {
+            throw new IllegalArgumentException("protocol must be 0..255: " + protocol);
+        }
+        return protocol;
+    }
+
+    private static int checkPort(final String what, final int port) {
+        if (port < 0 || port > 0xFFFF) {
+            throw new IllegalArgumentException(what + " must be 0..65535: " + port);
+        }
+        return port;
+    }
+
+    private static long[] words(final InetSocketAddress sa) {
+        final InetAddress a = sa.getAddress();
+        if (a == null) {
+            throw new IllegalArgumentException("unresolved address: " + sa);
+        }
+        final byte[] b = a.getAddress();
+        if (b.length == 4) {
+            final int v4 = (b[0] & 0xFF) << 24 | (b[1] & 0xFF) << 16 | (b[2] & 0xFF) << 8 | (b[3] & 0xFF);
+            return a.isAnyLocalAddress() ? new long[] {0L, 0L} : new long[] {0L, mapped(v4)};
+        }
+        long hi = 0;
+        long lo = 0;
+        for (int i = 0; i < 8; i++) {
+            hi = hi << 8 | (b[i] & 0xFF);
+            lo = lo << 8 | (b[i + 8] & 0xFF);
+        }
+        return new long[] {hi, lo};
+    }
+
+    private static InetAddress address(final long hi, final long lo) {
+        try {
+            if (hi == 0L && (lo & 0xFFFF_FFFF_0000_0000L) == V4_MAPPED_LO) {
+                final int v = (int) lo;
+                return InetAddress.getByAddress(new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8),
+                        (byte) v});
+            }
+            final byte[] b = new byte[16];
+            for (int i = 0; i < 8; i++) {
+                b[i] = (byte) (hi >>> (56 - 8 * i));
+                b[i + 8] = (byte) (lo >>> (56 - 8 * i));
+            }
+            return InetAddress.getByAddress(b);
+        } catch (final java.net.UnknownHostException e) {
+            throw new AssertionError(e); // cannot happen: the length is 4 or 16
+        }
+    }
+
+    private static String format(final long hi, final long lo) {
+        if (hi == 0L && lo == 0L) {
+            return "*";
+        }
+        final InetAddress a = address(hi, lo);
+        return a instanceof Inet6Address ? '[' + a.getHostAddress() + ']' : a.getHostAddress();
+    }
+}

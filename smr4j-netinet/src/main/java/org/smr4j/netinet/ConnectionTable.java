@@ -1,0 +1,334 @@
+package org.smr4j.netinet;
+
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * A table of connections ({@link ControlBlock}s keyed by {@link ConnectionKey}), the way a
+ * network stack keeps its protocol control blocks, with one interface over several
+ * reclamation strategies so that they can be weighed against each other on the same work.
+ *
+ * <h2>Strategies</h2>
+ * <ul>
+ * <li>{@link Strategy#SMR_DEFAULT} and {@link Strategy#SMR_LAZY}: FreeBSD's {@code in_pcb}
+ *     lockless lookup over an {@link org.smr4j.Smr} domain of that mode and an
+ *     {@link org.smr4j.SmrPool} of blocks: a lookup enters a read section, walks the hash
+ *     chain, try-locks the block it finds, checks that it is not freed, revalidates the
+ *     tuple and leaves; a freed block is reused only once no reader can still hold it.</li>
+ * <li>{@link Strategy#PSERIALIZE}: the same lockless lookup over NetBSD-style
+ *     {@link org.smr4j.Pserialize} (no fence on the read side) and a
+ *     {@link org.smr4j.PserializePool} with {@code PR_PSERIALIZE} semantics: a freed block
+ *     may be handed out again at once, so readers also confirm a miss (see
+ *     {@code PserializeConnectionTable}).</li>
+ * <li>{@link Strategy#RW_LOCK}: a {@link java.util.HashMap} under one
+ *     {@link java.util.concurrent.locks.StampedLock} (readers take its read lock), with a new
+ *     block per connection.</li>
+ * <li>{@link Strategy#CONCURRENT_HASH_MAP}: the idiomatic Java answer,
+ *     {@link java.util.concurrent.ConcurrentHashMap} with a new block per connection and the
+ *     garbage collector as the reclaimer.</li>
+ * </ul>
+ *
+ * <h2>Contract (every strategy)</h2>
+ * <ul>
+ * <li>{@link #lookup lookup} returns either {@code null} or a block locked in the requested
+ *     mode, not {@linkplain ControlBlock#isFreed() freed}, whose
+ *     {@linkplain ControlBlock#key() key} equals the key looked up. The caller
+ *     {@linkplain ControlBlock#unlock() unlocks} it.</li>
+ * <li>Operations on one key are linearizable: insert, remove, rehash and lookup behave as if
+ *     they happened one at a time at some instant inside each call.</li>
+ * <li>{@link #insert insert} and {@link #rehash rehash} refuse a key that is already present
+ *     (they return {@code null}/{@code false}), like {@code EADDRINUSE}.</li>
+ * <li>{@link #forEach forEach} tolerates concurrent changes: it visits every block that is
+ *     present, and not rehashed, for the whole call exactly once; blocks inserted, removed or
+ *     rehashed meanwhile may or may not be visited.</li>
+ * </ul>
+ *
+ * <h2>Memory consistency effects</h2>
+ * Actions in a thread before {@code insert} of a key, and before {@link ControlBlock#unlock()}
+ * of a block, happen-before the return of a {@code lookup} that returns that block (the
+ * block lock is the carrier, as in FreeBSD). A lookup that returns {@code null} gives no
+ * ordering.
+ *
+ * <h2>Threads</h2>
+ * All methods may be called from any thread, platform or virtual. A lookup never blocks
+ * except on the lock of the block it found when that lock is busy (then it holds a reference,
+ * not a read section). {@code insert}, {@code remove} and {@code rehash} serialise on the
+ * table's write lock; {@code rehash} may wait for a grace period.
+ */
+public interface ConnectionTable extends AutoCloseable {
+
+    /** The mode in which a block is locked for the caller. */
+    enum LockMode {
+        /** Shared: several threads may hold it (packet input that only reads the block). */
+        READ,
+        /** Exclusive: required to change the block, to remove it or to rehash it. */
+        WRITE
+    }
+
+    /** The reclamation strategies a table can be built with; see {@link ConnectionTable}. */
+    enum Strategy {
+        /** Lockless lookup, {@code Smr} default mode, {@code SmrPool}. */
+        SMR_DEFAULT,
+        /** Lockless lookup, {@code Smr} lazy mode (fence-free readers), {@code SmrPool}. */
+        SMR_LAZY,
+        /** Lockless lookup, {@code Pserialize}, {@code PserializePool} (immediate reuse). */
+        PSERIALIZE,
+        /** {@code HashMap} under a {@code StampedLock}, new blocks, garbage collection. */
+        RW_LOCK,
+        /** {@code ConcurrentHashMap}, new blocks, garbage collection. */
+        CONCURRENT_HASH_MAP
+    }
+
+    /**
+     * Starts building a table.
+     *
+     * @param strategy the reclamation strategy
+     * @return a builder
+     */
+    static Builder builder(final Strategy strategy) {
+        return new Builder(Objects.requireNonNull(strategy, "strategy"));
+    }
+
+    /**
+     * A table of the given strategy with default settings.
+     *
+     * @param strategy the reclamation strategy
+     * @return the table
+     */
+    static ConnectionTable create(final Strategy strategy) {
+        return builder(strategy).build();
+    }
+
+    /** @return the strategy this table was built with */
+    Strategy strategy();
+
+    /** @return the table's name (used in its pool's and domain's names) */
+    String name();
+
+    /**
+     * Inserts a connection and returns its new block, locked for writing, so that the caller
+     * can attach state before any lookup sees the connection in use ({@code in_pcballoc}).
+     *
+     * @param key the connection; a {@linkplain ConnectionKey#isListener() listener} key
+     *        inserts a listening socket
+     * @return the block, write-locked; or {@code null} if the key is already present
+     * @throws IllegalStateException if the table is closed, or the block pool is at its hard
+     *         limit and configured to fail
+     */
+    ControlBlock insert(ConnectionKey key);
+
+    /**
+     * Exact-match lookup. A listener key finds the listener bound to exactly that address.
+     *
+     * @param key the connection
+     * @param mode how to lock the block returned
+     * @return the block, locked in {@code mode}; or {@code null}
+     */
+    ControlBlock lookup(ConnectionKey key, LockMode mode);
+
+    /**
+     * Wildcard lookup ({@code INPLOOKUP_WILDCARD}): the connection if present, else the
+     * listener bound to the key's local address and port, else the listener bound to every
+     * address on that port.
+     *
+     * @param key the connection (a listener key skips the first step)
+     * @param mode how to lock the block returned
+     * @return the block, locked in {@code mode}; or {@code null}
+     */
+    default ControlBlock lookupWildcard(final ConnectionKey key, final LockMode mode) {
+        ControlBlock block;
+        if (!key.isListener() && (block = lookup(key, mode)) != null) {
+            return block;
+        }
+        final ConnectionKey listener = key.toListener();
+        if ((block = lookup(listener, mode)) != null || listener.isLocalWildcard()) {
+            return block;
+        }
+        return lookup(ConnectionKey.listener(key.protocol(), key.localPort()), mode);
+    }
+
+    /**
+     * Removes a connection ({@code in_pcbfree}): marks its block freed under the block's write
+     * lock, unlinks it, and drops the table's reference; the block returns to its pool when
+     * the last reference goes.
+     *
+     * @param key the connection
+     * @return true if it was present
+     */
+    default boolean remove(final ConnectionKey key) {
+        final ControlBlock block = lookup(key, LockMode.WRITE);
+        if (block == null) {
+            return false;
+        }
+        remove(block);
+        return true;
+    }
+
+    /**
+     * Removes the connection of a block the caller holds write-locked (from
+     * {@link #insert insert} or a {@link LockMode#WRITE} lookup), and unlocks it.
+     *
+     * @param block the block, write-locked by the caller
+     * @throws IllegalStateException if the block is not write-locked or not in this table
+     */
+    void remove(ControlBlock block);
+
+    /**
+     * Changes a connection's tuple ({@code in_pcbrehash}, after a connect or bind), moving it
+     * to the chain of the new key. The lockless strategies wait until no reader can still be
+     * walking the old chain through the block before linking it into the new one. The block
+     * stays locked.
+     *
+     * @param block the block, write-locked by the caller
+     * @param newKey the new tuple
+     * @return true if moved; false if {@code newKey} is already present (nothing changes)
+     * @throws IllegalStateException if the block is not write-locked or not in this table
+     */
+    boolean rehash(ControlBlock block, ConnectionKey newKey);
+
+    /**
+     * Calls {@code action} for each block, locked in {@code mode} for the duration of the
+     * call, and tolerates concurrent changes (see the class comment). The action must not
+     * insert, remove or rehash in this table.
+     *
+     * @param mode how to lock each block
+     * @param action what to do with each
+     */
+    void forEach(LockMode mode, Consumer<? super ControlBlock> action);
+
+    /** @return the number of connections and listeners present */
+    long size();
+
+    /** @return a snapshot of the table's counters */
+    Stats stats();
+
+    /**
+     * Removes every connection and releases the pool and domain the table created. The table
+     * must not be used concurrently with or after {@code close}.
+     */
+    @Override
+    void close();
+
+    /**
+     * A snapshot of a table's counters.
+     *
+     * @param strategy the strategy
+     * @param size connections and listeners present
+     * @param buckets hash buckets of the connection hash
+     * @param longestChain longest hash chain measured at the last growth check (lockless
+     *        strategies), or -1 where the strategy does not chain
+     * @param inserts successful inserts
+     * @param removes successful removes
+     * @param rehashes successful rehashes
+     * @param resizes times the table grew
+     * @param lockedFallbacks lookups that fell back to the locked lookup
+     * @param referencePaths lookups that found the block's lock busy and took a reference
+     * @param missRetries lockless misses that had to be confirmed again (pserialize)
+     * @param blocksCreated blocks ever created (the pool's count; new blocks for RW_LOCK and
+     *        CONCURRENT_HASH_MAP)
+     * @param blocksPending removed blocks not yet reusable (SMR: waiting for the grace period;
+     *        pserialize: waiting for the barrier before destruction); -1 where the garbage
+     *        collector owns them and the count is unknown
+     */
+    record Stats(Strategy strategy, long size, long buckets, int longestChain, long inserts, long removes,
+            long rehashes, long resizes, long lockedFallbacks, long referencePaths, long missRetries,
+            long blocksCreated, long blocksPending) {
+    }
+
+    /**
+     * Configures a {@link ConnectionTable}. Settings a strategy has no use for are ignored.
+     */
+    final class Builder {
+        final Strategy strategy;
+        String name;
+        int initialBuckets = 1024;
+        int maxChain = 8;
+        long maxConnections = Long.MAX_VALUE;
+        int pendingLimit = 4096;
+
+        Builder(final Strategy strategy) {
+            this.strategy = strategy;
+            this.name = strategy.name().toLowerCase(java.util.Locale.ROOT) + "-table";
+        }
+
+        /**
+         * Names the table.
+         *
+         * @param name the name
+         * @return this builder
+         */
+        public Builder name(final String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /**
+         * The number of hash buckets to start with, rounded up to a power of two.
+         *
+         * @param n 1 to 2^30 (default 1024)
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder initialBuckets(final int n) {
+            if (n < 1 || n > 1 << 30) {
+                throw new IllegalArgumentException("initialBuckets must be 1..2^30: " + n);
+            }
+            this.initialBuckets = n;
+            return this;
+        }
+
+        /**
+         * The chain length that makes a lockless table grow: an insert that finds its chain
+         * this long or longer, or the table holding more than one block per bucket, doubles
+         * the bucket array.
+         *
+         * @param n 2 or more (default 8)
+         * @return this builder
+         * @throws IllegalArgumentException if below 2
+         */
+        public Builder maxChain(final int n) {
+            if (n < 2) {
+                throw new IllegalArgumentException("maxChain must be at least 2: " + n);
+            }
+            this.maxChain = n;
+            return this;
+        }
+
+        /**
+         * Bounds the blocks a pooled table may hold: at most {@code maxConnections} present
+         * plus {@code pendingLimit} awaiting reuse (the pool's hard limit is their sum, and an
+         * insert at the limit waits for the oldest batch's grace period). Without it the pool
+         * grows when readers hold the grace period back; see {@code docs/PERFORMANCE.md}.
+         *
+         * @param maxConnections the most connections present at once, 1 or more
+         * @param pendingLimit the most removed blocks awaiting reuse, 1 or more (default 4096)
+         * @return this builder
+         * @throws IllegalArgumentException if either is below 1
+         */
+        public Builder limits(final long maxConnections, final int pendingLimit) {
+            if (maxConnections < 1) {
+                throw new IllegalArgumentException("maxConnections must be at least 1: " + maxConnections);
+            }
+            if (pendingLimit < 1) {
+                throw new IllegalArgumentException("pendingLimit must be at least 1: " + pendingLimit);
+            }
+            this.maxConnections = maxConnections;
+            this.pendingLimit = pendingLimit;
+            return this;
+        }
+
+        /**
+         * Builds the table.
+         *
+         * @return a new table
+         */
+        public ConnectionTable build() {
+            return switch (strategy) {
+                case SMR_DEFAULT, SMR_LAZY -> new SmrConnectionTable(this);
+                case PSERIALIZE -> new PserializeConnectionTable(this);
+                case RW_LOCK -> new LockedConnectionTable(this);
+                case CONCURRENT_HASH_MAP -> new ConcurrentMapConnectionTable(this);
+            };
+        }
+    }
+}

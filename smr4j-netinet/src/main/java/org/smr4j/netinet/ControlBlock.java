@@ -1,0 +1,361 @@
+package org.smr4j.netinet;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.StampedLock;
+
+/**
+ * A protocol control block: one connection (or listening socket) in a
+ * {@link ConnectionTable}, after FreeBSD's {@code struct inpcb}. Blocks are recycled by the
+ * SMR and pserialize strategies, so a block is a <em>slot</em> that holds one connection at a
+ * time; {@link #generation()} counts its incarnations.
+ *
+ * <h2>Using a block</h2>
+ * {@link ConnectionTable#lookup lookup} returns a block <em>locked</em> (read or write, as
+ * asked), not freed, and whose tuple equals the key; the caller works on it and calls
+ * {@link #unlock()}. While the lock is held the block cannot be removed, rehashed or reused,
+ * so everything read under it belongs to the connection that was looked up. Do not keep a
+ * reference to a block after unlocking it: from then on it may be freed and reused for
+ * another connection.
+ *
+ * <h2>Lifecycle and the lock</h2>
+ * The lock is a {@link StampedLock} created once per block by the pool's init hook
+ * ({@link #init()}), not per connection, and it survives reuse the way FreeBSD's pcb rwlock
+ * survives {@code uma_zfree_smr}/{@code uma_zalloc_smr}: a lockless reader that finds a block
+ * which is being freed and reused may still try-lock it safely, and then sees
+ * {@link #isFreed()} or a different tuple and falls back. Fields after the lock are reset
+ * per connection ({@code inp_start_zero} in FreeBSD).
+ *
+ * <h2>Fields and access modes</h2>
+ * <ul>
+ * <li>The tuple fields are written only by the table, under its write lock, while the block
+ *     is unreachable by readers (before publication, or after unlinking and the grace
+ *     period); lockless readers compare them with plain loads while walking a chain. Such a
+ *     load may race only with a reuse in the pserialize strategy (which forbids nothing), and
+ *     every match is revalidated under the block lock, whose acquisition orders it after
+ *     the writer's unlock: a torn match is therefore harmless, and a miss is confirmed by the
+ *     strategy (see {@link ConnectionTable}).</li>
+ * <li>{@code link0}/{@code link1}: the two hash-chain links, one per parity of the bucket
+ *     array, so that growing the table builds the new chains on the other link while readers
+ *     still walk the old ones (see {@code LocklessConnectionTable}). Stored with release by
+ *     writers (publication of a block's fields before the block is reachable through the
+ *     link), loaded with acquire by readers (Java has no consume).</li>
+ * <li>{@code flags} ({@link #isFreed()}): written under the block's write lock; read under
+ *     the block lock, so plain would do, but read with acquire so that {@code isFreed()} is
+ *     also meaningful to a caller that only holds a reference.</li>
+ * <li>{@code refs}: the reference count, updated by CAS. One reference belongs to the table
+ *     while the block is inserted; a lockless lookup whose try-lock fails takes a temporary
+ *     one with {@link #acquireIfNotZero()} so that the block is not freed while it blocks on
+ *     the lock; the last release puts the block back to its pool.</li>
+ * </ul>
+ */
+public final class ControlBlock {
+
+    static final int FREED = 1;
+
+    // -------------------------------------------------------------- identity (per connection)
+    int protocol;
+    long localHi;
+    long localLo;
+    int localPort;
+    long foreignHi;
+    long foreignLo;
+    int foreignPort;
+    /** The key this block was inserted or rehashed with, for {@link #key()}. */
+    ConnectionKey key;
+    /** Keyed hash of the tuple, kept so that growth and removal need not rehash. */
+    long hash;
+    /** The table the current incarnation belongs to (checked by remove and rehash). */
+    Object owner;
+
+    // -------------------------------------------------------------- chains (per table)
+    @SuppressWarnings("unused") // accessed through LINK0
+    private ControlBlock link0;
+    @SuppressWarnings("unused") // accessed through LINK1
+    private ControlBlock link1;
+
+    // -------------------------------------------------------------- state
+    @SuppressWarnings("unused") // accessed through FLAGS
+    private int flags;
+    @SuppressWarnings("unused") // accessed through REFS
+    private int refs;
+    /** The goal recorded when the block was unlinked for a rehash ({@code inp_smr}). */
+    long unlinkGoal;
+    /** Incarnation count: incremented each time the block is handed out for a connection. */
+    private long generation;
+    /** System.nanoTime() when the block was last freed, 0 if never. */
+    private long freedNanos;
+    /** User data, cleared on free. */
+    private Object attachment;
+
+    /** The per-block lock; created once by {@link #init()}, survives reuse. */
+    private StampedLock lock;
+
+    private static final VarHandle LINK0;
+    private static final VarHandle LINK1;
+    private static final VarHandle FLAGS;
+    private static final VarHandle REFS;
+
+    static {
+        try {
+            final MethodHandles.Lookup l = MethodHandles.lookup();
+            LINK0 = l.findVarHandle(ControlBlock.class, "link0", ControlBlock.class);
+            LINK1 = l.findVarHandle(ControlBlock.class, "link1", ControlBlock.class);
+            FLAGS = l.findVarHandle(ControlBlock.class, "flags", int.class);
+            REFS = l.findVarHandle(ControlBlock.class, "refs", int.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Blocks are created by the tables (through their pools). */
+    ControlBlock() {
+    }
+
+    // ------------------------------------------------------------------ public API
+
+    /**
+     * The connection this block holds. Meaningful while the caller holds the block's lock.
+     *
+     * @return the key of the current incarnation
+     */
+    public ConnectionKey key() {
+        return key;
+    }
+
+    /**
+     * Whether the block has been removed from its table ({@code INP_FREED}).
+     *
+     * <p>Memory consistency effects: acquire.
+     *
+     * @return true once removed, until the block is handed out again
+     */
+    public boolean isFreed() {
+        return ((int) FLAGS.getAcquire(this) & FREED) != 0;
+    }
+
+    /**
+     * How many times this block has been handed out for a connection, counting the current
+     * one; a test sees reuse as a change of generation.
+     *
+     * @return the incarnation number, 1 for a block's first connection
+     */
+    public long generation() {
+        return generation;
+    }
+
+    /**
+     * When this block's previous incarnation was freed, for measuring the delay from delete
+     * to reuse.
+     *
+     * @return {@link System#nanoTime()} at the last free, or 0 for a block never freed
+     */
+    public long lastFreedNanos() {
+        return freedNanos;
+    }
+
+    /**
+     * User data attached to the connection (the socket, say). Cleared when the block is freed.
+     *
+     * @return the attachment, or null
+     */
+    public Object attachment() {
+        return attachment;
+    }
+
+    /**
+     * Attaches user data to the connection. Call with the block locked for writing.
+     *
+     * @param value the attachment, or null
+     */
+    public void attach(final Object value) {
+        attachment = value;
+    }
+
+    /**
+     * Releases the lock that {@link ConnectionTable#lookup lookup} or
+     * {@link ConnectionTable#insert insert} returned the block with. Like FreeBSD's
+     * {@code INP_UNLOCK}, the lock is not owner-aware: call it once, from the thread that
+     * holds the lock.
+     *
+     * <p>Memory consistency effects: release.
+     *
+     * @throws IllegalMonitorStateException if the block is not locked
+     */
+    public void unlock() {
+        final StampedLock l = lock;
+        if (l.isWriteLocked()) {
+            l.tryUnlockWrite();
+        } else if (!l.tryUnlockRead()) {
+            throw new IllegalMonitorStateException("block not locked: " + this);
+        }
+    }
+
+    /**
+     * Whether the block's lock is held in write mode by some thread.
+     *
+     * @return true if write-locked
+     */
+    public boolean isWriteLocked() {
+        return lock.isWriteLocked();
+    }
+
+    /**
+     * Whether the block's lock is held in read mode by some thread.
+     *
+     * @return true if read-locked
+     */
+    public boolean isReadLocked() {
+        return lock.isReadLocked();
+    }
+
+    @Override
+    public String toString() {
+        final ConnectionKey k = key;
+        return "ControlBlock[" + (k == null ? "unused" : k.toString()) + ", generation " + generation
+                + (isFreed() ? ", freed]" : "]");
+    }
+
+    // ------------------------------------------------------------------ pool hooks
+
+    /** Pool init hook: once per object. Creates the lock that survives reuse. */
+    void init() {
+        lock = new StampedLock();
+    }
+
+    /** Pool fini hook: once per object, when the pool lets it go. */
+    void fini() {
+        lock = null;
+    }
+
+    /**
+     * Starts a new incarnation for {@code k}. Called by the table under its write lock while
+     * no reader can reach the block; the release stores of the link that publishes it order
+     * these plain stores before any reader sees the block.
+     */
+    void assign(final Object table, final ConnectionKey k, final long keyedHash) {
+        owner = table;
+        rekey(k, keyedHash);
+        unlinkGoal = 0L;
+        generation++;
+        attachment = null;
+        // Opaque: a stale lockless reader may read the flags of the recycled block; it then
+        // revalidates the tuple under the lock, which orders this store (see class comment).
+        FLAGS.setOpaque(this, 0);
+        REFS.setOpaque(this, 1);
+    }
+
+    /**
+     * Changes the tuple; called by the table under its write lock with the block write-locked
+     * and unreachable by lockless readers (after the grace period of a rehash), or reachable
+     * only by readers that revalidate under the block lock.
+     */
+    void rekey(final ConnectionKey k, final long keyedHash) {
+        protocol = k.protocol();
+        localHi = k.localHi();
+        localLo = k.localLo();
+        localPort = k.localPort();
+        foreignHi = k.foreignHi();
+        foreignLo = k.foreignLo();
+        foreignPort = k.foreignPort();
+        key = k;
+        hash = keyedHash;
+    }
+
+    /** Throws unless the block belongs to {@code table} and is write-locked (by the caller). */
+    void checkWriteLockedIn(final Object table, final String tableName) {
+        if (owner != table || !lock.isWriteLocked()) {
+            throw new IllegalStateException("block must be in table " + tableName + " and write-locked: " + this);
+        }
+    }
+
+    /** Marks the block freed; called with the write lock held. */
+    void markFreed() {
+        owner = null;
+        freedNanos = System.nanoTime();
+        attachment = null;
+        // Release: a thread that sees FREED without the lock also sees the reset fields.
+        FLAGS.setRelease(this, FREED);
+    }
+
+    /** Whether the stored tuple equals {@code k}. Plain loads; see the class comment. */
+    boolean matches(final ConnectionKey k) {
+        return k.matches(protocol, localHi, localLo, localPort, foreignHi, foreignLo, foreignPort);
+    }
+
+    // ------------------------------------------------------------------ chain links
+
+    /** The chain link for an array of the given parity; acquire (reader traversal). */
+    ControlBlock next(final int parity) {
+        return (ControlBlock) (parity == 0 ? LINK0.getAcquire(this) : LINK1.getAcquire(this));
+    }
+
+    /** Sets the chain link for the given parity; release (publishes what precedes it). */
+    void setNext(final int parity, final ControlBlock next) {
+        if (parity == 0) {
+            LINK0.setRelease(this, next);
+        } else {
+            LINK1.setRelease(this, next);
+        }
+    }
+
+    // ------------------------------------------------------------------ locking
+
+    /** Try-locks without blocking, in the given mode. */
+    boolean tryLock(final ConnectionTable.LockMode mode) {
+        return (mode == ConnectionTable.LockMode.READ ? lock.tryReadLock() : lock.tryWriteLock()) != 0L;
+    }
+
+    /** Locks, blocking, in the given mode. */
+    void lock(final ConnectionTable.LockMode mode) {
+        if (mode == ConnectionTable.LockMode.READ) {
+            lock.readLock();
+        } else {
+            lock.writeLock();
+        }
+    }
+
+    /** Releases a lock of the given mode taken by the table itself. */
+    void unlock(final ConnectionTable.LockMode mode) {
+        if (mode == ConnectionTable.LockMode.READ) {
+            lock.tryUnlockRead();
+        } else {
+            lock.tryUnlockWrite();
+        }
+    }
+
+    // ------------------------------------------------------------------ references
+
+    /**
+     * Takes a reference unless the count is zero ({@code refcount_acquire_if_not_zero}).
+     * Volatile CAS: the count is shared by every path that may free the block.
+     */
+    boolean acquireIfNotZero() {
+        int r = (int) REFS.getVolatile(this);
+        while (r != 0) {
+            final int witness = (int) REFS.compareAndExchange(this, r, r + 1);
+            if (witness == r) {
+                return true;
+            }
+            r = witness;
+        }
+        return false;
+    }
+
+    /**
+     * Drops a reference; returns true if it was the last one, and the caller must free the
+     * block. Volatile decrement: the last releaser must see every other holder's writes.
+     */
+    boolean release() {
+        final int r = (int) REFS.getAndAdd(this, -1) - 1;
+        if (r < 0) {
+            throw new IllegalStateException("reference count below zero: " + this);
+        }
+        return r == 0;
+    }
+
+    /** The reference count (tests and assertions). */
+    int refs() {
+        return (int) REFS.getVolatile(this);
+    }
+}

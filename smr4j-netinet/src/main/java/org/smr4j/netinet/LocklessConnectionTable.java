@@ -1,0 +1,652 @@
+package org.smr4j.netinet;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * The connection table with lockless lookup, after FreeBSD's {@code in_pcb.c}
+ * ({@code in_pcblookup_hash_smr}, {@code inp_smr_lock}, {@code in_pcbrehash}, {@code inp_next}),
+ * written once over an abstract read-side protection that {@link SmrConnectionTable} and
+ * {@link PserializeConnectionTable} supply.
+ *
+ * <h2>Structure</h2>
+ * Two hashes, each an array of singly linked chains of {@link ControlBlock}s: the
+ * <em>connection hash</em> keyed by the whole tuple, and the <em>listen hash</em> keyed by a
+ * listener's tuple (foreign side empty). A block's chain is chosen by SipHash-1-3 of its
+ * tuple with a per-table secret (see {@link SipHash}). Writers ({@code insert},
+ * {@code remove}, {@code rehash}, growth and the locked fallback lookup) serialise on one
+ * {@link ReentrantLock}, the table's hash lock ({@code INP_HASH_WLOCK}). New blocks are linked
+ * at the head of their chain.
+ *
+ * <h2>Lookup ({@code in_pcblookup_hash_smr})</h2>
+ * <ol>
+ * <li>Enter a read section; load the current bucket array (acquire) and walk the chain with
+ *     acquire loads of the links, comparing the stored hash and then the tuple (plain loads,
+ *     see {@link ControlBlock}).</li>
+ * <li>Found: try-lock the block. On success leave the section, then check that it is not
+ *     freed and revalidate its tuple under the lock (a writer may have removed or rehashed it
+ *     after we compared); return it locked. If the try-lock fails, take a reference with
+ *     {@code acquireIfNotZero} (the section guarantees the block is not yet reused, so the
+ *     count is the count of this incarnation) and leave the section; block on the lock, drop
+ *     the reference (freeing the block if it was the last one), then check and revalidate.
+ *     A block whose count was already zero is being freed.</li>
+ * <li>Any failure in step 2: fall back to the locked lookup under the hash lock.</li>
+ * <li>Not found: leave the section and return null, unless the strategy cannot trust the
+ *     miss (see {@link #chainStamp}) or a rehash is in progress (see below); then the locked
+ *     lookup decides.</li>
+ * </ol>
+ *
+ * <h2>Remove ({@code in_pcbfree})</h2>
+ * With the block write-locked by the caller and the hash lock held: mark it freed, bump the
+ * chain's removal count, unlink it (the unlinked block keeps its link, so a reader standing on
+ * it continues down the chain). Then unlock and drop the table's reference; the last
+ * reference frees the block to the pool, which reuses it only when the strategy allows.
+ *
+ * <h2>Rehash ({@code in_pcbrehash}, the wait before reinsertion)</h2>
+ * Readers may be walking the old chain through the block. Linking it into another chain
+ * would redirect their walk and make them miss blocks behind it. So rehash unlinks the block,
+ * records the goal of that unlink ({@code inp_smr}), waits for it (SMR) or performs a barrier
+ * (pserialize), and only then relinks it, under the hash lock as FreeBSD does. While it waits
+ * the block is in no chain; a lockless lookup that misses during a rehash therefore confirms
+ * the miss under the hash lock ({@code rehashing} counter), so that a lookup of the old key
+ * that misses is ordered after the move and one of the new key is not wrongly empty.
+ *
+ * <h2>Growth without stopping readers</h2>
+ * Each block has two links, one per <em>parity</em>; a bucket array has a parity and its
+ * chains use only that link. Growth builds a twice larger array of the other parity from the
+ * current chains under the hash lock, publishes it with a release store, and from then on
+ * writers touch only the new chains. Readers that loaded the old array keep walking it: its
+ * chains are frozen, so they stay intact; a block removed after the switch is still reachable
+ * there, and readers that find it see it freed (or, in SMR, it is not reused until they have
+ * left, because the old array was unpublished before the block was). Before the next growth
+ * rewrites the other parity's links, it waits until no reader can still hold the array two
+ * generations back ({@link #retireArray}, {@link #awaitArrayRetired}).
+ *
+ * <h2>Iteration ({@code inp_next})</h2>
+ * {@link #forEach} visits buckets in reverse-binary cursor order (as Redis's {@code SCAN}
+ * does), so that when the array doubles between two buckets the cursor still names exactly the
+ * buckets not yet visited: each block present for the whole call is visited once. Per bucket
+ * it enters a section, takes a reference on each block of the chain, leaves, and then locks,
+ * checks and hands each block to the action outside the section.
+ *
+ * @param <R> the strategy's per-thread reader handle
+ */
+abstract class LocklessConnectionTable<R> implements ConnectionTable {
+
+    /** Largest bucket array. */
+    static final int MAX_BUCKETS = 1 << 30;
+
+    final String name;
+    private final Strategy strategy;
+    private final SipHash hasher = new SipHash();
+    private final int maxChain;
+    /** The hash lock: every writer, growth and the locked fallback lookup. */
+    final ReentrantLock hashLock = new ReentrantLock();
+    final HashChains connections;
+    final HashChains listeners;
+    /** Rehashes in progress; written under the hash lock (volatile), read by missing lookups. */
+    private volatile int rehashing;
+
+    private final LongAdder inserts = new LongAdder();
+    private final LongAdder removes = new LongAdder();
+    private final LongAdder rehashes = new LongAdder();
+    private final LongAdder resizes = new LongAdder();
+    private final LongAdder lockedFallbacks = new LongAdder();
+    private final LongAdder referencePaths = new LongAdder();
+    final LongAdder missRetries = new LongAdder();
+
+    LocklessConnectionTable(final ConnectionTable.Builder b) {
+        this.name = b.name;
+        this.strategy = b.strategy;
+        this.maxChain = b.maxChain;
+        final int n = Integer.highestOneBit(b.initialBuckets) == b.initialBuckets ? b.initialBuckets
+                : Integer.highestOneBit(b.initialBuckets) << 1;
+        this.connections = new HashChains(n);
+        this.listeners = new HashChains(Math.min(n, 64));
+    }
+
+    // ------------------------------------------------------------------ strategy hooks
+
+    /** Enters a read section of the calling thread and returns its handle. */
+    abstract R enterRead();
+
+    /** Leaves the section entered by {@link #enterRead()}. */
+    abstract void exitRead(R reader);
+
+    /** A block from the pool, init'ed (its lock exists); may wait at the pool's hard limit. */
+    abstract ControlBlock allocate();
+
+    /** Gives a block whose last reference is gone back to the pool. */
+    abstract void free(ControlBlock block);
+
+    /**
+     * A token for a chain read in a section, taken before walking it; see
+     * {@link #chainUnchanged}. SMR trusts a walk (blocks are not reused under it) and returns 0.
+     */
+    abstract int chainStamp(Chains chains, int bucket);
+
+    /** Whether the walk of {@code bucket} since {@code stamp} can be trusted. */
+    abstract boolean chainUnchanged(Chains chains, int bucket, int stamp);
+
+    /** Called after unlinking or unpublishing something; returns a token for the wait. */
+    abstract long retireArray();
+
+    /** Waits until no reader can still hold what was unlinked before {@code token}. */
+    abstract void awaitArrayRetired(long token);
+
+    /** Blocks created by the pool. */
+    abstract long blocksCreated();
+
+    /** Blocks freed and not yet reusable. */
+    abstract long blocksPending();
+
+    /** Releases the pool and domain. */
+    abstract void closeStrategy();
+
+    // ------------------------------------------------------------------ lookup
+
+    @Override
+    public final ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
+        final long h = hash(key);
+        final HashChains hc = key.isListener() ? listeners : connections;
+        final R reader = enterRead();
+        final Chains chains = hc.current();
+        final int bucket = chains.index(h);
+        final int stamp = chainStamp(chains, bucket);
+        final int parity = chains.parity;
+        for (ControlBlock b = chains.head(bucket); b != null; b = b.next(parity)) {
+            if (b.hash == h && b.matches(key)) {
+                return lockFound(reader, b, key, mode);
+            }
+        }
+        final boolean trusted = chainUnchanged(chains, bucket, stamp) && rehashing == 0;
+        exitRead(reader);
+        if (trusted) {
+            return null;
+        }
+        missRetries.increment();
+        return lookupLocked(key, h, hc, mode);
+    }
+
+    /**
+     * {@code inp_smr_lock} followed by the revalidation of {@code in_pcblookup_hash_smr}:
+     * called inside the section with a block whose tuple matched; always leaves the section.
+     */
+    private ControlBlock lockFound(final R reader, final ControlBlock b, final ConnectionKey key,
+            final LockMode mode) {
+        if (b.tryLock(mode)) {
+            exitRead(reader);
+            if (!b.isFreed() && b.matches(key)) {
+                return b;
+            }
+            b.unlock(mode);
+            return fallback(key, mode);
+        }
+        // The lock is busy. Inside the section the block is this incarnation (SMR) or at
+        // least a block of the pool (pserialize), so its count is safe to touch.
+        if (!b.acquireIfNotZero()) {
+            exitRead(reader);
+            return fallback(key, mode); // being freed
+        }
+        exitRead(reader);
+        referencePaths.increment();
+        b.lock(mode);
+        if (b.release()) {
+            // The table dropped its reference while we waited: we free it.
+            b.unlock(mode);
+            free(b);
+            return fallback(key, mode);
+        }
+        if (!b.isFreed() && b.matches(key)) {
+            return b;
+        }
+        b.unlock(mode);
+        return fallback(key, mode);
+    }
+
+    private ControlBlock fallback(final ConnectionKey key, final LockMode mode) {
+        lockedFallbacks.increment();
+        return lookupLocked(key, hash(key), key.isListener() ? listeners : connections, mode);
+    }
+
+    /** The locked lookup ({@code in_pcblookup_hash}): under the hash lock, no section. */
+    private ControlBlock lookupLocked(final ConnectionKey key, final long h, final HashChains hc,
+            final LockMode mode) {
+        for (;;) {
+            final ControlBlock b;
+            hashLock.lock();
+            try {
+                b = hc.current().find(key, h);
+                if (b == null) {
+                    return null;
+                }
+                if (b.tryLock(mode)) {
+                    return b; // present under the hash lock: not freed, tuple equal
+                }
+                b.acquireIfNotZero(); // present, so the table's reference makes it non-zero
+            } finally {
+                hashLock.unlock();
+            }
+            referencePaths.increment();
+            b.lock(mode);
+            if (b.release()) {
+                b.unlock(mode);
+                free(b);
+                continue;
+            }
+            if (!b.isFreed() && b.matches(key)) {
+                return b;
+            }
+            b.unlock(mode);
+        }
+    }
+
+    // ------------------------------------------------------------------ writers
+
+    @Override
+    public final ControlBlock insert(final ConnectionKey key) {
+        final long h = hash(key);
+        final HashChains hc = key.isListener() ? listeners : connections;
+        final ControlBlock b = allocate(); // outside the hash lock: it may wait at the hard limit
+        // Lock before assigning: a stale pserialize reader may hold the recycled block's lock
+        // and revalidate its tuple; tuples change only under the block's write lock.
+        b.lock(LockMode.WRITE);
+        b.assign(this, key, h);
+        boolean linked = false;
+        hashLock.lock();
+        try {
+            final Chains c = hc.current();
+            final int bucket = c.index(h);
+            int length = 0;
+            for (ControlBlock x = c.headPlain(bucket); x != null; x = x.next(c.parity)) {
+                if (x.hash == h && x.matches(key)) {
+                    return null;
+                }
+                length++;
+            }
+            b.setNext(c.parity, c.headPlain(bucket));
+            c.setHead(bucket, b); // release: publishes the tuple, flags and link
+            hc.size++;
+            linked = true;
+            // Grow at load factor 1, or at a long chain once the load is at least 1/2 (below
+            // that a long chain is bad luck that doubling would not cure, and chasing it could
+            // grow the array without bound).
+            if (hc.size > c.length() || (length + 1 >= maxChain && hc.size >= c.length() >> 1)) {
+                grow(hc);
+            }
+        } finally {
+            hashLock.unlock();
+            if (!linked) {
+                b.markFreed();
+                b.unlock(LockMode.WRITE);
+                if (b.release()) {
+                    free(b);
+                }
+            }
+        }
+        inserts.increment();
+        return b;
+    }
+
+    @Override
+    public final void remove(final ControlBlock block) {
+        block.checkWriteLockedIn(this, name);
+        hashLock.lock();
+        try {
+            final HashChains hc = block.key.isListener() ? listeners : connections;
+            block.markFreed();
+            hc.current().unlink(block);
+            hc.size--;
+        } finally {
+            hashLock.unlock();
+        }
+        block.unlock(LockMode.WRITE);
+        if (block.release()) {
+            free(block);
+        }
+        removes.increment();
+    }
+
+    @Override
+    public final boolean rehash(final ControlBlock block, final ConnectionKey newKey) {
+        block.checkWriteLockedIn(this, name);
+        final long h = hash(newKey);
+        final HashChains to = newKey.isListener() ? listeners : connections;
+        hashLock.lock();
+        try {
+            if (block.matches(newKey)) {
+                return true;
+            }
+            if (to.current().find(newKey, h) != null) {
+                return false;
+            }
+            final HashChains from = block.key.isListener() ? listeners : connections;
+            rehashing = rehashing + 1; // volatile, before the unlink: see the class comment
+            try {
+                from.current().unlink(block);
+                from.size--;
+                // in_pcbrehash: readers may still walk the old chain through the block.
+                block.unlinkGoal = retireArray();
+                awaitArrayRetired(block.unlinkGoal);
+                block.unlinkGoal = 0L;
+                block.rekey(newKey, h);
+                final Chains c = to.current();
+                final int bucket = c.index(h);
+                block.setNext(c.parity, c.headPlain(bucket));
+                c.setHead(bucket, block);
+                to.size++;
+            } finally {
+                rehashing = rehashing - 1;
+            }
+            if (to.size > to.current().length()) {
+                grow(to);
+            }
+        } finally {
+            hashLock.unlock();
+        }
+        rehashes.increment();
+        return true;
+    }
+
+    /** Doubles {@code hc}'s bucket array under the hash lock; see the class comment. */
+    private void grow(final HashChains hc) {
+        final Chains old = hc.current();
+        if (old.length() >= MAX_BUCKETS) {
+            return;
+        }
+        if (hc.retireToken != 0L) {
+            // The new array reuses the other parity's links: no reader may still walk the
+            // array that used them (the one replaced by the previous growth).
+            awaitArrayRetired(hc.retireToken);
+        }
+        final Chains next = new Chains(old.length() << 1, old.parity ^ 1);
+        for (int i = 0; i < old.length(); i++) {
+            for (ControlBlock b = old.headPlain(i); b != null; b = b.next(old.parity)) {
+                final int j = next.index(b.hash);
+                b.setNext(next.parity, next.headPlain(j));
+                next.setHead(j, b);
+            }
+        }
+        hc.publish(next);
+        hc.retireToken = retireArray();
+        resizes.increment();
+    }
+
+    // ------------------------------------------------------------------ iteration
+
+    @Override
+    public final void forEach(final LockMode mode, final Consumer<? super ControlBlock> action) {
+        final ArrayList<ControlBlock> held = new ArrayList<>();
+        for (final HashChains hc : new HashChains[] {connections, listeners}) {
+            int cursor = 0;
+            do {
+                int mask;
+                for (;;) { // collect one chain, with a reference on each block
+                    final R reader = enterRead();
+                    final Chains c = hc.current();
+                    mask = c.length() - 1;
+                    final int bucket = cursor & mask;
+                    final int stamp = chainStamp(c, bucket);
+                    for (ControlBlock b = c.head(bucket); b != null; b = b.next(c.parity)) {
+                        if (b.acquireIfNotZero()) {
+                            held.add(b);
+                        }
+                    }
+                    final boolean unchanged = chainUnchanged(c, bucket, stamp);
+                    exitRead(reader);
+                    if (unchanged) {
+                        break;
+                    }
+                    releaseAll(held); // redirected by a reuse (pserialize): collect again
+                }
+                for (int i = 0; i < held.size(); i++) {
+                    final ControlBlock b = held.get(i);
+                    b.lock(mode);
+                    try {
+                        if (!b.isFreed() && b.owner == this) {
+                            action.accept(b);
+                        }
+                    } finally {
+                        b.unlock(mode);
+                        if (b.release()) {
+                            free(b);
+                        }
+                    }
+                }
+                held.clear();
+                cursor = nextCursor(cursor, mask);
+            } while (cursor != 0);
+        }
+    }
+
+    private void releaseAll(final ArrayList<ControlBlock> held) {
+        for (int i = 0; i < held.size(); i++) {
+            final ControlBlock b = held.get(i);
+            if (b.release()) {
+                free(b);
+            }
+        }
+        held.clear();
+    }
+
+    /** Reverse-binary increment of {@code cursor} within {@code mask} (Redis's SCAN). */
+    static int nextCursor(final int cursor, final int mask) {
+        int v = cursor | ~mask;
+        v = Integer.reverse(v);
+        v++;
+        return Integer.reverse(v);
+    }
+
+    // ------------------------------------------------------------------ the rest
+
+    @Override
+    public final Strategy strategy() {
+        return strategy;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final long size() {
+        return connections.size + listeners.size;
+    }
+
+    /** The length of the longest chain now, under the hash lock (O(n)). */
+    public final int longestChain() {
+        hashLock.lock();
+        try {
+            return Math.max(connections.current().longestChain(), listeners.current().longestChain());
+        } finally {
+            hashLock.unlock();
+        }
+    }
+
+    @Override
+    public final Stats stats() {
+        return new Stats(strategy, size(), connections.current().length(), longestChain(), inserts.sum(),
+                removes.sum(), rehashes.sum(), resizes.sum(), lockedFallbacks.sum(), referencePaths.sum(),
+                missRetries.sum(), blocksCreated(), blocksPending());
+    }
+
+    @Override
+    public final void close() {
+        final ArrayList<ControlBlock> all = new ArrayList<>();
+        hashLock.lock();
+        try {
+            for (final HashChains hc : new HashChains[] {connections, listeners}) {
+                final Chains c = hc.current();
+                for (int i = 0; i < c.length(); i++) {
+                    for (ControlBlock b = c.headPlain(i); b != null; b = b.next(c.parity)) {
+                        all.add(b);
+                    }
+                }
+            }
+        } finally {
+            hashLock.unlock();
+        }
+        for (final ControlBlock b : all) {
+            b.lock(LockMode.WRITE);
+            if (b.isFreed() || b.owner != this) {
+                b.unlock(LockMode.WRITE);
+            } else {
+                remove(b);
+            }
+        }
+        closeStrategy();
+    }
+
+    @Override
+    public String toString() {
+        return "ConnectionTable[" + name + ", " + strategy + ", " + size() + " connections, "
+                + connections.current().length() + " buckets]";
+    }
+
+    final long hash(final ConnectionKey k) {
+        return hasher.hash(k.protocol(), k.localHi(), k.localLo(), k.localPort(), k.foreignHi(), k.foreignLo(),
+                k.foreignPort());
+    }
+
+    // ------------------------------------------------------------------ the hashes
+
+    /** One hash (connections or listeners): its current bucket array and growth state. */
+    static final class HashChains {
+        @SuppressWarnings("unused") // accessed through CHAINS
+        private Chains chains;
+        /** Blocks linked; written under the hash lock, read racily by size(). */
+        volatile long size;
+        /** The token of the last growth's unpublish (0: none yet); under the hash lock. */
+        long retireToken;
+
+        HashChains(final int buckets) {
+            CHAINS.setRelease(this, new Chains(buckets, 0));
+        }
+
+        /** Acquire: the chains built before {@link #publish} are visible through it. */
+        Chains current() {
+            return (Chains) CHAINS.getAcquire(this);
+        }
+
+        /** Release: publishes a fully built array. */
+        void publish(final Chains next) {
+            CHAINS.setRelease(this, next);
+        }
+
+        private static final VarHandle CHAINS;
+
+        static {
+            try {
+                CHAINS = MethodHandles.lookup().findVarHandle(HashChains.class, "chains", Chains.class);
+            } catch (final ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
+
+    /**
+     * A bucket array of one parity, with a removal count per bucket (incremented under the
+     * hash lock before each unlink; pserialize readers use it to confirm a miss).
+     */
+    static final class Chains {
+        private final ControlBlock[] heads;
+        private final int[] removals;
+        final int parity;
+        private final int mask;
+
+        Chains(final int buckets, final int parity) {
+            this.heads = new ControlBlock[buckets];
+            this.removals = new int[buckets];
+            this.parity = parity;
+            this.mask = buckets - 1;
+        }
+
+        int length() {
+            return heads.length;
+        }
+
+        int index(final long hash) {
+            return (int) hash & mask;
+        }
+
+        /** Reader: acquire, pairs with the release in {@link #setHead}. */
+        ControlBlock head(final int bucket) {
+            return (ControlBlock) HEADS.getAcquire(heads, bucket);
+        }
+
+        /** Writer under the hash lock: the lock orders it. */
+        ControlBlock headPlain(final int bucket) {
+            return heads[bucket];
+        }
+
+        /** Writer: release, publishes the block's fields before it is reachable. */
+        void setHead(final int bucket, final ControlBlock b) {
+            HEADS.setRelease(heads, bucket, b);
+        }
+
+        /** Reader: acquire, so that a later walk's loads are not hoisted above it. */
+        int removals(final int bucket) {
+            return (int) REMOVALS.getAcquire(removals, bucket);
+        }
+
+        /** The walk's loads complete before this re-read of the count (load-load fence). */
+        int removalsAfterWalk(final int bucket) {
+            VarHandle.loadLoadFence();
+            return (int) REMOVALS.getOpaque(removals, bucket);
+        }
+
+        /** Under the hash lock: the chain with {@code key}'s block, or null. */
+        ControlBlock find(final ConnectionKey key, final long h) {
+            for (ControlBlock b = heads[index(h)]; b != null; b = b.next(parity)) {
+                if (b.hash == h && b.matches(key)) {
+                    return b;
+                }
+            }
+            return null;
+        }
+
+        /**
+         * Under the hash lock: unlinks {@code b}. The removal count goes up first (volatile:
+         * a reader that sees the unlinked chain through an acquire load also sees the count),
+         * and {@code b} keeps its own link so that a reader standing on it walks on.
+         */
+        void unlink(final ControlBlock b) {
+            final int bucket = index(b.hash);
+            REMOVALS.getAndAdd(removals, bucket, 1);
+            ControlBlock prev = null;
+            for (ControlBlock x = heads[bucket]; x != null; x = x.next(parity)) {
+                if (x == b) {
+                    final ControlBlock after = b.next(parity);
+                    if (prev == null) {
+                        setHead(bucket, after);
+                    } else {
+                        prev.setNext(parity, after);
+                    }
+                    return;
+                }
+                prev = x;
+            }
+            throw new IllegalStateException("block not in its chain: " + b);
+        }
+
+        int longestChain() {
+            int longest = 0;
+            for (int i = 0; i < heads.length; i++) {
+                int n = 0;
+                for (ControlBlock b = heads[i]; b != null; b = b.next(parity)) {
+                    n++;
+                }
+                longest = Math.max(longest, n);
+            }
+            return longest;
+        }
+
+        private static final VarHandle HEADS = MethodHandles.arrayElementVarHandle(ControlBlock[].class);
+        private static final VarHandle REMOVALS = MethodHandles.arrayElementVarHandle(int[].class);
+    }
+}

@@ -1,0 +1,102 @@
+package org.smr4j.netinet;
+
+import org.smr4j.Pserialize;
+import org.smr4j.PserializePool;
+
+/**
+ * {@link ConnectionTable.Strategy#PSERIALIZE}: the lockless table over NetBSD-style
+ * {@link Pserialize} (readers pay no fence) and a {@link PserializePool} with
+ * {@code PR_PSERIALIZE} semantics: a freed block may be handed out again at once.
+ *
+ * <p>What that costs the reader. A hit is safe as in the SMR table: it is revalidated under
+ * the block lock. A miss is not: a block the reader is standing on may be freed, reused and
+ * linked at the head of another chain, so the reader's walk continues in the wrong chain and
+ * misses blocks of its own. Linux solves this for {@code SLAB_TYPESAFE_BY_RCU} with
+ * "nulls" list ends; this table uses the per-bucket removal count the base class keeps:
+ * the reader reads it (acquire) before the walk and again after it, and trusts a miss only if
+ * it did not change, because a redirection needs the block to be unlinked from this chain
+ * first, and the unlink bumps the count before the link is changed. Otherwise the miss is
+ * confirmed under the hash lock ({@code missRetries} counts them).
+ *
+ * <p>Growth and rehash call {@link Pserialize#perform()} where SMR waits for a goal.
+ */
+final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize.Reader> {
+
+    private final Pserialize psz;
+    private final PserializePool<ControlBlock> pool;
+
+    PserializeConnectionTable(final ConnectionTable.Builder b) {
+        super(b);
+        this.psz = Pserialize.create(b.name);
+        final PserializePool.Builder<ControlBlock> pb = PserializePool.builder(b.name, ControlBlock::new)
+                .pserialize(psz)
+                .init(ControlBlock::init)
+                .fini(ControlBlock::fini);
+        if (b.maxConnections != Long.MAX_VALUE) {
+            pb.hardLimit((int) Math.min(Integer.MAX_VALUE, b.maxConnections + b.pendingLimit));
+        }
+        this.pool = pb.build();
+    }
+
+    /** The domain the lookups enter (for tests and the harness). */
+    Pserialize pserialize() {
+        return psz;
+    }
+
+    @Override
+    Pserialize.Reader enterRead() {
+        final Pserialize.Reader r = psz.reader();
+        r.enter();
+        return r;
+    }
+
+    @Override
+    void exitRead(final Pserialize.Reader reader) {
+        reader.exit();
+    }
+
+    @Override
+    ControlBlock allocate() {
+        return pool.get();
+    }
+
+    @Override
+    void free(final ControlBlock block) {
+        pool.put(block);
+    }
+
+    @Override
+    int chainStamp(final Chains chains, final int bucket) {
+        return chains.removals(bucket);
+    }
+
+    @Override
+    boolean chainUnchanged(final Chains chains, final int bucket, final int stamp) {
+        return chains.removalsAfterWalk(bucket) == stamp;
+    }
+
+    @Override
+    long retireArray() {
+        return 0L;
+    }
+
+    @Override
+    void awaitArrayRetired(final long token) {
+        psz.perform();
+    }
+
+    @Override
+    long blocksCreated() {
+        return pool.stats().created();
+    }
+
+    @Override
+    long blocksPending() {
+        return 0L; // PR_PSERIALIZE: a freed block is reusable at once
+    }
+
+    @Override
+    void closeStrategy() {
+        pool.close();
+    }
+}

@@ -1,0 +1,111 @@
+package org.smr4j.netinet;
+
+import org.smr4j.Smr;
+import org.smr4j.SmrPool;
+
+/**
+ * {@link ConnectionTable.Strategy#SMR_DEFAULT} and {@link ConnectionTable.Strategy#SMR_LAZY}:
+ * the lockless table over an {@link Smr} domain of that mode and an {@link SmrPool} of blocks,
+ * as FreeBSD's {@code in_pcbinfo} uses {@code ipi_smr} and a {@code UMA_ZONE_SMR} zone.
+ *
+ * <p>What SMR gives the lookup: a block found inside a section is not handed out again
+ * before the section ends (the pool tags each freed batch with {@code advance()} and reuses it
+ * only once {@code poll(tag)} succeeds). So a chain walk is never redirected into another
+ * chain by a reuse, a miss can be trusted (except during a rehash, which the base class
+ * handles) and the reference count touched inside the section is this incarnation's.
+ *
+ * <p>Pool sizing: without {@linkplain ConnectionTable.Builder#limits limits} the pool grows
+ * when readers hold the grace period back; with them its hard limit is
+ * {@code maxConnections + pendingLimit} and an insert at the limit waits for the oldest
+ * batch's goal ({@link SmrPool.LimitPolicy#WAIT}).
+ */
+final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
+
+    private final Smr smr;
+    private final SmrPool<ControlBlock> pool;
+
+    SmrConnectionTable(final ConnectionTable.Builder b) {
+        super(b);
+        final Smr.Builder domain = Smr.builder(b.name);
+        if (b.strategy == Strategy.SMR_LAZY) {
+            domain.lazy();
+        }
+        this.smr = domain.build();
+        final SmrPool.Builder<ControlBlock> pb = SmrPool.builder(b.name, ControlBlock::new)
+                .smr(smr)
+                .init(ControlBlock::init)
+                .fini(ControlBlock::fini)
+                .jmx(false);
+        if (b.maxConnections != Long.MAX_VALUE) {
+            pb.hardLimit(Math.addExact(b.maxConnections, b.pendingLimit)).limitPolicy(SmrPool.LimitPolicy.WAIT);
+        }
+        this.pool = pb.build();
+    }
+
+    /** The domain the lookups enter (for tests and the harness). */
+    Smr smr() {
+        return smr;
+    }
+
+    /** The block pool (for tests and the harness). */
+    SmrPool<ControlBlock> pool() {
+        return pool;
+    }
+
+    @Override
+    Smr.Reader enterRead() {
+        final Smr.Reader r = smr.reader();
+        r.enter();
+        return r;
+    }
+
+    @Override
+    void exitRead(final Smr.Reader reader) {
+        reader.exit();
+    }
+
+    @Override
+    ControlBlock allocate() {
+        return pool.get();
+    }
+
+    @Override
+    void free(final ControlBlock block) {
+        pool.put(block);
+    }
+
+    @Override
+    int chainStamp(final Chains chains, final int bucket) {
+        return 0; // a walk inside a section is never redirected by a reuse
+    }
+
+    @Override
+    boolean chainUnchanged(final Chains chains, final int bucket, final int stamp) {
+        return true;
+    }
+
+    @Override
+    long retireArray() {
+        return smr.advance();
+    }
+
+    @Override
+    void awaitArrayRetired(final long goal) {
+        smr.waitFor(goal);
+    }
+
+    @Override
+    long blocksCreated() {
+        return pool.stats().created();
+    }
+
+    @Override
+    long blocksPending() {
+        return pool.stats().objectsPending();
+    }
+
+    @Override
+    void closeStrategy() {
+        pool.close();
+    }
+}
