@@ -3,6 +3,7 @@ package org.smr4j.netinet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * {@link ConnectionTable.Strategy#CONCURRENT_HASH_MAP}: the idiomatic Java table. A
@@ -54,6 +55,22 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
     }
 
     @Override
+    public <V> V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> reader) {
+        for (;;) {
+            final ControlBlock block = map.get(key);
+            if (block == null || block.isFreed()) {
+                return null; // absent, or unmapped before it was marked
+            }
+            if (block.matches(key)) {
+                return reader.apply(block);
+            }
+            // Mapped under the new key of a rehash that has not rekeyed it yet: a few
+            // instructions away, under the block's write lock.
+            Thread.onSpinWait();
+        }
+    }
+
+    @Override
     public ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
         for (;;) {
             final ControlBlock block = map.get(key);
@@ -71,8 +88,10 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
     @Override
     public void remove(final ControlBlock block) {
         block.checkWriteLockedIn(this, name);
-        block.markFreed();
+        // Unmap first, then mark: the removal takes effect at the unmapping, so an insert
+        // of the same key that fails (putIfAbsent) still saw the block present.
         map.remove(block.key, block);
+        block.markFreed();
         block.unlock(LockMode.WRITE);
         block.release();
         removes.increment();
@@ -89,9 +108,10 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
             return false;
         }
         // Reachable under both keys until the remove below; a lookup of either blocks on the
-        // write lock we hold and then revalidates against the new tuple.
-        block.rekey(newKey, 0L);
+        // write lock we hold and then revalidates against the new tuple, and a lock-free
+        // read of the new key waits for the rekey (see read).
         map.remove(oldKey, block);
+        block.rekey(newKey, 0L);
         rehashes.increment();
         return true;
     }
@@ -113,6 +133,11 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
     }
 
     @Override
+    public int longestChain() {
+        return -1;
+    }
+
+    @Override
     public long size() {
         return map.mappingCount();
     }
@@ -120,7 +145,7 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
     @Override
     public Stats stats() {
         final long n = inserts.sum();
-        return new Stats(Strategy.CONCURRENT_HASH_MAP, map.mappingCount(), -1, -1, n, removes.sum(),
+        return new Stats(Strategy.CONCURRENT_HASH_MAP, map.mappingCount(), -1, n, removes.sum(),
                 rehashes.sum(), 0, 0, 0, 0, n, -1);
     }
 

@@ -127,6 +127,25 @@ public interface ConnectionTable extends AutoCloseable {
     ControlBlock lookup(ConnectionKey key, LockMode mode);
 
     /**
+     * Lock-free read: finds the connection and applies {@code reader} to its block without
+     * locking it, the way {@code ConcurrentHashMap.get} hands out a value. The lockless
+     * strategies apply it inside their read section, so the block cannot be reused meanwhile
+     * (SMR); pserialize, whose blocks can be reused at once, checks the block's
+     * {@linkplain ControlBlock#generation() generation} around the call and retries on a
+     * change. {@code reader} sees the block as of some instant during the call, may run more
+     * than once, must not block, lock the block or change the table, and should read only
+     * fields that the connection's writers publish safely (the
+     * {@linkplain ControlBlock#attachment() attachment} is written under the block's write
+     * lock; read what it refers to through its own synchronisation).
+     *
+     * @param <V> the result type
+     * @param key the connection
+     * @param reader what to read from the block
+     * @return {@code reader}'s result, or {@code null} if the key is not present
+     */
+    <V> V read(ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> reader);
+
+    /**
      * Wildcard lookup ({@code INPLOOKUP_WILDCARD}): the connection if present, else the
      * listener bound to the key's local address and port, else the listener bound to every
      * address on that port.
@@ -199,8 +218,16 @@ public interface ConnectionTable extends AutoCloseable {
     /** @return the number of connections and listeners present */
     long size();
 
-    /** @return a snapshot of the table's counters */
+    /** @return a snapshot of the table's counters; cheap enough to sample every millisecond */
     Stats stats();
+
+    /**
+     * The length of the longest hash chain now: walks every chain under the table's write
+     * lock, so O(n); for tests and reports, not for sampling.
+     *
+     * @return the longest chain, or -1 where the strategy does not chain its own buckets
+     */
+    int longestChain();
 
     /**
      * Removes every connection and releases the pool and domain the table created. The table
@@ -214,9 +241,7 @@ public interface ConnectionTable extends AutoCloseable {
      *
      * @param strategy the strategy
      * @param size connections and listeners present
-     * @param buckets hash buckets of the connection hash
-     * @param longestChain longest hash chain measured at the last growth check (lockless
-     *        strategies), or -1 where the strategy does not chain
+     * @param buckets hash buckets of the connection hash, or -1 where the strategy hides them
      * @param inserts successful inserts
      * @param removes successful removes
      * @param rehashes successful rehashes
@@ -230,7 +255,7 @@ public interface ConnectionTable extends AutoCloseable {
      *        pserialize: waiting for the barrier before destruction); -1 where the garbage
      *        collector owns them and the count is unknown
      */
-    record Stats(Strategy strategy, long size, long buckets, int longestChain, long inserts, long removes,
+    record Stats(Strategy strategy, long size, long buckets, long inserts, long removes,
             long rehashes, long resizes, long lockedFallbacks, long referencePaths, long missRetries,
             long blocksCreated, long blocksPending) {
     }

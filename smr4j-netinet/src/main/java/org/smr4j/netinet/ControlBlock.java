@@ -81,7 +81,12 @@ public final class ControlBlock {
     private int refs;
     /** The goal recorded when the block was unlinked for a rehash ({@code inp_smr}). */
     long unlinkGoal;
-    /** Incarnation count: incremented each time the block is handed out for a connection. */
+    /**
+     * Incarnation count: incremented each time the block is handed out for a connection.
+     * Written under the block's write lock before the tuple (release), read with acquire by
+     * lock-free readers to detect a reuse under them (pserialize).
+     */
+    @SuppressWarnings("unused") // accessed through GENERATION
     private long generation;
     /** System.nanoTime() when the block was last freed, 0 if never. */
     private long freedNanos;
@@ -95,6 +100,7 @@ public final class ControlBlock {
     private static final VarHandle LINK1;
     private static final VarHandle FLAGS;
     private static final VarHandle REFS;
+    private static final VarHandle GENERATION;
 
     static {
         try {
@@ -103,6 +109,7 @@ public final class ControlBlock {
             LINK1 = l.findVarHandle(ControlBlock.class, "link1", ControlBlock.class);
             FLAGS = l.findVarHandle(ControlBlock.class, "flags", int.class);
             REFS = l.findVarHandle(ControlBlock.class, "refs", int.class);
+            GENERATION = l.findVarHandle(ControlBlock.class, "generation", long.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -141,7 +148,18 @@ public final class ControlBlock {
      * @return the incarnation number, 1 for a block's first connection
      */
     public long generation() {
-        return generation;
+        return (long) GENERATION.getAcquire(this);
+    }
+
+    /** Acquire: the reader's later loads of the block come after it. */
+    long generationAcquire() {
+        return (long) GENERATION.getAcquire(this);
+    }
+
+    /** The reader's earlier loads complete before this re-read (load-load fence). */
+    long generationAfterRead() {
+        VarHandle.loadLoadFence();
+        return (long) GENERATION.getOpaque(this);
     }
 
     /**
@@ -212,7 +230,7 @@ public final class ControlBlock {
     @Override
     public String toString() {
         final ConnectionKey k = key;
-        return "ControlBlock[" + (k == null ? "unused" : k.toString()) + ", generation " + generation
+        return "ControlBlock[" + (k == null ? "unused" : k.toString()) + ", generation " + generation()
                 + (isFreed() ? ", freed]" : "]");
     }
 
@@ -234,15 +252,19 @@ public final class ControlBlock {
      * these plain stores before any reader sees the block.
      */
     void assign(final Object table, final ConnectionKey k, final long keyedHash) {
+        // A seqlock-like protocol for pserialize's lock-free readers (see
+        // ConnectionTable.read): the generation moves first, and the store-store fence keeps
+        // every store of the new incarnation after it, so a reader that read any new field
+        // sees a new generation on its re-read. The old incarnation is FREED until the
+        // release store at the end, which publishes the complete new tuple.
+        GENERATION.getAndAdd(this, 1L);
+        VarHandle.storeStoreFence();
         owner = table;
         rekey(k, keyedHash);
         unlinkGoal = 0L;
-        generation++;
         attachment = null;
-        // Opaque: a stale lockless reader may read the flags of the recycled block; it then
-        // revalidates the tuple under the lock, which orders this store (see class comment).
-        FLAGS.setOpaque(this, 0);
-        REFS.setOpaque(this, 1);
+        REFS.setOpaque(this, 1); // the count was 0, and nobody increments from 0
+        FLAGS.setRelease(this, 0);
     }
 
     /**

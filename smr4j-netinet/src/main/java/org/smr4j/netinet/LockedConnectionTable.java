@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * {@link ConnectionTable.Strategy#RW_LOCK}: the textbook table. A {@link HashMap} guarded by
@@ -63,6 +64,17 @@ final class LockedConnectionTable implements ConnectionTable {
         }
         inserts.increment();
         return block;
+    }
+
+    @Override
+    public <V> V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> reader) {
+        final long stamp = tableLock.readLock();
+        try {
+            final ControlBlock block = map.get(key);
+            return block == null ? null : reader.apply(block); // present and equal under the lock
+        } finally {
+            tableLock.unlockRead(stamp);
+        }
     }
 
     @Override
@@ -152,6 +164,11 @@ final class LockedConnectionTable implements ConnectionTable {
     }
 
     @Override
+    public int longestChain() {
+        return -1;
+    }
+
+    @Override
     public long size() {
         final long stamp = tableLock.readLock();
         try {
@@ -164,7 +181,7 @@ final class LockedConnectionTable implements ConnectionTable {
     @Override
     public Stats stats() {
         final long n = inserts.sum();
-        return new Stats(Strategy.RW_LOCK, size(), -1, -1, n, removes.sum(), rehashes.sum(), 0, 0,
+        return new Stats(Strategy.RW_LOCK, size(), -1, n, removes.sum(), rehashes.sum(), 0, 0,
                 referencePaths.sum(), 0, n, -1);
     }
 

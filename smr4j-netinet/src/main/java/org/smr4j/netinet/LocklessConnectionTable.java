@@ -172,6 +172,63 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
         return lookupLocked(key, h, hc, mode);
     }
 
+    @Override
+    public final <V> V read(final ConnectionKey key,
+            final java.util.function.Function<? super ControlBlock, ? extends V> reader) {
+        final long h = hash(key);
+        final HashChains hc = key.isListener() ? listeners : connections;
+        for (int attempt = 0; attempt < 4; attempt++) {
+            final R r = enterRead();
+            try {
+                final Chains chains = hc.current();
+                final int bucket = chains.index(h);
+                final int stamp = chainStamp(chains, bucket);
+                final int parity = chains.parity;
+                for (ControlBlock b = chains.head(bucket); b != null; b = b.next(parity)) {
+                    if (b.hash == h && b.matches(key)) {
+                        // Acquire loads of generation and flags before the reader's loads;
+                        // see readValidated.
+                        final long generation = b.generationAcquire();
+                        if (b.isFreed()) {
+                            break; // removed: look again (it may be back under a new block)
+                        }
+                        final V v = reader.apply(b);
+                        if (readValidated(b, generation, key)) {
+                            return v;
+                        }
+                        break;
+                    }
+                }
+                if (!chainUnchanged(chains, bucket, stamp) || rehashing != 0) {
+                    continue;
+                }
+                // A trusted miss, or a freed block found: the key is absent (now).
+                return null;
+            } finally {
+                exitRead(r);
+            }
+        }
+        // Persistent interference: fall back to the locked lookup.
+        final ControlBlock b = lookupLocked(key, h, hc, LockMode.READ);
+        if (b == null) {
+            return null;
+        }
+        try {
+            return reader.apply(b);
+        } finally {
+            b.unlock(LockMode.READ);
+        }
+    }
+
+    /**
+     * Whether what a lock-free reader read from {@code b} since loading {@code generation}
+     * belongs to an incarnation for {@code key}. SMR: always (no reuse inside the section,
+     * and a rehash changes the tuple only after the section's grace period). Pserialize: the
+     * tuple must still match and then, after a load-load fence, the generation must not have
+     * moved; see {@code ControlBlock.assign} for the writer's half.
+     */
+    abstract boolean readValidated(ControlBlock b, long generation, ConnectionKey key);
+
     /**
      * {@code inp_smr_lock} followed by the revalidation of {@code in_pcblookup_hash_smr}:
      * called inside the section with a block whose tuple matched; always leaves the section.
@@ -458,7 +515,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
         return connections.size + listeners.size;
     }
 
-    /** The length of the longest chain now, under the hash lock (O(n)). */
+    @Override
     public final int longestChain() {
         hashLock.lock();
         try {
@@ -470,7 +527,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final Stats stats() {
-        return new Stats(strategy, size(), connections.current().length(), longestChain(), inserts.sum(),
+        return new Stats(strategy, size(), connections.current().length(), inserts.sum(),
                 removes.sum(), rehashes.sum(), resizes.sum(), lockedFallbacks.sum(), referencePaths.sum(),
                 missRetries.sum(), blocksCreated(), blocksPending());
     }

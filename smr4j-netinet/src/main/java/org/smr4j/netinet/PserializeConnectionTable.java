@@ -76,6 +76,11 @@ final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize
     }
 
     @Override
+    boolean readValidated(final ControlBlock b, final long generation, final ConnectionKey key) {
+        return b.matches(key) && b.generationAfterRead() == generation;
+    }
+
+    @Override
     long retireArray() {
         return 0L;
     }
