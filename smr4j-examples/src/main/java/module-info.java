@@ -4,4 +4,5 @@
  */
 module org.smr4j.examples {
     requires org.smr4j;
+    requires org.smr4j.netinet;
 }

@@ -45,7 +45,7 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
         final ControlBlock block = new ControlBlock();
         block.init();
         block.lock(LockMode.WRITE);
-        block.assign(this, key, 0L);
+        block.assign(this, key, 0);
         if (map.putIfAbsent(key, block) != null) {
             block.unlock(LockMode.WRITE);
             return null;
@@ -111,7 +111,7 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
         // write lock we hold and then revalidates against the new tuple, and a lock-free
         // read of the new key waits for the rekey (see read).
         map.remove(oldKey, block);
-        block.rekey(newKey, 0L);
+        block.rekey(newKey, 0);
         rehashes.increment();
         return true;
     }

@@ -42,6 +42,25 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
     private final long foreignLo;
     private final int foreignPort;
     private final int hash;
+    /**
+     * The keyed hash of the last lockless table that hashed this key, as
+     * {@code tableId << 32 | hash} (0: none). Read and written opaque: one 64-bit access,
+     * so a reader never pairs one table's id with another table's hash. A race between
+     * tables only costs a recomputation.
+     */
+    @SuppressWarnings("unused") // accessed through KEYED_HASH
+    private long keyedHash;
+
+    private static final java.lang.invoke.VarHandle KEYED_HASH;
+
+    static {
+        try {
+            KEYED_HASH = java.lang.invoke.MethodHandles.lookup().findVarHandle(ConnectionKey.class, "keyedHash",
+                    long.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private ConnectionKey(final int protocol, final long localHi, final long localLo, final int localPort,
             final long foreignHi, final long foreignLo, final int foreignPort) {
@@ -217,6 +236,25 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
      */
     public ConnectionKey toListener() {
         return isListener() ? this : new ConnectionKey(protocol, localHi, localLo, localPort, 0L, 0L, 0);
+    }
+
+    /**
+     * This key's hash under {@code hasher}, cached for the table {@code tableId} (the way
+     * {@link String} caches its hash, and this class its unkeyed one): a server that keeps a
+     * connection's key object pays SipHash once per key and table, not per packet. Table id 0
+     * means "do not cache".
+     */
+    int keyedHash(final int tableId, final SipHash hasher) {
+        final long cached = (long) KEYED_HASH.getOpaque(this);
+        if ((int) (cached >>> 32) == tableId && tableId != 0) {
+            return (int) cached;
+        }
+        final long h = hasher.hash(protocol, localHi, localLo, localPort, foreignHi, foreignLo, foreignPort);
+        final int folded = (int) (h ^ (h >>> 32));
+        if (tableId != 0) {
+            KEYED_HASH.setOpaque(this, (long) tableId << 32 | (folded & 0xFFFF_FFFFL));
+        }
+        return folded;
     }
 
     /**

@@ -320,10 +320,15 @@ public interface ConnectionTable extends AutoCloseable {
         }
 
         /**
-         * Bounds the blocks a pooled table may hold: at most {@code maxConnections} present
-         * plus {@code pendingLimit} awaiting reuse (the pool's hard limit is their sum, and an
-         * insert at the limit waits for the oldest batch's grace period). Without it the pool
-         * grows when readers hold the grace period back; see {@code docs/PERFORMANCE.md}.
+         * Bounds the blocks a pooled table may hold: its pool's hard limit becomes
+         * {@code maxConnections + pendingLimit}, so the blocks removed and awaiting reuse never
+         * exceed {@code maxConnections + pendingLimit - present}, which is at most
+         * {@code pendingLimit} while the table is full; an insert at the limit waits for the
+         * oldest batch's grace period (SMR) or for a put (pserialize). Without limits the SMR
+         * pool creates blocks rather than wait when readers hold the grace period back, so
+         * pending memory is bounded only by how long readers stay inside; see
+         * {@code docs/PERFORMANCE.md}. The lock and {@code ConcurrentHashMap} strategies
+         * ignore this: the garbage collector owns their removed blocks.
          *
          * @param maxConnections the most connections present at once, 1 or more
          * @param pendingLimit the most removed blocks awaiting reuse, 1 or more (default 4096)

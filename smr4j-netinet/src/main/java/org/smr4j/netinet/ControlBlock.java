@@ -64,7 +64,7 @@ public final class ControlBlock {
     /** The key this block was inserted or rehashed with, for {@link #key()}. */
     ConnectionKey key;
     /** Keyed hash of the tuple, kept so that growth and removal need not rehash. */
-    long hash;
+    int hash;
     /** The table the current incarnation belongs to (checked by remove and rehash). */
     Object owner;
 
@@ -251,7 +251,7 @@ public final class ControlBlock {
      * no reader can reach the block; the release stores of the link that publishes it order
      * these plain stores before any reader sees the block.
      */
-    void assign(final Object table, final ConnectionKey k, final long keyedHash) {
+    void assign(final Object table, final ConnectionKey k, final int keyedHash) {
         // A seqlock-like protocol for pserialize's lock-free readers (see
         // ConnectionTable.read): the generation moves first, and the store-store fence keeps
         // every store of the new incarnation after it, so a reader that read any new field
@@ -272,7 +272,7 @@ public final class ControlBlock {
      * and unreachable by lockless readers (after the grace period of a rehash), or reachable
      * only by readers that revalidate under the block lock.
      */
-    void rekey(final ConnectionKey k, final long keyedHash) {
+    void rekey(final ConnectionKey k, final int keyedHash) {
         protocol = k.protocol();
         localHi = k.localHi();
         localLo = k.localLo();
@@ -300,9 +300,14 @@ public final class ControlBlock {
         FLAGS.setRelease(this, FREED);
     }
 
-    /** Whether the stored tuple equals {@code k}. Plain loads; see the class comment. */
+    /**
+     * Whether the stored tuple equals {@code k}. Plain loads; see the class comment. The
+     * identity test first: a block inserted with the very key object being looked up (a
+     * server keeps its connections' keys) needs no field comparison, as in
+     * {@code ConcurrentHashMap.get}; its tuple was assigned from that key.
+     */
     boolean matches(final ConnectionKey k) {
-        return k.matches(protocol, localHi, localLo, localPort, foreignHi, foreignLo, foreignPort);
+        return key == k || k.matches(protocol, localHi, localLo, localPort, foreignHi, foreignLo, foreignPort);
     }
 
     // ------------------------------------------------------------------ chain links

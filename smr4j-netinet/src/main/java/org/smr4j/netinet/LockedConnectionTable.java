@@ -52,7 +52,7 @@ final class LockedConnectionTable implements ConnectionTable {
         final ControlBlock block = new ControlBlock();
         block.init();
         block.lock(LockMode.WRITE); // not reachable yet: cannot block
-        block.assign(this, key, 0L);
+        block.assign(this, key, 0);
         final long stamp = tableLock.writeLock();
         try {
             if (map.putIfAbsent(key, block) != null) {
@@ -131,7 +131,7 @@ final class LockedConnectionTable implements ConnectionTable {
                 return false;
             }
             map.remove(block.key, block);
-            block.rekey(newKey, 0L);
+            block.rekey(newKey, 0);
             map.put(newKey, block);
         } finally {
             tableLock.unlockWrite(stamp);

@@ -83,6 +83,8 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     final String name;
     private final Strategy strategy;
     private final SipHash hasher = new SipHash();
+    /** Names this table's entry in {@code ConnectionKey}'s hash cache. */
+    private final int tableId = nextTableId();
     private final int maxChain;
     /** The hash lock: every writer, growth and the locked fallback lookup. */
     final ReentrantLock hashLock = new ReentrantLock();
@@ -151,7 +153,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
-        final long h = hash(key);
+        final int h = hash(key);
         final HashChains hc = key.isListener() ? listeners : connections;
         final R reader = enterRead();
         final Chains chains = hc.current();
@@ -175,7 +177,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     @Override
     public final <V> V read(final ConnectionKey key,
             final java.util.function.Function<? super ControlBlock, ? extends V> reader) {
-        final long h = hash(key);
+        final int h = hash(key);
         final HashChains hc = key.isListener() ? listeners : connections;
         for (int attempt = 0; attempt < 4; attempt++) {
             final R r = enterRead();
@@ -271,7 +273,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     }
 
     /** The locked lookup ({@code in_pcblookup_hash}): under the hash lock, no section. */
-    private ControlBlock lookupLocked(final ConnectionKey key, final long h, final HashChains hc,
+    private ControlBlock lookupLocked(final ConnectionKey key, final int h, final HashChains hc,
             final LockMode mode) {
         for (;;) {
             final ControlBlock b;
@@ -306,7 +308,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final ControlBlock insert(final ConnectionKey key) {
-        final long h = hash(key);
+        final int h = hash(key);
         final HashChains hc = key.isListener() ? listeners : connections;
         final ControlBlock b = allocate(); // outside the hash lock: it may wait at the hard limit
         // Lock before assigning: a stale pserialize reader may hold the recycled block's lock
@@ -371,7 +373,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     @Override
     public final boolean rehash(final ControlBlock block, final ConnectionKey newKey) {
         block.checkWriteLockedIn(this, name);
-        final long h = hash(newKey);
+        final int h = hash(newKey);
         final HashChains to = newKey.isListener() ? listeners : connections;
         hashLock.lock();
         try {
@@ -565,10 +567,17 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
                 + connections.current().length() + " buckets]";
     }
 
-    final long hash(final ConnectionKey k) {
-        return hasher.hash(k.protocol(), k.localHi(), k.localLo(), k.localPort(), k.foreignHi(), k.foreignLo(),
-                k.foreignPort());
+    final int hash(final ConnectionKey k) {
+        return k.keyedHash(tableId, hasher);
     }
+
+    /** Unique per table for the first 2^32 - 1 tables of a JVM, then 0 (no caching). */
+    private static int nextTableId() {
+        final long id = TABLE_IDS.incrementAndGet();
+        return id > 0xFFFF_FFFFL ? 0 : (int) id;
+    }
+
+    private static final java.util.concurrent.atomic.AtomicLong TABLE_IDS = new java.util.concurrent.atomic.AtomicLong();
 
     // ------------------------------------------------------------------ the hashes
 
@@ -627,8 +636,8 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
             return heads.length;
         }
 
-        int index(final long hash) {
-            return (int) hash & mask;
+        int index(final int hash) {
+            return hash & mask;
         }
 
         /** Reader: acquire, pairs with the release in {@link #setHead}. */
@@ -658,7 +667,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
         }
 
         /** Under the hash lock: the chain with {@code key}'s block, or null. */
-        ControlBlock find(final ConnectionKey key, final long h) {
+        ControlBlock find(final ConnectionKey key, final int h) {
             for (ControlBlock b = heads[index(h)]; b != null; b = b.next(parity)) {
                 if (b.hash == h && b.matches(key)) {
                     return b;
