@@ -1,0 +1,289 @@
+package org.smr4j.bench.netinet;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.smr4j.netinet.ConnectionKey;
+import org.smr4j.netinet.ConnectionTable;
+import org.smr4j.netinet.ConnectionTable.LockMode;
+import org.smr4j.netinet.ConnectionTable.Strategy;
+import org.smr4j.netinet.ControlBlock;
+
+/**
+ * What does finding an established connection cost in each {@link ConnectionTable} strategy,
+ * compared with a bare {@link ConcurrentHashMap#get} on the same keys, alone and while another
+ * thread opens and closes connections? The issue's targets: lazy-SMR lookups at least 0.9x the
+ * throughput of {@code ConcurrentHashMap.get} on the same keys, and at least 3x the
+ * reader-writer lock under churn. Throughput is the inverse of the scores here (ns/op): 0.9x
+ * the throughput is at most {@code chmGet / 0.9} ns.
+ *
+ * <p>Setup, per fork: {@code connections} established IPv4 connections (the
+ * {@link ChurnKeys} address plan), each with an attachment; a random permutation of
+ * <em>copies</em> of their keys (equal, not identical, as a packet path builds its key), walked
+ * in order by each benchmark thread. The table has the harness's limits
+ * ({@code limits(connections + window + 64, 4096)}).
+ * <ul>
+ *   <li>{@link #chmGet}: the baseline, {@code ConcurrentHashMap<ConnectionKey, Object>.get} of the
+ *       same copies; measured once per {@code connections} (it has no {@code strategy}).</li>
+ *   <li>{@link #lookup}, {@code operation=lookup}: {@code lookup(key, READ)}, read the
+ *       attachment under the lock, {@code unlock()}: what packet input does with a
+ *       {@code inpcb}. {@code operation=read}: {@code read(key, ControlBlock::attachment)}, the
+ *       lock-free path shaped like {@code ConcurrentHashMap.get}.</li>
+ *   <li>group {@code churn}: the same lookup on one thread ({@link #churnLookup}) while one
+ *       writer ({@link #churnWriter}) opens a connection of its own ({@code insert} +
+ *       {@code unlock}) and closes the one it opened {@value #WINDOW} operations earlier
+ *       ({@code remove}) per operation, so that the RW lock's writers take the table lock
+ *       against the reader and the pools recycle blocks under it. The group uses both cores of
+ *       this machine: its scores include whatever the neighbours take.</li>
+ * </ul>
+ * A lookup that misses throws (every key is present): the numbers are of hits only. The churn
+ * harness ({@link ChurnCommand}) checks every answer and measures latency, pending blocks,
+ * reuse delay and allocation; this class measures the per-operation cost without timers.
+ *
+ * <p>Run (from the repository root, after {@code mvn -pl smr4j-bench -am package}):
+ * <pre>
+ * java -jar smr4j-bench/target/benchmarks.jar 'netinet.LookupBenchmark' -f 3 -wi 5 -w 1s -i 8 -r 1s \
+ *      -rf json -rff lookup.json
+ * # quicker, one size:
+ * java -jar smr4j-bench/target/benchmarks.jar 'netinet.LookupBenchmark' -p connections=100000 \
+ *      -f 1 -wi 3 -w 1s -i 5 -r 1s
+ * # bytes per operation (expected 0 for every lookup; for the churn writer, about 200 for
+ * # RW_LOCK and CONCURRENT_HASH_MAP, a new block per connection, and about 0 for the pools):
+ * java -jar smr4j-bench/target/benchmarks.jar 'netinet.LookupBenchmark' -p connections=10000 -f 1 -prof gc
+ * java -jar smr4j-bench/target/benchmarks.jar 'netinet.LookupBenchmark.lookup' -p strategy=SMR_LAZY \
+ *      -p operation=lookup -p connections=10000 -f 1 -prof 'perfasm:events=cpu-clock'
+ * </pre>
+ * {@code --enable-native-access=ALL-UNNAMED} is in {@link Fork#jvmArgsAppend()} so that lazy
+ * domains get {@code membarrier(2)}; without it the {@code SMR_LAZY} setup fails rather than
+ * measure fenced readers under the name lazy.
+ */
+@BenchmarkMode(org.openjdk.jmh.annotations.Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 8, time = 1)
+@Fork(value = 3, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+public class LookupBenchmark {
+
+    /** Connections the churn writer keeps open. */
+    public static final int WINDOW = 1024;
+
+    /** The read of {@code operation=read}: a constant, so calls do not capture. */
+    static final Function<ControlBlock, Object> ATTACHMENT = ControlBlock::attachment;
+
+    /** The established connections, their lookup order and the baseline map. */
+    @State(Scope.Benchmark)
+    public static class Keys {
+        /** Established connections (10k fits this machine's caches, 100k does not). */
+        @Param({"10000", "100000"})
+        public int connections;
+
+        ConnectionKey[] established;
+        Object[] attachments;
+        /** Copies of the established keys, in random order. */
+        ConnectionKey[] order;
+        ConcurrentHashMap<ConnectionKey, Object> map;
+
+        /** Builds the keys, the order and the baseline map. */
+        @Setup(Level.Trial)
+        public void setup() {
+            established = new ConnectionKey[connections];
+            attachments = new Object[connections];
+            order = new ConnectionKey[connections];
+            map = new ConcurrentHashMap<>();
+            for (int i = 0; i < connections; i++) {
+                established[i] = ChurnKeys.establishedKey(i);
+                attachments[i] = Integer.valueOf(i);
+                order[i] = ChurnKeys.establishedKey(i);
+                map.put(established[i], attachments[i]);
+            }
+            final SplittableRandom rnd = new SplittableRandom(42);
+            for (int i = order.length - 1; i > 0; i--) {
+                final int j = rnd.nextInt(i + 1);
+                final ConnectionKey k = order[i];
+                order[i] = order[j];
+                order[j] = k;
+            }
+        }
+    }
+
+    /** The table under test, holding the established connections. */
+    @State(Scope.Benchmark)
+    public static class Table {
+        /** The strategy measured. */
+        @Param({"SMR_DEFAULT", "SMR_LAZY", "PSERIALIZE", "RW_LOCK", "CONCURRENT_HASH_MAP"})
+        public Strategy strategy;
+
+        /** {@code lookup}: lookup(READ) + unlock; {@code read}: read(key, attachment). */
+        @Param({"lookup", "read"})
+        public String operation;
+
+        ConnectionTable table;
+        boolean read;
+
+        /**
+         * Builds the table and inserts the established connections.
+         *
+         * @param keys the keys
+         */
+        @Setup(Level.Trial)
+        public void setup(final Keys keys) {
+            read = switch (operation) {
+                case "lookup" -> false;
+                case "read" -> true;
+                default -> throw new IllegalArgumentException("operation must be lookup or read: " + operation);
+            };
+            if (strategy == Strategy.SMR_LAZY && !ChurnHarness.lazyFenceFree()) {
+                throw new IllegalStateException("lazy domain has fenced readers (membarrier unavailable): "
+                        + "run with --enable-native-access=ALL-UNNAMED on Linux");
+            }
+            table = ConnectionTable.builder(strategy).name("lookupbench-" + strategy)
+                    .limits(keys.connections + WINDOW + 64L, ChurnConfig.PENDING_LIMIT_DEFAULT).build();
+            for (int i = 0; i < keys.connections; i++) {
+                final ControlBlock b = table.insert(keys.established[i]);
+                b.attach(keys.attachments[i]);
+                b.unlock();
+            }
+        }
+
+        /** Prints the table's counters (fallbacks, pending) in the fork's output, and closes it. */
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            System.out.println("\n" + table.stats());
+            table.close();
+        }
+    }
+
+    /** A thread's position in the lookup order. */
+    @State(Scope.Thread)
+    public static class Cursor {
+        int next;
+
+        ConnectionKey next(final ConnectionKey[] order) {
+            final int i = next;
+            next = i + 1 == order.length ? 0 : i + 1;
+            return order[i];
+        }
+    }
+
+    /** The churn writer's own connections: a ring of keys, {@value #WINDOW} open at a time. */
+    @State(Scope.Thread)
+    public static class Writer {
+        ConnectionKey[] ring;
+        int next;
+
+        /**
+         * Builds the ring and opens the first {@value #WINDOW} connections.
+         *
+         * @param t the table
+         */
+        @Setup(Level.Trial)
+        public void setup(final Table t) {
+            ring = new ConnectionKey[2 * WINDOW];
+            for (int j = 0; j < ring.length; j++) {
+                ring[j] = ChurnKeys.churnKey(0, j);
+            }
+            for (int j = 0; j < WINDOW; j++) {
+                t.table.insert(ring[j]).unlock();
+            }
+            next = WINDOW;
+        }
+    }
+
+    /**
+     * The baseline: {@code ConcurrentHashMap.get} of the same keys.
+     *
+     * @param keys the keys and map
+     * @param c this thread's cursor
+     * @return the value
+     */
+    @Benchmark
+    public Object chmGet(final Keys keys, final Cursor c) {
+        return keys.map.get(c.next(keys.order));
+    }
+
+    /**
+     * One lookup of an established connection, alone.
+     *
+     * @param t the table
+     * @param keys the keys
+     * @param c this thread's cursor
+     * @return the connection's attachment
+     */
+    @Benchmark
+    public Object lookup(final Table t, final Keys keys, final Cursor c) {
+        return find(t, c.next(keys.order));
+    }
+
+    /**
+     * One lookup of an established connection while {@link #churnWriter} churns.
+     *
+     * @param t the table
+     * @param keys the keys
+     * @param c this thread's cursor
+     * @return the connection's attachment
+     */
+    @Benchmark
+    @Group("churn")
+    @GroupThreads(1)
+    public Object churnLookup(final Table t, final Keys keys, final Cursor c) {
+        return find(t, c.next(keys.order));
+    }
+
+    /**
+     * One churn operation: open a connection, close the one opened {@value #WINDOW} earlier.
+     *
+     * @param t the table
+     * @param w this writer's keys
+     * @return true (the close found its connection)
+     */
+    @Benchmark
+    @Group("churn")
+    @GroupThreads(1)
+    public boolean churnWriter(final Table t, final Writer w) {
+        final ConnectionKey[] ring = w.ring;
+        final int i = w.next;
+        w.next = i + 1 == ring.length ? 0 : i + 1;
+        final ControlBlock b = t.table.insert(ring[i]);
+        if (b == null) {
+            throw new IllegalStateException("closed connection still present: " + ring[i]);
+        }
+        b.unlock();
+        final int old = i >= WINDOW ? i - WINDOW : i - WINDOW + ring.length;
+        if (!t.table.remove(ring[old])) {
+            throw new IllegalStateException("open connection not found: " + ring[old]);
+        }
+        return true;
+    }
+
+    private static Object find(final Table t, final ConnectionKey key) {
+        if (t.read) {
+            final Object v = t.table.read(key, ATTACHMENT);
+            if (v == null) {
+                throw new IllegalStateException("established connection not found by read: " + key);
+            }
+            return v;
+        }
+        final ControlBlock b = t.table.lookup(key, LockMode.READ);
+        if (b == null) {
+            throw new IllegalStateException("established connection not found by lookup: " + key);
+        }
+        final Object v = b.attachment();
+        b.unlock();
+        return v;
+    }
+}
