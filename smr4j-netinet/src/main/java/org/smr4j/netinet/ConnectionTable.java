@@ -132,8 +132,11 @@ public interface ConnectionTable extends AutoCloseable {
      * strategies apply it inside their read section, so the block cannot be reused meanwhile
      * (SMR); pserialize, whose blocks can be reused at once, checks the block's
      * {@linkplain ControlBlock#generation() generation} around the call and retries on a
-     * change. {@code reader} sees the block as of some instant during the call, may run more
-     * than once, must not block, lock the block or change the table, and should read only
+     * change. {@code reader} sees the block as of some instant during the call; a remove
+     * running concurrently may already have marked it {@linkplain ControlBlock#isFreed()
+     * freed} while {@code reader} runs (the read is then ordered just before the remove), so
+     * a reader that must not act on a closing connection checks {@code isFreed()}. It may run
+     * more than once, must not block, lock the block or change the table, and should read only
      * fields that the connection's writers publish safely (the
      * {@linkplain ControlBlock#attachment() attachment} is written under the block's write
      * lock; read what it refers to through its own synchronisation).
@@ -218,7 +221,13 @@ public interface ConnectionTable extends AutoCloseable {
     /** @return the number of connections and listeners present */
     long size();
 
-    /** @return a snapshot of the table's counters; cheap enough to sample every millisecond */
+    /**
+     * A snapshot of the table's counters. The pooled strategies read their pool's statistics,
+     * which takes each of the pool's stripe locks briefly: sampling every millisecond is
+     * fine, calling it per operation is not.
+     *
+     * @return the counters
+     */
     Stats stats();
 
     /**
@@ -331,7 +340,8 @@ public interface ConnectionTable extends AutoCloseable {
          * ignore this: the garbage collector owns their removed blocks.
          *
          * @param maxConnections the most connections present at once, 1 or more
-         * @param pendingLimit the most removed blocks awaiting reuse, 1 or more (default 4096)
+         * @param pendingLimit blocks the pool may hold beyond {@code maxConnections}: removed
+         *        and awaiting reuse, or cached; 1 or more (default 4096)
          * @return this builder
          * @throws IllegalArgumentException if either is below 1
          */
