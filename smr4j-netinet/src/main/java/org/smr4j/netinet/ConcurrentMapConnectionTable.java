@@ -22,6 +22,8 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
     private final String name;
     private final ConcurrentHashMap<ConnectionKey, ControlBlock> map;
     private final LongAdder inserts = new LongAdder();
+    /** Set by close(); volatile so that a later insert on any thread sees it. */
+    private volatile boolean closed;
     private final LongAdder removes = new LongAdder();
     private final LongAdder rehashes = new LongAdder();
 
@@ -42,6 +44,9 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
 
     @Override
     public ControlBlock insert(final ConnectionKey key) {
+        if (closed) {
+            throw new IllegalStateException("connection table " + name + " is closed");
+        }
         final ControlBlock block = new ControlBlock();
         block.init();
         block.lock(LockMode.WRITE);
@@ -62,7 +67,11 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
                 return null; // absent, or unmapped before it was marked
             }
             if (block.matches(key)) {
-                return reader.apply(block);
+                final V v = reader.apply(block);
+                if (block.matches(key)) {
+                    return v; // not rehashed under the reader (a rehash rekeys in place)
+                }
+                continue;
             }
             // Mapped under the new key of a rehash that has not rekeyed it yet: a few
             // instructions away, under the block's write lock.
@@ -151,6 +160,7 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
 
     @Override
     public void close() {
+        closed = true;
         map.clear();
     }
 

@@ -19,7 +19,7 @@ import java.util.Objects;
  * local address may itself be unspecified ({@link #listener(int, int)}), which matches every
  * local address, like {@code INADDR_ANY}.
  *
- * <p>{@link #hashCode()} is an unkeyed hash, cached at construction; it serves ordinary
+ * <p>{@link #hashCode()} is an unkeyed hash, computed on first use and cached; it serves ordinary
  * collections such as the {@code ConcurrentHashMap} strategy. The lockless tables do not use
  * it: they hash with a per-table secret (SipHash-1-3), so that a remote party cannot
  * choose keys that collide. Keys are {@link Comparable} (by their fields), so a
@@ -41,7 +41,12 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
     private final long foreignHi;
     private final long foreignLo;
     private final int foreignPort;
-    private final int hash;
+    /**
+     * The unkeyed hash, computed on first use and cached (0: not yet), as {@link String}
+     * does: a racy, idempotent write of an int, so at worst computed twice. Lazy because the
+     * lockless tables never need it.
+     */
+    private int hash;
     /**
      * The keyed hash of the last lockless table that hashed this key, as
      * {@code tableId << 32 | hash} (0: none). Read and written opaque: one 64-bit access,
@@ -71,7 +76,6 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
         this.foreignHi = foreignHi;
         this.foreignLo = foreignLo;
         this.foreignPort = checkPort("foreignPort", foreignPort);
-        this.hash = unkeyedHash();
     }
 
     /**
@@ -270,13 +274,18 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
 
     @Override
     public boolean equals(final Object o) {
-        return o instanceof ConnectionKey k && k.hash == hash
+        return o instanceof ConnectionKey k
                 && matches(k.protocol, k.localHi, k.localLo, k.localPort, k.foreignHi, k.foreignLo, k.foreignPort);
     }
 
     @Override
     public int hashCode() {
-        return hash;
+        int h = hash;
+        if (h == 0) {
+            h = unkeyedHash();
+            hash = h == 0 ? 1 : h;
+        }
+        return h == 0 ? 1 : h;
     }
 
     @Override
@@ -316,8 +325,9 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
         return (int) (h ^ (h >>> 32));
     }
 
+    /** The IPv4-mapped form; 0.0.0.0 ({@code INADDR_ANY}) is the unspecified address. */
     private static long mapped(final int v4) {
-        return V4_MAPPED_LO | (v4 & 0xFFFF_FFFFL);
+        return v4 == 0 ? 0L : V4_MAPPED_LO | (v4 & 0xFFFF_FFFFL);
     }
 
     private static boolean isV4(final long hi, final long lo) {
@@ -346,7 +356,7 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
         final byte[] b = a.getAddress();
         if (b.length == 4) {
             final int v4 = (b[0] & 0xFF) << 24 | (b[1] & 0xFF) << 16 | (b[2] & 0xFF) << 8 | (b[3] & 0xFF);
-            return a.isAnyLocalAddress() ? new long[] {0L, 0L} : new long[] {0L, mapped(v4)};
+            return new long[] {0L, mapped(v4)};
         }
         long hi = 0;
         long lo = 0;

@@ -20,7 +20,7 @@ import java.util.concurrent.locks.StampedLock;
  *
  * <h2>Lifecycle and the lock</h2>
  * The lock is a {@link StampedLock} created once per block by the pool's init hook
- * ({@link #init()}), not per connection, and it survives reuse the way FreeBSD's pcb rwlock
+ * ({@code init()}), not per connection, and never destroyed; it survives reuse the way FreeBSD's pcb rwlock
  * survives {@code uma_zfree_smr}/{@code uma_zalloc_smr}: a lockless reader that finds a block
  * which is being freed and reused may still try-lock it safely, and then sees
  * {@link #isFreed()} or a different tuple and falls back. Fields after the lock are reset
@@ -241,10 +241,11 @@ public final class ControlBlock {
         lock = new StampedLock();
     }
 
-    /** Pool fini hook: once per object, when the pool lets it go. */
-    void fini() {
-        lock = null;
-    }
+    // No fini hook: the pool's fini would be the place to destroy the lock (FreeBSD's
+    // in_pcbstorage fini runs rw_destroy), but a lookup that found a freed block may still
+    // hold its lock after leaving its section and unlock it after the pool has let the block
+    // go. In Java nothing needs destroying: the garbage collector takes the lock with the
+    // block once nobody refers to either.
 
     /**
      * Starts a new incarnation for {@code k}. Called by the table under its write lock while

@@ -28,6 +28,8 @@ final class LockedConnectionTable implements ConnectionTable {
     private final StampedLock tableLock = new StampedLock();
     private final HashMap<ConnectionKey, ControlBlock> map;
     private final LongAdder inserts = new LongAdder();
+    /** Set by close(); volatile so that a later insert on any thread sees it. */
+    private volatile boolean closed;
     private final LongAdder removes = new LongAdder();
     private final LongAdder rehashes = new LongAdder();
     private final LongAdder referencePaths = new LongAdder();
@@ -49,6 +51,9 @@ final class LockedConnectionTable implements ConnectionTable {
 
     @Override
     public ControlBlock insert(final ConnectionKey key) {
+        if (closed) {
+            throw new IllegalStateException("connection table " + name + " is closed");
+        }
         final ControlBlock block = new ControlBlock();
         block.init();
         block.lock(LockMode.WRITE); // not reachable yet: cannot block
@@ -187,6 +192,7 @@ final class LockedConnectionTable implements ConnectionTable {
 
     @Override
     public void close() {
+        closed = true;
         final long stamp = tableLock.writeLock();
         try {
             map.clear();

@@ -90,6 +90,8 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     final ReentrantLock hashLock = new ReentrantLock();
     final HashChains connections;
     final HashChains listeners;
+    /** Set by close(); volatile so that a later insert on any thread sees it. */
+    private volatile boolean closed;
     /** Rehashes in progress; written under the hash lock (volatile), read by missing lookups. */
     private volatile int rehashing;
 
@@ -308,6 +310,9 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final ControlBlock insert(final ConnectionKey key) {
+        if (closed) {
+            throw new IllegalStateException("connection table " + name + " is closed");
+        }
         final int h = hash(key);
         final HashChains hc = key.isListener() ? listeners : connections;
         final ControlBlock b = allocate(); // outside the hash lock: it may wait at the hard limit
@@ -417,7 +422,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
         if (old.length() >= MAX_BUCKETS) {
             return;
         }
-        if (hc.retireToken != 0L) {
+        if (hc.retired) {
             // The new array reuses the other parity's links: no reader may still walk the
             // array that used them (the one replaced by the previous growth).
             awaitArrayRetired(hc.retireToken);
@@ -432,6 +437,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
         }
         hc.publish(next);
         hc.retireToken = retireArray();
+        hc.retired = true;
         resizes.increment();
     }
 
@@ -536,6 +542,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final void close() {
+        closed = true;
         final ArrayList<ControlBlock> all = new ArrayList<>();
         hashLock.lock();
         try {
@@ -587,7 +594,12 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
         private Chains chains;
         /** Blocks linked; written under the hash lock, read racily by size(). */
         volatile long size;
-        /** The token of the last growth's unpublish (0: none yet); under the hash lock. */
+        /**
+         * Whether an array was unpublished by a growth, and the token of that unpublish (an
+         * SMR goal; pserialize has none and performs a barrier instead); under the hash lock.
+         * A flag, not a sentinel token: pserialize's token is always 0.
+         */
+        boolean retired;
         long retireToken;
 
         HashChains(final int buckets) {

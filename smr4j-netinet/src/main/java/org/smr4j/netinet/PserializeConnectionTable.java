@@ -30,8 +30,7 @@ final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize
         this.psz = Pserialize.create(b.name);
         final PserializePool.Builder<ControlBlock> pb = PserializePool.builder(b.name, ControlBlock::new)
                 .pserialize(psz)
-                .init(ControlBlock::init)
-                .fini(ControlBlock::fini);
+                .init(ControlBlock::init);
         if (b.maxConnections != Long.MAX_VALUE) {
             pb.hardLimit((int) Math.min(Integer.MAX_VALUE, b.maxConnections + b.pendingLimit));
         }

@@ -34,7 +34,6 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
         final SmrPool.Builder<ControlBlock> pb = SmrPool.builder(b.name, ControlBlock::new)
                 .smr(smr)
                 .init(ControlBlock::init)
-                .fini(ControlBlock::fini)
                 .jmx(false);
         if (b.maxConnections != Long.MAX_VALUE) {
             pb.hardLimit(Math.addExact(b.maxConnections, b.pendingLimit)).limitPolicy(SmrPool.LimitPolicy.WAIT);
