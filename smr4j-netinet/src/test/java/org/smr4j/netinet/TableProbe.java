@@ -27,6 +27,12 @@ public final class TableProbe {
     private TableProbe() {
     }
 
+    /** Whether {@code s} is one of the lockless (in_pcb-style) strategies. */
+    public static boolean lockless(final ConnectionTable.Strategy s) {
+        return s == ConnectionTable.Strategy.SMR_DEFAULT || s == ConnectionTable.Strategy.SMR_LAZY
+                || s == ConnectionTable.Strategy.PSERIALIZE;
+    }
+
     /** Whether {@code t} is one of the lockless (in_pcb-style) tables. */
     public static boolean lockless(final ConnectionTable t) {
         return t instanceof LocklessConnectionTable<?>;
