@@ -55,7 +55,7 @@ import org.smr4j.netinet.ConnectionTable.Strategy;
  * {@link Strategy#CONCURRENT_HASH_MAP} {@code read}s only established connections (never
  * rehashed): its {@code read} can apply the reader function to a block that a concurrent
  * rehash has just moved to another key (see
- * {@code ConnectionTablePathsTest.concurrentMapReadNeverSeesARehashedBlock}).
+ * {@code ReadConsistencyTest.concurrentMapReadNeverAppliesTheReaderToARehashedBlock}).
  *
  * <p>Volume: {@value #LOOKUPS_DEFAULT} checked lookups and reads per strategy, so more than
  * 10^7 over the five; {@code -Pslow}: {@value #LOOKUPS_SLOW} per strategy;
