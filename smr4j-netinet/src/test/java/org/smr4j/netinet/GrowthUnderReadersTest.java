@@ -42,8 +42,8 @@ class GrowthUnderReadersTest {
     }
 
     /**
-     * Fails in most runs (2 of 3 runs of 40 rounds here): a lookup or read of a stable connection returns
-     * null. The real-thread counterpart of
+     * Fails in most runs (2 of 3 runs of 40 rounds here): a lookup or read of a stable
+     * connection returns null. The real-thread counterpart of
      * {@code lincheck.SecondGrowthLincheckTest.pserializeSecondGrowthUnderReader}: a pserialize
      * growth rewrites the links of the array two growths back without a {@code perform()}
      * ({@code LocklessConnectionTable.grow} lines 418-422 skip the wait because
