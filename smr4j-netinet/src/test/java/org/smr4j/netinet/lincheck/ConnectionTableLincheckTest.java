@@ -66,7 +66,7 @@ import org.smr4j.netinet.TestSupport;
  */
 class ConnectionTableLincheckTest {
 
-    static final int ITERATIONS_DEFAULT = 4;
+    static final int ITERATIONS_DEFAULT = 3;
     static final int INVOCATIONS_DEFAULT = 100;
     static final int STRESS_INVOCATIONS_DEFAULT = 400;
     static final int ITERATIONS_SLOW = 20;

@@ -36,7 +36,7 @@ import org.smr4j.netinet.TestSupport;
  */
 class SecondGrowthLincheckTest {
 
-    static final int INVOCATIONS = (int) TestSupport.knob("smr4j.lincheck.scenarioInvocations", 600, 6_000);
+    static final int INVOCATIONS = (int) TestSupport.knob("smr4j.lincheck.scenarioInvocations", 400, 6_000);
 
     /** Pserialize from one bucket (the general Lincheck run gives it two; see there). */
     public static final class PserializeOneBucket extends TableOperations {
