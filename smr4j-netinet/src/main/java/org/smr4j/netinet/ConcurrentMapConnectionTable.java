@@ -68,10 +68,15 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
             }
             if (block.matches(key)) {
                 final V v = reader.apply(block);
+                // The reader's loads before the re-check (load-load fence): a rehash rekeys
+                // in place, so a tuple still equal to the key means the reader saw this
+                // connection (the rehash's stores are after our first check, and per-field
+                // coherence keeps the re-check from reading older values than the reader did).
+                java.lang.invoke.VarHandle.loadLoadFence();
                 if (block.matches(key)) {
-                    return v; // not rehashed under the reader (a rehash rekeys in place)
+                    return v;
                 }
-                continue;
+                continue; // rehashed under the reader: look again
             }
             // Mapped under the new key of a rehash that has not rekeyed it yet: a few
             // instructions away, under the block's write lock.

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -128,7 +127,7 @@ class BlockReuseTest {
         final R reader = t.enterRead();
         try {
             final LocklessConnectionTable.Chains c = t.connections.current();
-            final long h = t.hash(l.a());
+            final int h = t.hash(l.a());
             final int bucket = c.index(h);
             final int stamp = t.chainStamp(c, bucket);
             final ControlBlock standing = c.head(bucket);
@@ -198,33 +197,21 @@ class BlockReuseTest {
     }
 
     /**
-     * Fails with a {@link NullPointerException} from {@code ControlBlock.unlock}: the pool
-     * finalised (fini hook: {@code lock = null}) a block whose lock a lookup still holds.
-     *
-     * <p>The interleaving, in {@code LocklessConnectionTable.lockFound} (lines 238-244): the
-     * lookup finds block b inside its section, but b has just been removed (marked freed,
-     * unlinked, unlocked, put to the pool); {@code b.tryLock} succeeds (line 238), the lookup
-     * leaves the section (line 239), and only then checks {@code isFreed} (line 240) and
-     * unlocks (line 243). Between 239 and 243 nothing stops the pool from finalising b: its
-     * batch expires as soon as the section is over, and an expired object idle in the depot for
-     * a trim interval (5 s by default) is finalised by the working-set trim on any thread that
-     * queues a batch (or above the high-water mark, or by {@code reclaim}/{@code drain}). The
-     * lookup then calls {@code unlock} on a null lock. The test plays the lookup's steps
-     * through the package-private parts and uses {@link SmrPool#drain()} in place of the trim.
-     * FreeBSD's {@code inp_smr_lock} has the same order (it tests {@code INP_FREED} inside
-     * the section but unlocks after {@code smr_exit}); in Java the window ends in an
-     * exception. A fix: when the try-lock succeeds on a freed block, unlock before leaving
-     * the section (a lock held outside the section is then always on a block that cannot be
-     * freed, since removal needs the write lock). The test replays lockFound's steps in their
-     * current order; after the fix, replay the new order and it passes. (A black-box stress
-     * run, three lookup threads against a remover and a thread draining the pool continuously,
-     * did not hit the window in 10^8 lookups: the lookup must stall for a grace period plus a
-     * drain between two adjacent lines, which in production takes a stall of a trim interval.)
+     * A lookup may unlock a block after the pool has let it go. The interleaving, in
+     * {@code LocklessConnectionTable.lockFound}: the lookup finds block b inside its section,
+     * but b has just been removed (marked freed, unlinked, unlocked, put to the pool);
+     * {@code b.tryLock} succeeds, the lookup leaves the section, and only then checks
+     * {@code isFreed} and unlocks (FreeBSD's {@code inp_smr_lock} has the same order). In
+     * between, b's batch expires and the pool may finalise it (trim, high-water mark,
+     * {@code reclaim}, {@code drain}). This test found that the table's fini hook nulled the
+     * lock there, so the unlock threw {@link NullPointerException}; the table now registers no
+     * fini hook (the lock is never destroyed; the garbage collector takes it with the block).
+     * The test plays the lookup's steps through the package-private parts, uses
+     * {@link SmrPool#drain()} in place of the trim, and checks that the block was finalised
+     * while the lookup held its lock and that the unlock still works.
      */
     @Test
     @Timeout(60)
-    @Disabled("bug: LocklessConnectionTable.lockFound leaves the section before it unlocks a freed block, "
-            + "so the SMR pool may finalise (lock = null) a block whose lock the lookup holds")
     void smrPoolNeverFinalisesABlockWhoseLockALookupHolds() throws Exception {
         final Layout l = layout();
         try (ConnectionTable t = TableProbe.fixSecret(
@@ -250,13 +237,16 @@ class BlockReuseTest {
         }
         // Preempted here. Meanwhile the pool lets the expired block go.
         final SmrPool<ControlBlock> pool = t.pool();
+        final long finalisedBefore = pool.stats().finalised();
         final long deadline = System.nanoTime() + TestSupport.AWAIT_DEFAULT.toNanos();
-        while (TableProbe.lockOf(b) != null && System.nanoTime() - deadline < 0) {
-            pool.drain();
+        while (pool.stats().finalised() == finalisedBefore && System.nanoTime() - deadline < 0) {
             t.smr().synchronize();
+            pool.drain();
         }
-        assertThat(b.isFreed()).as("line 240").isTrue();
-        assertThatCode(() -> b.unlock(ConnectionTable.LockMode.READ)).as("line 243: unlock the freed block")
+        assertThat(pool.stats().finalised()).as("the pool let the freed block go").isGreaterThan(finalisedBefore);
+        assertThat(TableProbe.lockOf(b)).as("the lock survives finalisation").isNotNull();
+        assertThat(b.isFreed()).as("the lookup sees the block freed").isTrue();
+        assertThatCode(() -> b.unlock(ConnectionTable.LockMode.READ)).as("and unlocks it")
                 .doesNotThrowAnyException();
     }
 }

@@ -11,7 +11,6 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -179,8 +178,6 @@ class ConnectionKeyTest {
      * same holds for a foreign 0.0.0.0:0 ({@code ipv4(TCP, a, p, 0, 0).isListener()} is false).
      */
     @Test
-    @Disabled("bug: ConnectionKey.ipv4/listener(int...) map 0.0.0.0 to ::ffff:0.0.0.0, "
-            + "ConnectionKey.of/listener(InetSocketAddress) map it to the unspecified address")
     void ipv4AnyAddressIsTheUnspecifiedAddressInEveryFactory() {
         assertThat(ConnectionKey.listener(TCP, 0, 80)).isEqualTo(ConnectionKey.listener(TCP, sa("0.0.0.0", 80)));
         assertThat(ConnectionKey.listener(TCP, 0, 80).isLocalWildcard()).isTrue();

@@ -6,7 +6,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,8 +52,6 @@ class GrowthUnderReadersTest {
      */
     @Test
     @Timeout(300)
-    @Disabled("bug: pserialize growth rewrites the links of an array a reader may still walk "
-            + "(LocklessConnectionTable.grow skips the wait because PserializeConnectionTable.retireArray returns 0)")
     void pserializeLookupsNeverMissWhileTheTableGrows() throws Exception {
         growUnderReaders(Strategy.PSERIALIZE);
     }

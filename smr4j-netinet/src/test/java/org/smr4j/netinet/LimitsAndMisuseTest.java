@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -148,7 +147,6 @@ class LimitsAndMisuseTest {
      */
     @ParameterizedTest
     @EnumSource(names = {"RW_LOCK", "CONCURRENT_HASH_MAP"})
-    @Disabled("bug: RW_LOCK and CONCURRENT_HASH_MAP accept inserts after close(), contrary to ConnectionTable.insert's contract")
     void garbageCollectedTablesRefuseInsertAfterClose(final Strategy strategy) {
         insertAfterCloseIsRefusedNamingTheTable(strategy);
     }

@@ -6,7 +6,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -80,25 +79,22 @@ class ReadConsistencyTest {
     }
 
     /**
-     * Fails: {@code read(K)} returns K2. {@code ConcurrentMapConnectionTable.read} (lines
-     * 262-267) gets the block for K, checks {@code !isFreed()} and {@code matches(K)}, then
-     * applies the reader; a rehash K -> K2 ({@code putIfAbsent(K2)}, {@code remove(K)},
-     * {@code rekey}, lines 309-316) needs only the block's write lock, which {@code read}
-     * does not take, so it completes between the check and the reader function, and the
-     * function reads the state of connection K2 for a read of K. The other strategies keep the
-     * tuple still under the reader (SMR and pserialize wait for the section before the rekey,
-     * pserialize also revalidates after the function; RW_LOCK holds the table's read lock).
-     * A fix in the style of pserialize: re-check {@code matches(key)} after the function and
-     * retry (with ordering, since the tuple fields are plain).
+     * {@code ConcurrentMapConnectionTable.read} gets the block for K, checks it, then applies
+     * the reader; a rehash K -> K2 needs only the block's write lock, which {@code read} does
+     * not take, so it can complete while the reader function runs. This test found that
+     * {@code read(K)} then returned K2's state. The fix re-checks the tuple after the function
+     * (behind a load-load fence) and looks again, so the answer is K's state or, the rehash
+     * having won, null: never K2's. (The other strategies keep the tuple still under the
+     * reader: SMR and pserialize wait for the section before the rekey, RW_LOCK holds the
+     * table's read lock; so for them the answer is K.)
      */
     @Test
     @Timeout(60)
-    @Disabled("bug: ConcurrentMapConnectionTable.read can apply the reader to a block that a concurrent rehash "
-            + "has just moved to another key")
     void concurrentMapReadNeverAppliesTheReaderToARehashedBlock() throws Exception {
         try (ConnectionTable t = ConnectionTable.create(Strategy.CONCURRENT_HASH_MAP)) {
             t.insert(K).unlock();
-            assertThat(slowRead(t, ReadConsistencyTest::rehashKToK2)).isEqualTo(K);
+            final ConnectionKey seen = slowRead(t, ReadConsistencyTest::rehashKToK2);
+            assertThat(seen).as("K's state, or absent; never K2's").isIn(K, null);
         }
     }
 

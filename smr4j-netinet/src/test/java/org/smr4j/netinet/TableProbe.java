@@ -62,8 +62,7 @@ public final class TableProbe {
 
     /** The bucket {@code k} lands in among {@code buckets} under the fixed secret. */
     public static int bucketOf(final ConnectionKey k, final int buckets) {
-        return (int) new SipHash(K0, K1).hash(k.protocol(), k.localHi(), k.localLo(), k.localPort(), k.foreignHi(),
-                k.foreignLo(), k.foreignPort()) & (buckets - 1);
+        return k.keyedHash(0, new SipHash(K0, K1)) & (buckets - 1); // table id 0: no caching
     }
 
     /** The block pool's put count (blocks given back), or -1 for strategies without a pool. */

@@ -5,7 +5,6 @@ import static org.smr4j.netinet.lincheck.ConnectionTableLincheckTest.actor;
 import java.util.List;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.smr4j.netinet.ConnectionTable.Strategy;
@@ -93,8 +92,6 @@ class SecondGrowthLincheckTest {
      */
     @Test
     @Timeout(300)
-    @Disabled("bug: pserialize growth rewrites the links of an array a reader may still walk "
-            + "(LocklessConnectionTable.grow skips the wait because PserializeConnectionTable.retireArray returns 0)")
     void pserializeSecondGrowthUnderReader() throws Exception {
         new ModelCheckingOptions().sequentialSpecification(MapSpecification.class).iterations(0)
                 .invocationsPerIteration(INVOCATIONS).addCustomScenario(scenario())
