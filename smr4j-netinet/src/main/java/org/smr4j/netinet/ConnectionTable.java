@@ -339,7 +339,9 @@ public interface ConnectionTable extends AutoCloseable {
          * {@code docs/PERFORMANCE.md}. The lock and {@code ConcurrentHashMap} strategies
          * ignore this: the garbage collector owns their removed blocks.
          *
-         * @param maxConnections the most connections present at once, 1 or more
+         * @param maxConnections the connections the table is sized for, 1 or more; with
+         *        {@code pendingLimit} it makes the pool's hard limit (it is not a cap on
+         *        connections by itself: with nothing pending, more may be present)
          * @param pendingLimit blocks the pool may hold beyond {@code maxConnections}: removed
          *        and awaiting reuse, or cached; 1 or more (default 4096)
          * @return this builder
