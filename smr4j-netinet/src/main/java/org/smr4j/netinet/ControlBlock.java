@@ -49,7 +49,7 @@ import java.util.concurrent.locks.StampedLock;
  *     the lock; the last release puts the block back to its pool.</li>
  * </ul>
  */
-public final class ControlBlock {
+public final class ControlBlock extends ControlBlockLayout.Hot {
 
     static final int FREED = 1;
 
@@ -61,40 +61,20 @@ public final class ControlBlock {
     long foreignHi;
     long foreignLo;
     int foreignPort;
-    /** The key this block was inserted or rehashed with, for {@link #key()}. */
-    ConnectionKey key;
-    /** Keyed hash of the tuple, kept so that growth and removal need not rehash. */
-    int hash;
     /** The table the current incarnation belongs to (checked by remove and rehash). */
     Object owner;
 
-    // -------------------------------------------------------------- chains (per table)
-    @SuppressWarnings("unused") // accessed through LINK0
-    private ControlBlock link0;
-    @SuppressWarnings("unused") // accessed through LINK1
-    private ControlBlock link1;
+    // The fields a lookup touches (hash, links, key, flags, generation, attachment, lock) are
+    // declared in ControlBlockLayout.Hot, so that HotSpot lays them out first, next to the
+    // header: one cache line for the common path instead of fields spread over two.
 
     // -------------------------------------------------------------- state
-    @SuppressWarnings("unused") // accessed through FLAGS
-    private int flags;
     @SuppressWarnings("unused") // accessed through REFS
     private int refs;
     /** The goal recorded when the block was unlinked for a rehash ({@code inp_smr}). */
     long unlinkGoal;
-    /**
-     * Incarnation count: incremented each time the block is handed out for a connection.
-     * Written under the block's write lock before the tuple (release), read with acquire by
-     * lock-free readers to detect a reuse under them (pserialize).
-     */
-    @SuppressWarnings("unused") // accessed through GENERATION
-    private long generation;
     /** System.nanoTime() when the block was last freed, 0 if never. */
     private long freedNanos;
-    /** User data, cleared on free. */
-    private Object attachment;
-
-    /** The per-block lock; created once by {@link #init()}, survives reuse. */
-    private StampedLock lock;
 
     private static final VarHandle LINK0;
     private static final VarHandle LINK1;
@@ -105,11 +85,11 @@ public final class ControlBlock {
     static {
         try {
             final MethodHandles.Lookup l = MethodHandles.lookup();
-            LINK0 = l.findVarHandle(ControlBlock.class, "link0", ControlBlock.class);
-            LINK1 = l.findVarHandle(ControlBlock.class, "link1", ControlBlock.class);
-            FLAGS = l.findVarHandle(ControlBlock.class, "flags", int.class);
+            LINK0 = l.findVarHandle(ControlBlockLayout.Hot.class, "link0", ControlBlock.class);
+            LINK1 = l.findVarHandle(ControlBlockLayout.Hot.class, "link1", ControlBlock.class);
+            FLAGS = l.findVarHandle(ControlBlockLayout.Hot.class, "flags", int.class);
             REFS = l.findVarHandle(ControlBlock.class, "refs", int.class);
-            GENERATION = l.findVarHandle(ControlBlock.class, "generation", long.class);
+            GENERATION = l.findVarHandle(ControlBlockLayout.Hot.class, "generation", long.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -97,6 +97,8 @@ public class LookupBenchmark {
         /** Copies of the established keys, in random order. */
         ConnectionKey[] order;
         ConcurrentHashMap<ConnectionKey, Object> map;
+        /** The same keys mapped to connection objects that hold the attachment. */
+        ConcurrentHashMap<ConnectionKey, Connection> connectionMap;
 
         /** Builds the keys, the order and the baseline map. */
         @Setup(Level.Trial)
@@ -105,11 +107,13 @@ public class LookupBenchmark {
             attachments = new Object[connections];
             order = new ConnectionKey[connections];
             map = new ConcurrentHashMap<>();
+            connectionMap = new ConcurrentHashMap<>();
             for (int i = 0; i < connections; i++) {
                 established[i] = ChurnKeys.establishedKey(i);
                 attachments[i] = Integer.valueOf(i);
                 order[i] = ChurnKeys.establishedKey(i);
                 map.put(established[i], attachments[i]);
+                connectionMap.put(established[i], new Connection(established[i], attachments[i]));
             }
             final SplittableRandom rnd = new SplittableRandom(42);
             for (int i = order.length - 1; i > 0; i--) {
@@ -214,6 +218,32 @@ public class LookupBenchmark {
     @Benchmark
     public Object chmGet(final Keys keys, final Cursor c) {
         return keys.map.get(c.next(keys.order));
+    }
+
+    /**
+     * The second baseline: what {@code read(key, ControlBlock::attachment)} does in idiomatic
+     * Java, {@code ConcurrentHashMap.get} of a connection object and a read of its field. The
+     * first baseline returns the attachment itself and never touches a connection object, which
+     * every strategy must (the tables map keys to blocks).
+     *
+     * @param keys the keys
+     * @param c this thread's position
+     * @return the attachment
+     */
+    @Benchmark
+    public Object chmGetConnection(final Keys keys, final Cursor c) {
+        return keys.connectionMap.get(c.next(keys.order)).attachment;
+    }
+
+    /** A connection object for {@link #chmGetConnection}: the key and the attachment. */
+    static final class Connection {
+        final ConnectionKey key;
+        final Object attachment;
+
+        Connection(final ConnectionKey key, final Object attachment) {
+            this.key = key;
+            this.attachment = attachment;
+        }
     }
 
     /**
