@@ -230,11 +230,12 @@ public final class SmrPool<T> implements AutoCloseable {
      * acquire loads outside it.
      *
      * Owned caches (the fast path without atomics). The profile of the stripe design
-     * (smr4j-bench/results/2026-11-27-pool-fastpath) put about three quarters of a one-thread
+     * (smr4j-bench/results/2026-11-27-pool-fastpath) put three fifths of a one-thread
      * get+put in the two stripe-lock CASes: a locked instruction costs about 8 ns on this
-     * project's machine, a TLAB allocation less than one. So a platform thread may claim a
-     * cache of its own: an Owned object in a fixed, padded slot array indexed by
-     * hash(threadId) (the home slot) or its rehash (the alternative), claimed under
+     * project's machine, as much as a whole TLAB allocation of the object. So a platform
+     * thread may claim a cache of its own: an Owned object in a fixed, padded slot array
+     * indexed by the thread id's low bits (the home slot) or a Fibonacci hash of it (the
+     * alternative), claimed under
      * ownedLock on a stripe slow path, never by a virtual thread. Per call the owner does:
      *
      *   owner (get/put/install)                    collector (collectOwned: drain, flush,
@@ -242,9 +243,13 @@ public final class SmrPool<T> implements AutoCloseable {
      *   c = slot[home] or slot[alt], ownerId == me  request = HELD or REVOKED   (volatile)
      *   busy = 1                     (opaque)       membarrier(PRIVATE_EXPEDITED), once
      *   if request == NONE           (acquire)      wait until busy == 0        (acquire)
-     *       plain pop/push on c.alloc / c.free      take c.alloc / c.free, swap in new ones
-     *   busy = 0                     (release)      request = NONE              (release)
+     *       plain pop/push on the magazines         take the magazines, swap in new ones
+     *   busy = 0 (in finally)        (release)      request = NONE              (release)
      *   else: use the stripes for this call         (REVOKED stays: close)
+     *
+     * The cache keeps each installed magazine's items array and count in its own fields
+     * (allocItems, allocCount; freeItems, freeCount), so the fast path loads one object
+     * fewer; a Magazine's own count is brought up to date when it leaves the cache.
      *
      * Why each mode:
      *  - slot loads are plain: an owner matches only a slot it installed itself (thread ids
@@ -266,8 +271,13 @@ public final class SmrPool<T> implements AutoCloseable {
      * The proof is Dekker's, with the barrier on one side only: membarrier returns after
      * every thread of the process executed a full barrier (or a context switch) at a point P
      * during the call. If the owner's busy = 1 came before P, it is visible to the
-     * collector's later load, which waits for the matching busy = 0 (windows contain no call,
-     * no allocation, no lock: they are a few dozen instructions and cannot throw half-way).
+     * collector's later load, which waits for the matching busy = 0 (windows are a few dozen
+     * instructions with no allocation, no lock and no call between the first and the last
+     * magazine write, so they cannot stop half-way; busy is reset in a finally. Interpreted
+     * code calls the VarHandle accessors, so a StackOverflowError may hit the request load,
+     * before any write: the finally clears busy, unless the stack is so exhausted that the
+     * reset overflows too; busy then stays set until the owner's next call or its death,
+     * and a collector waits that long).
      * If it came after P, so did the owner's load of request, which sees HELD (the
      * collector's store preceded the call); the owner then leaves its magazines alone and
      * uses the stripes for that call. Either way the two never touch a magazine at once.
@@ -451,8 +461,8 @@ public final class SmrPool<T> implements AutoCloseable {
 
     // Owned caches: slots written under ownedLock (release), read without it; see the overview.
     /**
-     * Caches owned by platform threads, indexed by {@code hash(threadId)} (home) or its
-     * rehash (alternative); length a power of two, fixed. A one-slot array holding null when
+     * Caches owned by platform threads, indexed by {@code ownedHome(threadId)} or
+     * {@code ownedAlt(threadId)}; length a power of two, fixed. A one-slot array holding null when
      * owned caches are off. Slots are written only under {@link #ownedLock}, with release
      * stores; see "Owned caches" in the overview for why the fast path may read them plain.
      */
@@ -594,27 +604,36 @@ public final class SmrPool<T> implements AutoCloseable {
         if (c != null) {
             // The owned fast path: plain accesses inside the owner's busy window, no atomic
             // read-modify-write ("Owned caches" in the overview).
+            Object o = null;
+            boolean none = false;
             // ORDER: opaque store, then acquire load: a Dekker pair with a collector's
             // volatile store of request and its membarrier (collectOwned); the JIT keeps the
             // two in order (MemBarCPUOrder), membarrier orders them for the CPU.
             c.setBusyOpaque(1);
-            if (c.requestAcquire() == OWNED_NONE) {
-                c.requests++;
-                final Magazine a = c.alloc;
-                final int n = a.count - 1;
-                if (n >= 0) {
-                    final Object o = a.items[n];
-                    a.items[n] = null;
-                    a.count = n;
-                    // ORDER: release; our magazine writes are visible to a collector that
-                    // reads busy == 0 with acquire (awaitIdle).
-                    c.setBusyRelease(0);
-                    return handOut(o, false);
+            try {
+                if (c.requestAcquire() == OWNED_NONE) {
+                    none = true;
+                    c.requests++;
+                    final int n = c.allocCount - 1;
+                    if (n >= 0) {
+                        final Object[] items = c.allocItems;
+                        o = items[n];
+                        items[n] = null;
+                        c.allocCount = n;
+                    }
                 }
+            } finally {
+                // ORDER: release; our magazine writes are visible to a collector that reads
+                // busy == 0 with acquire (awaitIdle). In finally: see "Owned caches".
                 c.setBusyRelease(0);
+            }
+            if (o != null) {
+                return handOut(o, false);
+            }
+            if (none) {
                 return getSlow(block, c);
             }
-            c.setBusyRelease(0); // held or revoked: the stripes serve this call
+            // held or revoked: the stripes serve this call
         }
         final T obj = getFast();
         return obj != null ? obj : getSlow(block, null);
@@ -737,20 +756,24 @@ public final class SmrPool<T> implements AutoCloseable {
         m.count = n;
         m.tag = SmrSeq.INVALID;
         if (n > 0 && c != null) {
-            boolean installed = false;
             Magazine empty = null;
             // ORDER: the busy window, as in get(): a collector either waits for it or made us
             // see its request.
             c.setBusyOpaque(1);
-            if (c.requestAcquire() == OWNED_NONE && c.alloc.count == 0) {
-                empty = c.alloc;
-                c.alloc = m;
-                installed = true;
+            try {
+                if (c.requestAcquire() == OWNED_NONE && c.allocCount == 0) {
+                    empty = c.alloc;
+                    c.alloc = m;
+                    c.allocItems = m.items;
+                    c.allocCount = n;
+                }
+            } finally {
+                c.setBusyRelease(0); // ORDER: release, as in get()
             }
-            c.setBusyRelease(0); // ORDER: release, as in get()
-            if (!installed) {
+            if (empty == null) {
                 pushReady(m); // finalises it if the pool closed
-            } else if (c.spare == null) {
+            } else if (c.spare == null && empty.items.length == magazineSize) {
+                empty.count = 0; // its count went stale while installed; its slots are null
                 c.spare = empty; // owner-only field: no window needed
             }
         } else if (n > 0) {
@@ -875,23 +898,32 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         final Owned c = ownedCache();
         if (c != null) {
+            boolean none = false;
+            boolean done = false;
             // ORDER: the busy window, as in get().
             c.setBusyOpaque(1);
-            if (c.requestAcquire() == OWNED_NONE) {
-                final Magazine f = c.free;
-                final int n = f.count;
-                if (n < f.items.length) {
-                    f.items[n] = obj;
-                    f.count = n + 1;
-                    c.puts++;
-                    c.setBusyRelease(0); // ORDER: release, as in get()
-                    return;
+            try {
+                if (c.requestAcquire() == OWNED_NONE) {
+                    none = true;
+                    final Object[] items = c.freeItems;
+                    final int n = c.freeCount;
+                    if (n < items.length) {
+                        items[n] = obj;
+                        c.freeCount = n + 1;
+                        c.puts++;
+                        done = true;
+                    }
                 }
-                c.setBusyRelease(0);
+            } finally {
+                c.setBusyRelease(0); // ORDER: release, as in get()
+            }
+            if (done) {
+                return;
+            }
+            if (none) {
                 putOwnedSlow(c, obj);
                 return;
             }
-            c.setBusyRelease(0);
         }
         putStriped(obj);
     }
@@ -942,29 +974,33 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         c.spare = null; // owner-only field
         Magazine full = null;
-        boolean held = false;
+        boolean held = true;
+        empty.items[0] = obj; // not yet visible to anyone: the magazine is ours
         // ORDER: the busy window, as in get().
         c.setBusyOpaque(1);
-        if (c.requestAcquire() == OWNED_NONE) {
-            final Magazine f = c.free;
-            final int n = f.count;
-            if (n < f.items.length) {
-                // A collector took the full magazine meanwhile and left an empty one.
-                f.items[n] = obj;
-                f.count = n + 1;
-            } else {
-                empty.items[0] = obj;
-                empty.count = 1;
-                c.free = empty;
-                full = f;
-                empty = null;
+        try {
+            if (c.requestAcquire() == OWNED_NONE) {
+                held = false;
+                final Object[] items = c.freeItems;
+                final int n = c.freeCount;
+                if (n < items.length) {
+                    // A collector took the full magazine meanwhile and left an empty one.
+                    items[n] = obj;
+                    c.freeCount = n + 1;
+                } else {
+                    full = c.free;
+                    full.count = n;
+                    c.free = empty;
+                    c.freeItems = empty.items;
+                    c.freeCount = 1;
+                }
+                c.puts++;
             }
-            c.puts++;
-        } else {
-            held = true;
+        } finally {
+            c.setBusyRelease(0); // ORDER: release, as in get()
         }
-        c.setBusyRelease(0); // ORDER: release, as in get()
-        if (empty != null) {
+        if (full == null) {
+            empty.items[0] = null; // not installed: keep it as the spare
             c.spare = empty;
         }
         if (held) {
@@ -1313,8 +1349,8 @@ public final class SmrPool<T> implements AutoCloseable {
     // ------------------------------------------------------------------ owned caches
 
     /**
-     * The calling thread's owned cache, or null. Two plain probes: the home slot and the
-     * alternative. ORDER: plain loads. A slot another thread installed is only compared by
+     * The calling thread's owned cache, or null. At most two plain probes: the home slot and
+     * the alternative. ORDER: plain loads. A slot another thread installed is only compared by
      * its final ownerId (final-field semantics: never seen uninitialised); a match means the
      * caller installed the slot itself (thread ids are never reused), so program order covers
      * it; a slot replaced meanwhile can only have belonged to a dead thread or been revoked,
@@ -1324,13 +1360,26 @@ public final class SmrPool<T> implements AutoCloseable {
         final long tid = Thread.currentThread().threadId();
         final Owned[] os = owned;
         final int mask = os.length - 1;
-        final int h = hash(tid);
-        Owned c = os[h & mask];
+        Owned c = os[ownedHome(tid, mask)];
         if (c != null && c.ownerId == tid) {
             return c;
         }
-        c = os[rehash(h) & mask];
+        c = os[ownedAlt(tid, mask)];
         return c != null && c.ownerId == tid ? c : null;
+    }
+
+    /**
+     * An owned cache's home slot: the thread id's low bits. Thread ids are handed out in
+     * sequence, so threads started one after another get different homes, and the index
+     * costs no multiply on the fast path.
+     */
+    private static int ownedHome(final long tid, final int mask) {
+        return (int) tid & mask;
+    }
+
+    /** An owned cache's alternative slot: a Fibonacci hash of the thread id. */
+    private static int ownedAlt(final long tid, final int mask) {
+        return hash(tid) & mask;
     }
 
     /**
@@ -1353,9 +1402,8 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         final Owned[] os = owned;
         final int mask = os.length - 1;
-        final int h = hash(t.threadId());
-        final int home = h & mask;
-        final int alt = rehash(h) & mask;
+        final int home = ownedHome(t.threadId(), mask);
+        final int alt = ownedAlt(t.threadId(), mask);
         for (int attempt = 0; attempt < 2; attempt++) {
             if (!ownedLock.tryLock()) {
                 return null;
@@ -1447,14 +1495,14 @@ public final class SmrPool<T> implements AutoCloseable {
         c.setRequestVolatile(OWNED_REVOKED);
         final int busy = c.busyAcquire();
         assert busy == 0 : "pool '" + name + "': a dead thread's cache is inside a busy window";
-        if (c.free.count > 0) {
-            frees.add(c.free);
+        final Magazine f = c.uninstallFree(EMPTY);
+        if (f.count > 0) {
+            frees.add(f);
         }
-        if (c.alloc.count > 0) {
-            orphans.add(c.alloc);
+        final Magazine a = c.uninstallAlloc(EMPTY);
+        if (a.count > 0) {
+            orphans.add(a);
         }
-        c.free = EMPTY;
-        c.alloc = EMPTY;
         retiredRequests += c.requests;
         retiredPuts += c.puts;
         setOwnedRelease(os, i, null);
@@ -1507,19 +1555,17 @@ public final class SmrPool<T> implements AutoCloseable {
                 AsymmetricFence.fence();
                 for (final Owned c : held) {
                     awaitIdle(c);
-                    if (c.free.count > 0) {
-                        final Magazine fresh = revoke ? EMPTY : new Magazine(magazineSize);
-                        frees.add(c.free);
-                        c.free = fresh;
-                    } else if (revoke) {
-                        c.free = EMPTY;
+                    if (c.freeCount > 0 || revoke) {
+                        final Magazine f = c.uninstallFree(revoke ? EMPTY : new Magazine(magazineSize));
+                        if (f.count > 0) {
+                            frees.add(f);
+                        }
                     }
-                    if ((takeAlloc || revoke) && c.alloc.count > 0) {
-                        final Magazine fresh = revoke ? EMPTY : new Magazine(magazineSize);
-                        allocs.add(c.alloc);
-                        c.alloc = fresh;
-                    } else if (revoke) {
-                        c.alloc = EMPTY;
+                    if ((takeAlloc && c.allocCount > 0) || revoke) {
+                        final Magazine a = c.uninstallAlloc(revoke ? EMPTY : new Magazine(magazineSize));
+                        if (a.count > 0) {
+                            allocs.add(a);
+                        }
                     }
                     if (revoke) {
                         ownedClaimed--;
@@ -1972,16 +2018,19 @@ public final class SmrPool<T> implements AutoCloseable {
                 if (c == null) {
                     continue;
                 }
-                final int home = hash(c.ownerId) & (os.length - 1);
-                if (i != home && i != (rehash(hash(c.ownerId)) & (os.length - 1))) {
+                final int mask = os.length - 1;
+                if (i != ownedHome(c.ownerId, mask) && i != ownedAlt(c.ownerId, mask)) {
                     throw new AssertionError("pool '" + name + "': owned cache of thread " + c.ownerId
                             + " in slot " + i + ", neither its home nor its alternative");
                 }
                 if (c.requestOpaque() != OWNED_REVOKED) {
                     claimed++;
                 }
-                note(where, c.alloc, "owned " + i + " alloc", "READY");
-                note(where, c.free, "owned " + i + " free", "CACHED");
+                if (c.allocItems != c.alloc.items || c.freeItems != c.free.items) {
+                    throw new AssertionError("pool '" + name + "': owned cache " + i + " items are not its magazines'");
+                }
+                note(where, c.allocItems, c.allocCount, "owned " + i + " alloc", "READY");
+                note(where, c.freeItems, c.freeCount, "owned " + i + " free", "CACHED");
                 if (c.spare != null && c.spare.count != 0) {
                     throw new AssertionError("pool '" + name + "': owned cache " + i + " spare not empty");
                 }
@@ -2035,9 +2084,14 @@ public final class SmrPool<T> implements AutoCloseable {
     }
 
     private void note(final Map<Object, String> where, final Magazine m, final String place, final String state) {
-        for (int i = 0; i < m.items.length; i++) {
-            final Object o = m.items[i];
-            if (i >= m.count) {
+        note(where, m.items, m.count, place, state);
+    }
+
+    private void note(final Map<Object, String> where, final Object[] items, final int count, final String place,
+                      final String state) {
+        for (int i = 0; i < items.length; i++) {
+            final Object o = items[i];
+            if (i >= count) {
                 if (o != null) {
                     throw new AssertionError("pool '" + name + "': " + place + " has a stale slot " + i);
                 }
@@ -2095,7 +2149,7 @@ public final class SmrPool<T> implements AutoCloseable {
                     // has terminated or synchronised with the caller.
                     requests += c.requests;
                     puts += c.puts;
-                    cached += c.alloc.count + c.free.count;
+                    cached += c.allocCount + c.freeCount;
                 }
             }
         } finally {
@@ -2370,8 +2424,36 @@ public final class SmrPool<T> implements AutoCloseable {
     static final class Owned extends SmrPoolLayout.OwnedPad1 {
         Owned(final Thread owner, final int magazineSize) {
             super(owner);
-            this.alloc = new Magazine(magazineSize);
-            this.free = new Magazine(magazineSize);
+            final Magazine a = new Magazine(magazineSize);
+            final Magazine f = new Magazine(magazineSize);
+            this.alloc = a;
+            this.allocItems = a.items;
+            this.free = f;
+            this.freeItems = f.items;
+        }
+
+        /**
+         * Collectors only (the cache held, its owner seen idle, or dead): replaces the ALLOC
+         * magazine with {@code m} (empty) and returns the old one with its count brought up
+         * to date. The owner's windows write these fields inline, without calls.
+         */
+        Magazine uninstallAlloc(final Magazine m) {
+            final Magazine old = alloc;
+            old.count = allocCount;
+            alloc = m;
+            allocItems = m.items;
+            allocCount = m.count;
+            return old;
+        }
+
+        /** As {@link #uninstallAlloc}, for the FREE magazine. */
+        Magazine uninstallFree(final Magazine m) {
+            final Magazine old = free;
+            old.count = freeCount;
+            free = m;
+            freeItems = m.items;
+            freeCount = m.count;
+            return old;
         }
 
         /** Whether the owner may still run: its Thread is reachable and alive. */

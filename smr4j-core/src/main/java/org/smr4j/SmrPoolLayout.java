@@ -8,7 +8,8 @@ package org.smr4j;
  *
  * <pre>
  *   SmrPool.Stripe: [header][pad 128][lock, alloc, free, spare, requests, puts][pad 128]
- *   SmrPool.Owned:  [header][pad 128][ownerId, owner, busy, request, alloc, free, spare,
+ *   SmrPool.Owned:  [header][pad 128][ownerId, owner, busy, request, alloc, allocItems,
+ *                                     allocCount, free, freeItems, freeCount, spare,
  *                                     requests, puts][pad 128]
  * </pre>
  *
@@ -60,9 +61,11 @@ final class SmrPoolLayout {
 
     /**
      * The fields of one owned cache ({@code SmrPool.Owned}). {@code busy} and {@code request}
-     * are accessed only through {@code SmrPool.Owned.BUSY} and {@code REQUEST}; {@code alloc}
-     * and {@code free} are plain, written by the owner inside its busy window while
-     * {@code request} is {@code NONE} and by a collector while it holds the cache
+     * are accessed only through {@code SmrPool.Owned.BUSY} and {@code REQUEST}; the two
+     * magazines (each as the Magazine, its items array and its count, kept here while it is
+     * installed so that the fast path reads one object fewer; the Magazine's own count is
+     * stale until it leaves the cache) are plain, written by the owner inside its busy window
+     * while {@code request} is {@code NONE} and by a collector while it holds the cache
      * ({@code request} not {@code NONE}, owner seen idle); {@code spare} and the counters are
      * written by the owner only. See "Owned caches" in {@code SmrPool}'s overview.
      */
@@ -77,8 +80,16 @@ final class SmrPoolLayout {
         int request;
         /** Objects ready to hand out: expired and destructed, or fresh. Never null. */
         SmrPool.Magazine alloc;
+        /** {@code alloc.items}. */
+        Object[] allocItems;
+        /** The number of objects in {@code alloc} (its own count is stale while installed). */
+        int allocCount;
         /** Objects put by the owner, untagged, still possibly visible to readers. Never null. */
         SmrPool.Magazine free;
+        /** {@code free.items}. */
+        Object[] freeItems;
+        /** The number of objects in {@code free} (its own count is stale while installed). */
+        int freeCount;
         /** An empty magazine kept to replace a full free magazine; owner only; may be null. */
         SmrPool.Magazine spare;
         /** get() calls served through this cache (owner only; read racily by stats). */
