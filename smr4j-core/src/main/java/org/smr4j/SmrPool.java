@@ -689,12 +689,16 @@ public final class SmrPool<T> implements AutoCloseable {
         if (c == null) {
             c = tryClaim();
         }
+        // The owner's FREE magazine is usually full when its ALLOC one runs dry (gets and puts
+        // alternate): queue it in the same depot visit, one lock instead of two per magazine.
+        Magazine full = c != null ? takeFullFree(c) : null;
         final SmrPoolEvents.Refill event = new SmrPoolEvents.Refill();
         event.begin();
         boolean flushed = false;
         try {
             while (true) {
-                final Magazine m = fetch();
+                final Magazine m = fetch(full);
+                full = null;
                 if (m != null && m.count == 0) {
                     continue; // every object of the batch was dropped by a failing destruct
                 }
@@ -1010,6 +1014,44 @@ public final class SmrPool<T> implements AutoCloseable {
         }
     }
 
+    /**
+     * A get miss of an owner: if its FREE magazine is full, swaps in an empty one (in a busy
+     * window) and returns the full one for fetch to queue; else null. Not inside a read
+     * section (queueing advances), and only a hint-guided attempt: the racy plain reads below
+     * may see a collector's writes half-way, the window re-checks.
+     */
+    private Magazine takeFullFree(final Owned c) {
+        if (c.freeCount != c.freeItems.length || smr.entered()) {
+            return null;
+        }
+        Magazine empty = c.spare;
+        if (empty == null) {
+            empty = new Magazine(magazineSize);
+        }
+        c.spare = null; // owner-only field
+        Magazine full = null;
+        // ORDER: the busy window, as in get().
+        c.setBusyOpaque(1);
+        try {
+            if (c.requestAcquire() == OWNED_NONE) {
+                final int n = c.freeCount;
+                if (n == c.freeItems.length) {
+                    full = c.free;
+                    full.count = n;
+                    c.free = empty;
+                    c.freeItems = empty.items;
+                    c.freeCount = 0;
+                }
+            }
+        } finally {
+            c.setBusyRelease(0); // ORDER: release, as in get()
+        }
+        if (full == null) {
+            c.spare = empty;
+        }
+        return full;
+    }
+
     /** The stripe's free magazine is full; called with the stripe locked. */
     private void putSlow(final Stripe s, final T obj) {
         if (smr.entered()) {
@@ -1049,42 +1091,63 @@ public final class SmrPool<T> implements AutoCloseable {
      * closed meanwhile, waits for the goal and finalises the objects instead.
      */
     private void enqueue(final Magazine m) {
-        boolean late = false;
-        boolean sweep = false;
-        long keep = Long.MAX_VALUE;
         // One clock read per batch, for its age and for the trim interval (a vDSO call of
         // about 20 ns on this project's KVM guest: measurable at one per 32 puts).
         final long now = System.nanoTime();
+        final long keep;
+        final boolean sweep;
         depotLock.lock();
         try {
-            // ORDER: the advance is a store-load fence (Smr.advance): every put of these
-            // objects, made before the puts' stripe unlocks or owned-cache busy windows that
-            // we synchronised with (or made by this thread), is ordered before the new goal.
-            // Under the depot lock so tags stay monotone.
-            final long tag = smr.advance();
-            m.tag = tag;
-            if (closedOpaque()) {
-                late = true;
-            } else {
-                assert lastTag == SmrSeq.INVALID || SmrSeq.leq(lastTag, tag)
-                        : "pool '" + name + "': tag " + tag + " queued after " + lastTag;
-                lastTag = tag;
-                m.enqueuedNanos = now;
-                if (pending.isEmpty()) {
-                    setHeadTagRelease(tag);
-                }
-                pending.addLast(m);
-                pendingObjects += m.count;
-                batchesQueued++;
-                keep = trimTarget(now);
-                sweep = sweepDue;
-                sweepDue = false;
-                depotChanged.signalAll();
-            }
+            keep = queueLocked(m, now);
+            sweep = takeSweepDue();
         } finally {
             depotLock.unlock();
         }
-        if (late) {
+        afterQueue(m, keep, sweep);
+    }
+
+    /** queueLocked's answer when the pool closed: the caller finalises the magazine. */
+    private static final long LATE = Long.MIN_VALUE;
+
+    /**
+     * Under the depot lock: tags {@code m} with a fresh goal and appends it to PENDING.
+     * Returns how many objects the depot should keep (trimTarget), or {@link #LATE} if the
+     * pool closed (then {@code m} is tagged but not queued).
+     */
+    private long queueLocked(final Magazine m, final long now) {
+        // ORDER: the advance is a store-load fence (Smr.advance): every put of these
+        // objects, made before the puts' stripe unlocks or owned-cache busy windows that we
+        // synchronised with (or made by this thread), is ordered before the new goal. Under
+        // the depot lock so tags stay monotone.
+        final long tag = smr.advance();
+        m.tag = tag;
+        if (closedOpaque()) {
+            return LATE;
+        }
+        assert lastTag == SmrSeq.INVALID || SmrSeq.leq(lastTag, tag)
+                : "pool '" + name + "': tag " + tag + " queued after " + lastTag;
+        lastTag = tag;
+        m.enqueuedNanos = now;
+        if (pending.isEmpty()) {
+            setHeadTagRelease(tag);
+        }
+        pending.addLast(m);
+        pendingObjects += m.count;
+        batchesQueued++;
+        depotChanged.signalAll();
+        return trimTarget(now);
+    }
+
+    /** Under the depot lock: whether a trim interval passed since the last sweep of dead owners. */
+    private boolean takeSweepDue() {
+        final boolean due = sweepDue;
+        sweepDue = false;
+        return due;
+    }
+
+    /** After queueLocked, outside the lock: finalise a late magazine, or trim and sweep. */
+    private void afterQueue(final Magazine m, final long keep, final boolean sweep) {
+        if (keep == LATE) {
             smr.waitFor(m.tag);
             finaliseAll(m, true);
             return;
@@ -1136,22 +1199,38 @@ public final class SmrPool<T> implements AutoCloseable {
     /**
      * Takes a magazine the caller may hand out: a READY one, else the head of PENDING if its
      * goal has been reached (its objects destructed here, outside the lock). Null if neither.
+     * First, in the same lock hold, queues {@code full} (if not null) as {@link #enqueue}
+     * does; never inside a read section then (it advances).
      */
-    private Magazine fetch() {
+    private Magazine fetch(final Magazine full) {
         // ORDER: acquire loads of the two hints, without the lock (cache_fetch_bucket): a
-        // failed poll of the head tag means nothing can be taken, so skip the lock. Stale
-        // hints are harmless: everything is re-checked under the lock.
+        // failed poll of the head tag means nothing can be taken, so skip the lock (unless
+        // there is a full magazine to queue). Stale hints are harmless: everything is
+        // re-checked under the lock.
         long reached = SmrSeq.INVALID;
+        boolean fromPending = true;
         if (readyHintAcquire() == 0) {
             final long tag = headTagAcquire();
             if (tag == SmrSeq.INVALID || !(smr.poll(tag) || deferredNudge(smr, tag))) {
-                return null;
+                if (full == null) {
+                    return null;
+                }
+                fromPending = false;
+            } else {
+                reached = tag;
             }
-            reached = tag;
         }
-        final Magazine head;
+        final long now = full == null ? 0 : System.nanoTime();
+        long keep = Long.MAX_VALUE;
+        boolean sweep = false;
+        Magazine got = null;
+        boolean expire = false;
         depotLock.lock();
         try {
+            if (full != null) {
+                keep = queueLocked(full, now);
+                sweep = takeSweepDue();
+            }
             final Magazine r = ready.pollFirst();
             if (r != null) {
                 readyObjects -= r.count;
@@ -1160,27 +1239,31 @@ public final class SmrPool<T> implements AutoCloseable {
                 }
                 noteDepotLevel();
                 refills++;
-                return r;
+                got = r;
+            } else if (fromPending) {
+                final Magazine head = pending.peekFirst();
+                // Re-check under the lock: the head may have changed since the hint was read.
+                // A head tagged at or before the goal we saw reached needs no second poll:
+                // goals are reached in order (the read hand only moves forward), and that
+                // poll's acquire fence already orders the readers' exits before our reuse.
+                if (head != null && (reached != SmrSeq.INVALID && SmrSeq.leq(head.tag, reached)
+                        || smr.poll(head.tag) || deferredNudge(smr, head.tag))) {
+                    dequeueHead();
+                    refills++;
+                    got = head;
+                    expire = true;
+                }
             }
-            head = pending.peekFirst();
-            // Re-check under the lock: the head may have changed since the hint was read. A
-            // head tagged at or before the goal we saw reached needs no second poll: goals are
-            // reached in order (the read hand only moves forward), and that poll's acquire
-            // fence already orders the readers' exits before our reuse.
-            if (head == null) {
-                return null;
-            }
-            final boolean expired = reached != SmrSeq.INVALID && SmrSeq.leq(head.tag, reached);
-            if (!expired && !(smr.poll(head.tag) || deferredNudge(smr, head.tag))) {
-                return null;
-            }
-            dequeueHead();
-            refills++;
         } finally {
             depotLock.unlock();
         }
-        expire(head);
-        return head;
+        if (expire) {
+            expire(got);
+        }
+        if (full != null) {
+            afterQueue(full, keep, sweep);
+        }
+        return got;
     }
 
     /**
