@@ -744,8 +744,13 @@ public final class Smr {
         }
     }
 
-    /** Deferred mode: moves wrSeq up to {@code goal} if it lags (smr_poll with wait). */
-    private void forceWrSeq(final long goal) {
+    /**
+     * Deferred mode: moves wrSeq up to {@code goal} if it lags (smr_poll with wait). Also used
+     * by the pools' non-blocking refill (SmrPool.deferredNudge): one CAS instead of up to
+     * {@code limit} deferred advances. Safe from any thread, inside a section too: it only
+     * does what a real advance by some thread would have done.
+     */
+    void forceWrSeq(final long goal) {
         long wr = shared.wrSeqAcquire();
         while (SmrSeq.lt(wr, goal) && !shared.casWrSeq(wr, wr + incr)) {
             wr = shared.wrSeqAcquire();

@@ -108,18 +108,33 @@ import javax.management.ObjectName;
  *
  * <h2>Threads</h2>
  * All methods are thread-safe and may be called from platform or virtual threads. Per-thread
- * caching uses a bounded array of stripes chosen by a hash of {@link Thread#threadId()}, each
- * guarded by a tiny lock that is never held while user code or the domain runs; a thread that
- * finds its stripe busy tries others and, if those are busy too, doubles the array up to
- * {@link Builder#maxStripes(int)}. No thread-locals: nothing is retained for dead or idle
- * threads, and many virtual threads do not multiply the caches.
+ * caching has two tiers, both bounded and neither a {@link ThreadLocal}:
+ * <ul>
+ *   <li><b>Owned caches</b>: up to {@link Builder#ownedCaches(int)} platform threads get a
+ *       cache of their own, found by a hash of {@link Thread#threadId()}, which they use with
+ *       plain memory accesses and no atomic instruction. Other threads take what sits in it
+ *       (for {@link #drain()}, {@link #flush()}, {@link #close()} and at the hard limit)
+ *       through a hand-off that costs them one process-wide barrier
+ *       ({@code membarrier(2)}); caches of threads that died are recovered. Owned caches need
+ *       that barrier, so they are on only where lazy domains are fence-free
+ *       ({@link Smr#fenceFreeReaders()}).</li>
+ *   <li><b>Stripes</b>, for virtual threads and every other thread: a bounded array of
+ *       stripes chosen by a hash of the thread id, each guarded by a tiny lock that is never
+ *       held while user code or the domain runs; a thread that finds its stripe busy tries
+ *       others and, if those are busy too, doubles the array up to
+ *       {@link Builder#maxStripes(int)}.</li>
+ * </ul>
+ * Virtual threads never get an owned cache, so millions of them do not multiply the caches;
+ * nothing is retained for dead threads.
  *
  * <h2>Progress</h2>
- * {@code get} and {@code put} usually take one uncontended stripe lock and touch one array
- * slot; a miss or a full magazine takes the pool's depot lock briefly, polls the domain
- * (non-blocking), or creates an object. Only {@code get} at the hard limit with
- * {@link LimitPolicy#WAIT}, and {@link #close()}, block. No method spins on
- * {@link Thread#yield()}; waits park.
+ * {@code get} and {@code put} usually touch one array slot of the caller's owned cache with
+ * plain accesses, or take one uncontended stripe lock; a miss or a full magazine takes the
+ * pool's depot lock briefly, polls the domain (non-blocking), or creates an object. Only
+ * {@code get} at the hard limit with {@link LimitPolicy#WAIT}, {@link #close()}, and the
+ * hand-off of owned caches in {@link #drain()}, {@link #flush()}, {@code close()} and at the
+ * hard limit (which waits, spinning then parking, for each owner to finish the call it is
+ * in, a few dozen instructions) block. No method spins on {@link Thread#yield()}; waits park.
  *
  * <h2>Memory consistency effects</h2>
  * Actions in a thread before {@code put(x)} <i>happen-before</i> the destruct of {@code x},
@@ -141,41 +156,47 @@ public final class SmrPool<T> implements AutoCloseable {
      *
      * Places an object can be (each pooled object is in exactly one; invariant 1):
      *
-     *   handed out --put--> stripe FREE magazine --full--> tagged batch in PENDING (FIFO)
+     *   handed out --put--> cache FREE magazine --full--> tagged batch in PENDING (FIFO)
      *        ^                     |  (untagged; readers may              | poll(tag) true:
      *        |                     |   still hold its objects)            | destruct each
      *        |            close/limit/drain: tag                          v
-     *        +------get----- stripe ALLOC magazine <--refill/install-- READY stack (LIFO)
+     *        +------get----- cache ALLOC magazine <--refill/install-- READY stack (LIFO)
      *                                                                     ^
      *                                 factory + init (new), prime --------+
+     *
+     *   "cache" is the caller's owned cache (platform threads that claimed one) or its
+     *   stripe (everyone else); the two hold the same two magazines and follow the same rules.
      *
      *   FREE and PENDING hold objects whose destruct has not run (constructed state);
      *   ALLOC and READY hold objects that no reader can hold (destructed or fresh).
      *
-     * Free path (put, after cache_free): push onto the calling thread's stripe's FREE
-     * magazine, never the ALLOC one. When it is full, swap in an empty magazine under the
-     * stripe lock, then, under the depot lock, tag the full one with goal = smr.advance() (one
+     * Free path (put, after cache_free): push onto the calling thread's cache's FREE
+     * magazine, never the ALLOC one. When it is full, swap in an empty magazine (under the
+     * stripe lock, or in the owner's busy window), then, under the depot lock, tag the full one with goal = smr.advance() (one
      * advance per magazine, not per object) and append it to PENDING. Advancing under the depot
      * lock makes the tags along PENDING non-decreasing (invariant 3), so the head is always the
      * first to expire and "stop at the first unexpired batch" loses nothing. The head's tag is
      * mirrored in headTag so the allocation path can poll it without the lock (uzd_seq).
      *
-     * Allocation path (get, after cache_alloc): pop the stripe's ALLOC magazine. When it is
+     * Allocation path (get, after cache_alloc): pop the cache's ALLOC magazine. When it is
      * empty (never swap in the FREE magazine: its objects are untagged), go to the depot
-     * without holding the stripe lock: take a READY magazine, else, if headTag is valid and
-     * poll(headTag) succeeds (checked without the lock first, then re-checked under it, as
-     * cache_fetch_bucket/zone_fetch_bucket do), dequeue the head batch, and outside the lock run
-     * the deferred destruct on each of its objects. Keep one object, install the rest as the
-     * stripe's ALLOC magazine (or push them on READY if another thread refilled it meanwhile).
-     * Failing both, create a new object rather than wait (zone_alloc_bucket): readers that
-     * hold batches back cost memory, not latency. At the hard limit, flush what is stuck in
-     * stripes (partial FREE magazines are tagged with one advance and queued, idle ALLOC
-     * magazines go to READY) and retry; then wait on the head's goal or fail.
+     * without holding the stripe lock or a busy window: take a READY magazine, else, if
+     * headTag is valid and poll(headTag) succeeds (checked without the lock first, then
+     * re-checked under it, as cache_fetch_bucket/zone_fetch_bucket do), dequeue the head
+     * batch, and outside the lock run the deferred destruct on each of its objects. Keep one
+     * object, install the rest as the cache's ALLOC magazine (or push them on READY if
+     * another thread refilled it meanwhile, or a collector holds the owned cache). Failing
+     * both, create a new object rather than wait (zone_alloc_bucket): readers that hold
+     * batches back cost memory, not latency. At the hard limit, flush what is stuck in
+     * stripes and owned caches (partial FREE magazines are tagged with one advance and
+     * queued, idle ALLOC magazines go to READY) and retry; then wait on the head's goal or
+     * fail.
      *
-     * Invariants (checkInvariants() verifies 1, 2, 4 and 5 when the pool is quiescent):
+     * Invariants (checkInvariants() verifies 1, 2, 4, 5 and 6 when the pool is quiescent):
      *  1. Every live object (created, not finalised) is in exactly one place: handed out, an
-     *     ALLOC, FREE or spare magazine of one stripe, a READY magazine, a PENDING batch, or
-     *     in transit inside exactly one thread's get/put/reclaim call.
+     *     ALLOC, FREE or spare magazine of one stripe or owned cache, a READY magazine, a
+     *     PENDING batch, or in transit inside exactly one thread's get/put/reclaim/collect
+     *     call.
      *  2. No object in a PENDING batch, or in a FREE magazine, is handed out; an object leaves
      *     PENDING only after poll(tag) of its batch returned true, and leaves FREE only into
      *     PENDING (tagged with an advance made after it was put).
@@ -185,31 +206,119 @@ public final class SmrPool<T> implements AutoCloseable {
      *     CAS bounded by hardLimit before the factory runs (and decremented if it fails).
      *  5. Checked mode: the side table says OUT for handed-out objects, CACHED for FREE and
      *     PENDING, READY for ALLOC and READY; its size equals live.
+     *  6. An owned cache sits in its owner's home or alternative slot; ownedClaimed counts
+     *     the slots whose cache is not revoked; a cache's magazines are touched only by its
+     *     owner inside a busy window that began while request was NONE, or by a collector
+     *     between its setting request and its release store of NONE (or for good, REVOKED).
      * Non-invariants: headTag read without the lock may be stale (a stale valid tag is at or
-     * before the real head's, so a successful poll of it is re-checked under the lock); the
-     * stripe array only grows; counters summed by stats() are not a consistent cut.
+     * before the real head's, so a successful poll of it is re-checked under the lock, unless
+     * the head's tag is at or before a goal just seen reached); the stripe array only grows;
+     * counters summed by stats() are not a consistent cut, and an owner's latest calls may be
+     * missing from them; a slot's cache may belong to a thread that has died (until a sweep).
      *
      * Linearization: get at the pop from ALLOC (fast path), at the depot dequeue, or at the
-     * CAS on live (new object); put at the push onto FREE.
+     * CAS on live (new object); put at the push onto FREE. close() takes effect for an owned
+     * cache when it revokes it: a call of its owner that began before finishes normally (a put
+     * then is finalised by close; a get's object is the caller's).
      *
      * Memory ordering: magazine contents and stripe fields are plain and move between
-     * threads only under the stripe spin lock (CAS acquire / release store) or the depot
-     * ReentrantLock, which give the put -> destruct -> get happens-before edges. The
-     * reader-exit -> destruct edge is the domain's: poll() true ends with an acquire fence
-     * that pairs with the readers' release on exit. headTag and readyHint are hints published
-     * with release stores under the depot lock and read with acquire loads outside it.
+     * threads only under the stripe spin lock (CAS acquire / release store), the depot
+     * ReentrantLock, or an owned cache's hand-off (below), which give the put -> destruct ->
+     * get happens-before edges. The reader-exit -> destruct edge is the domain's: poll() true
+     * ends with an acquire fence that pairs with the readers' release on exit. headTag and
+     * readyHint are hints published with release stores under the depot lock and read with
+     * acquire loads outside it.
+     *
+     * Owned caches (the fast path without atomics). The profile of the stripe design
+     * (smr4j-bench/results/2026-11-27-pool-fastpath) put three fifths of a one-thread
+     * get+put in the two stripe-lock CASes: a locked instruction costs about 8 ns on this
+     * project's machine, as much as a whole TLAB allocation of the object. So a platform
+     * thread may claim a cache of its own: an Owned object in a fixed, padded slot array
+     * indexed by the thread id's low bits (the home slot) or a Fibonacci hash of it (the
+     * alternative), claimed under
+     * ownedLock on a stripe slow path, never by a virtual thread. Per call the owner does:
+     *
+     *   owner (get/put/install)                    collector (collectOwned: drain, flush,
+     *                                                limit, close)
+     *   c = slot[home] or slot[alt], ownerId == me  request = HELD or REVOKED   (volatile)
+     *   busy = 1                     (opaque)       membarrier(PRIVATE_EXPEDITED), once
+     *   if request == NONE           (acquire)      wait until busy == 0        (acquire)
+     *       plain pop/push on the magazines         take the magazines, swap in new ones
+     *   busy = 0 (in finally)        (release)      request = NONE              (release)
+     *   else: use the stripes for this call         (REVOKED stays: close)
+     *
+     * The cache keeps each installed magazine's items array and count in its own fields
+     * (allocItems, allocCount; freeItems, freeCount), so the fast path loads one object
+     * fewer; a Magazine's own count is brought up to date when it leaves the cache.
+     *
+     * Why each mode:
+     *  - slot loads are plain: an owner matches only a slot it installed itself (thread ids
+     *    are never reused), so program order covers it; other threads compare only the final
+     *    ownerId (final-field semantics). Slots are written under ownedLock with release
+     *    stores, and read with acquire where a non-owner looks inside (stats).
+     *  - busy = 1 is an opaque store and request an acquire load: no locked instruction. The
+     *    CPU may still let the load pass the store (store buffer); the collector's membarrier
+     *    closes that gap, as Smr's lazy readers rely on (Smr overview, "Lazy mode": the CPU
+     *    half). The JIT does not move them past each other or the magazine accesses past the
+     *    acquire: C2 brackets non-plain VarHandle accesses with MemBarCPUOrder, C1 and the
+     *    interpreter keep bytecode order (the same HotSpot argument as Smr's, stated there).
+     *  - the magazine accesses are plain: while request is NONE only the owner touches them.
+     *  - busy = 0 is a release store: the collector's acquire load of busy == 0 then sees the
+     *    owner's magazine writes.
+     *  - request = HELD/REVOKED is a volatile store (a full fence after it), made visible to
+     *    all before membarrier returns; request = NONE after the swap is a release store
+     *    that pairs with the owner's acquire load: it sees the new magazines.
+     * The proof is Dekker's, with the barrier on one side only: membarrier returns after
+     * every thread of the process executed a full barrier (or a context switch) at a point P
+     * during the call. If the owner's busy = 1 came before P, it is visible to the
+     * collector's later load, which waits for the matching busy = 0 (windows are a few dozen
+     * instructions with no allocation, no lock and no call between the first and the last
+     * magazine write, so they cannot stop half-way; busy is reset in a finally. Interpreted
+     * code calls the VarHandle accessors, so a StackOverflowError may hit the request load,
+     * before any write: the finally clears busy, unless the stack is so exhausted that the
+     * reset overflows too; busy then stays set until the owner's next call or its death,
+     * and a collector waits that long).
+     * If it came after P, so did the owner's load of request, which sees HELD (the
+     * collector's store preceded the call); the owner then leaves its magazines alone and
+     * uses the stripes for that call. Either way the two never touch a magazine at once.
+     * Everything outside the windows (hooks, depot, advances, the factory) runs with busy 0,
+     * so a collector never waits for user code.
+     *
+     * What other threads do with owned caches, after UMA's cache_drain/uma_zone_reclaim
+     * (which use cross-calls to each CPU; we have none, the hand-off replaces them):
+     *  - drain(): ALLOC magazines are finalised, FREE ones tagged with one advance and queued;
+     *    flush(): FREE magazines only; the hard limit: FREE tagged, ALLOC to READY; close():
+     *    the same for good: request stays REVOKED, the owner falls back to the stripes, which
+     *    throw "closed". A claim re-reads closed under ownedLock after close set it, so no
+     *    cache appears after close revoked them.
+     *  - dead owners: a cache whose Thread is unreachable (weak reference cleared) or no
+     *    longer alive is retired without a barrier (a dead thread runs no window): ALLOC to
+     *    READY, FREE tagged and queued, counters kept, slot freed. Found by every collection,
+     *    by a claim whose slots are taken, and once per trim interval by the enqueue that
+     *    notices the interval passed (sweepDue), so no thread is needed.
+     *  - stats() reads the owners' counters and magazine counts racily, without stopping
+     *    them (plain longs, not torn by HotSpot on 64-bit); exact once the owner terminated or
+     *    synchronised with the caller.
+     * Without membarrier (not Linux, no native access, -Dorg.smr4j.membarrier=false) owned
+     * caches are off: the owner would need a store-load fence per call, which costs what the
+     * stripe lock does. A platform thread blocked forever holds at most two magazines per
+     * pool until a collection takes them, as a CPU's buckets sit in UMA.
+     *
+     * Statistics on the hot paths: the owner's counters are plain fields of its cache; the
+     * depot's refills and batchesQueued are plain fields under the depot lock (they were
+     * LongAdders: one locked instruction each per magazine); enqueue reads the clock once.
      *
      * Giving memory back: reclaim() and drain() on request; above hiwat, and once per trim
      * interval half of what sat idle in the depot for the whole interval (UMA's working-set
      * estimate, uzd_imin), both decided when a batch is queued, so the callers drive it and no
      * thread is needed. Only READY magazines and expired batches (head first) are released.
      *
-     * Deferred domains. Smr keeps the deferred counter per thread (FreeBSD keeps it per CPU).
-     * A short-lived thread, e.g. a virtual thread, that advances fewer than `limit` times
-     * never writes the shared sequence, so its goals stay one step in the future and a
-     * non-blocking poll never reaches them. deferredNudge() advances (at most
-     * DEFERRED_NUDGE_MAX times, never inside a section) when the head's tag is still ahead of
-     * the write sequence, then polls again.
+     * Deferred domains. Smr keeps the deferred counter per stripe of threads (FreeBSD keeps
+     * it per CPU). Threads that advance fewer than `limit` times between them never write the
+     * shared sequence, so their goals stay one step in the future and a non-blocking poll
+     * never reaches them. deferredNudge() moves the write sequence up to the head's tag (one
+     * CAS, Smr.forceWrSeq, as smr_poll's waiting path does) when it is still ahead, then
+     * polls again.
      *
      * Closing. close() sets `closed` (release) and then takes every stripe lock in turn; a
      * get/put re-reads `closed` under its stripe lock, so either close() finds its object in
@@ -217,18 +326,20 @@ public final class SmrPool<T> implements AutoCloseable {
      * swapped out a full magazine, a refill holding a batch) find `closed` under the depot or
      * stripe lock and finalise what they hold themselves (waiting for its goal if needed).
      *
-     * Layout: each stripe is padded by SmrPoolLayout (128 bytes either side) so that threads on
-     * different stripes never share a line. The depot is cold by design (one visit per
-     * magazine of objects).
+     * Layout: each stripe and each owned cache is padded by SmrPoolLayout (128 bytes either
+     * side) so that threads on different caches never share a line. The depot is cold by
+     * design (one visit per magazine of objects).
      *
-     * Differences from UMA: stripes chosen by thread id instead of per-CPU caches with
+     * Differences from UMA: caches owned by platform threads (with a membarrier hand-off
+     * instead of cross-calls) and stripes chosen by thread id, instead of per-CPU caches with
      * critical sections; no slab layer (the garbage collector releases finalised objects); no
      * cross-domain buckets; a blocking wait at the hard limit works in lazy mode too (Smr
      * supports it); a put that cannot get an empty magazine cannot happen (magazines are
      * allocated on the heap), so the "synchronize every bucket" fallback is unnecessary.
      *
-     * This file: configuration and fields; get; put; depot (fetch, enqueue, flush); reclaim,
-     * drain, close; finalisation; stats, JMX; checking; Stripe, Magazine, Builder, Stats.
+     * This file: configuration and fields; get; put; depot (fetch, enqueue, flush); owned
+     * caches (lookup, claim, sweep, collect); reclaim, drain, close; finalisation; stats, JMX;
+     * checking; Stripe, Magazine, Owned, Builder, Stats.
      */
 
     /** What {@link #get()} does at the hard limit when nothing cached has expired. */
@@ -261,14 +372,24 @@ public final class SmrPool<T> implements AutoCloseable {
      */
     public static final int MAX_STRIPES_DEFAULT =
             ceilPow2(Math.max(2, 2 * Runtime.getRuntime().availableProcessors()));
+    /**
+     * Default bound on the number of owned caches (platform threads with a cache of their
+     * own): the next power of two at or above four times the number of processors, at least
+     * 8. Each holds at most two magazines; platform threads beyond it, and every virtual
+     * thread, use the stripes.
+     */
+    public static final int OWNED_CACHES_DEFAULT =
+            ceilPow2(Math.max(8, 4 * Runtime.getRuntime().availableProcessors()));
+    /** Largest number of owned caches accepted. */
+    public static final int OWNED_CACHES_MAX = 1 << 16;
+    /** Owned cache request states (Owned.request). */
+    static final int OWNED_NONE = 0;
+    static final int OWNED_HELD = 1;
+    static final int OWNED_REVOKED = 2;
+    /** The magazine of revoked and retired caches: holds nothing, never written. */
+    private static final Magazine EMPTY = new Magazine(0);
     /** Other stripes a thread tries before it grows the array or waits for its own. */
     private static final int PROBES = 2;
-    /**
-     * Most advances {@link #deferredNudge} makes to move a deferred domain's write sequence
-     * up to a goal; any deferred limit up to this many is covered, larger ones take several
-     * misses.
-     */
-    private static final int DEFERRED_NUDGE_MAX = 64;
     /** Spins on a stripe lock before parking; the lock is held for a few dozen instructions. */
     private static final int LOCK_SPINS = 128;
     /** Longest park while waiting for a put at the hard limit, so missed signals cost little. */
@@ -325,6 +446,30 @@ public final class SmrPool<T> implements AutoCloseable {
     private long headTag;
     /** 1 when READY is not empty, else 0. Accessed through {@link #READY_HINT}. */
     private int readyHint;
+    /** Magazines taken from the depot by get (Stats.refills). */
+    private long refills;
+    /** Tagged batches queued so far (Stats.batchesQueued). */
+    private long batchesQueued;
+    /** Set by trimTarget once per trim interval: the next enqueue sweeps dead owners' caches. */
+    private boolean sweepDue;
+
+    // Owned caches: slots written under ownedLock (release), read without it; see the overview.
+    /**
+     * Caches owned by platform threads, indexed by {@code ownedHome(threadId)} or
+     * {@code ownedAlt(threadId)}; length a power of two, fixed. A one-slot array holding null when
+     * owned caches are off. Slots are written only under {@link #ownedLock}, with release
+     * stores; see "Owned caches" in the overview for why the fast path may read them plain.
+     */
+    private final Owned[] owned;
+    /** Whether platform threads may claim owned caches (configured, and membarrier works). */
+    private final boolean ownedEnabled;
+    /** Serialises claims, collections, sweeps and close's revocation of owned caches. */
+    private final ReentrantLock ownedLock = new ReentrantLock();
+    /** Slots holding a cache that is not revoked. Under ownedLock. */
+    private int ownedClaimed;
+    /** Requests and puts counted by caches of dead threads, once swept. Under ownedLock. */
+    private long retiredRequests;
+    private long retiredPuts;
 
     /** Created minus finalised; bounded by hardLimit (invariant 4). */
     private final AtomicLong live = new AtomicLong();
@@ -334,9 +479,7 @@ public final class SmrPool<T> implements AutoCloseable {
     private final LongAdder created = new LongAdder();
     private final LongAdder finalised = new LongAdder();
     private final LongAdder failures = new LongAdder();
-    private final LongAdder refills = new LongAdder();
     private final LongAdder waits = new LongAdder();
-    private final LongAdder batchesQueued = new LongAdder();
     private final LongAdder hookFailures = new LongAdder();
     private final LongAdder contention = new LongAdder();
     private final LongAdder trims = new LongAdder();
@@ -368,6 +511,10 @@ public final class SmrPool<T> implements AutoCloseable {
             ss[i] = new Stripe(magazineSize);
         }
         this.stripes = ss;
+        // Owned caches need the process-wide barrier for their hand-off; without it the
+        // owner would need a store-load fence per call, which costs what the stripe lock does.
+        this.ownedEnabled = b.ownedCaches > 0 && AsymmetricFence.available();
+        this.owned = new Owned[ownedEnabled ? b.ownedCaches : 1];
         this.headTag = SmrSeq.INVALID;
         this.lastTag = SmrSeq.INVALID;
         // ORDER: release fence, as a constructor publishing plain fields that other threads
@@ -417,7 +564,8 @@ public final class SmrPool<T> implements AutoCloseable {
      * init) or was put earlier and no reader that could have found it before the put is still
      * inside a section of the domain.
      *
-     * <p>Progress: usually one uncontended stripe lock. Blocks only at the hard limit with
+     * <p>Progress: usually wait-free with no atomic instruction (a platform thread's owned
+     * cache) or one uncontended stripe lock. Blocks only at the hard limit with
      * {@link LimitPolicy#WAIT}; not interruptible (an interrupt is kept for the caller).
      *
      * @return an object, never null
@@ -426,8 +574,7 @@ public final class SmrPool<T> implements AutoCloseable {
      *         wait on the domain from inside one of its read sections (always, when checked)
      */
     public T get() {
-        final T obj = getFast();
-        return obj != null ? obj : getSlow(true);
+        return take(true);
     }
 
     /**
@@ -439,14 +586,55 @@ public final class SmrPool<T> implements AutoCloseable {
      *         inside a read section of the domain
      */
     public T tryGet() {
-        final T obj = getFast();
-        return obj != null ? obj : getSlow(false);
+        return take(false);
     }
 
-    private T getFast() {
+    /** get() and tryGet(): the owned fast path, else the striped one, else the slow path. */
+    private T take(final boolean block) {
         if (checked) {
             checkNotInSection("get()", null);
         }
+        final Owned c = ownedCache();
+        if (c != null) {
+            // The owned fast path: plain accesses inside the owner's busy window, no atomic
+            // read-modify-write ("Owned caches" in the overview).
+            Object o = null;
+            boolean none = false;
+            // ORDER: opaque store, then acquire load: a Dekker pair with a collector's
+            // volatile store of request and its membarrier (collectOwned); the JIT keeps the
+            // two in order (MemBarCPUOrder), membarrier orders them for the CPU.
+            c.setBusyOpaque(1);
+            try {
+                if (c.requestAcquire() == OWNED_NONE) {
+                    none = true;
+                    c.requests++;
+                    final int n = c.allocCount - 1;
+                    if (n >= 0) {
+                        final Object[] items = c.allocItems;
+                        o = items[n];
+                        items[n] = null;
+                        c.allocCount = n;
+                    }
+                }
+            } finally {
+                // ORDER: release; our magazine writes are visible to a collector that reads
+                // busy == 0 with acquire (awaitIdle). In finally: see "Owned caches".
+                c.setBusyRelease(0);
+            }
+            if (o != null) {
+                return handOut(o, false);
+            }
+            if (none) {
+                return getSlow(block, c);
+            }
+            // held or revoked: the stripes serve this call
+        }
+        final T obj = getFast();
+        return obj != null ? obj : getSlow(block, null);
+    }
+
+    /** The striped fast path: virtual threads, and platform threads without an owned cache. */
+    private T getFast() {
         final Stripe s = lockStripe();
         if (closedOpaque()) {
             s.unlock();
@@ -484,20 +672,34 @@ public final class SmrPool<T> implements AutoCloseable {
         return obj;
     }
 
-    private T getSlow(final boolean block) {
+    /**
+     * A miss: refill from the depot, else create, else (hard limit) flush every cache and wait
+     * or fail. {@code c} is the caller's owned cache whose ALLOC magazine was empty (the
+     * request already counted), or null for the striped path, where a platform thread first
+     * tries to claim an owned cache.
+     */
+    private T getSlow(final boolean block, final Owned claimed) {
+        Owned c = claimed;
+        if (c == null) {
+            c = tryClaim();
+        }
+        // The owner's FREE magazine is usually full when its ALLOC one runs dry (gets and puts
+        // alternate): queue it in the same depot visit, one lock instead of two per magazine.
+        Magazine full = c != null ? takeFullFree(c) : null;
         final SmrPoolEvents.Refill event = new SmrPoolEvents.Refill();
         event.begin();
         boolean flushed = false;
         try {
             while (true) {
-                final Magazine m = fetch();
+                final Magazine m = fetch(full);
+                full = null;
                 if (m != null && m.count == 0) {
                     continue; // every object of the batch was dropped by a failing destruct
                 }
                 if (m != null) {
                     event.source = m.tag == SmrSeq.INVALID ? "ready" : "batch";
                     event.objects = m.count;
-                    return install(m);
+                    return install(m, c);
                 }
                 final T fresh = tryCreate();
                 if (fresh != null) {
@@ -516,7 +718,7 @@ public final class SmrPool<T> implements AutoCloseable {
                 }
                 if (!flushed && !inSection) {
                     flushed = true;
-                    if (flushStripes(true, false) > 0) {
+                    if (flushCaches(true, false) > 0) {
                         continue; // something moved: fetch again
                     }
                 }
@@ -541,15 +743,38 @@ public final class SmrPool<T> implements AutoCloseable {
         }
     }
 
-    /** Keeps one object of a refill, installs the rest in the caller's stripe or on READY. */
-    private T install(final Magazine m) {
-        refills.increment();
+    /**
+     * Keeps one object of a refill, installs the rest as the ALLOC magazine of the caller's
+     * owned cache {@code c} (if not null) or stripe, or on READY if that is taken or held.
+     */
+    private T install(final Magazine m, final Owned c) {
         final int n = m.count - 1;
         final Object o = m.items[n];
         m.items[n] = null;
         m.count = n;
         m.tag = SmrSeq.INVALID;
-        if (n > 0) {
+        if (n > 0 && c != null) {
+            Magazine empty = null;
+            // ORDER: the busy window, as in get(): a collector either waits for it or made us
+            // see its request.
+            c.setBusyOpaque(1);
+            try {
+                if (c.requestAcquire() == OWNED_NONE && c.allocCount == 0) {
+                    empty = c.alloc;
+                    c.alloc = m;
+                    c.allocItems = m.items;
+                    c.allocCount = n;
+                }
+            } finally {
+                c.setBusyRelease(0); // ORDER: release, as in get()
+            }
+            if (empty == null) {
+                pushReady(m); // finalises it if the pool closed
+            } else if (c.spare == null && empty.items.length == magazineSize) {
+                empty.count = 0; // its count went stale while installed; its slots are null
+                c.spare = empty; // owner-only field: no window needed
+            }
+        } else if (n > 0) {
             final Stripe s = lockStripe();
             if (closedOpaque()) {
                 s.unlock();
@@ -648,8 +873,9 @@ public final class SmrPool<T> implements AutoCloseable {
      * only after every read section of the domain that was entered before this call has
      * exited; its destruct hook runs then.
      *
-     * <p>Progress: usually one uncontended stripe lock; one advance of the domain and a short
-     * depot lock per magazine of puts.
+     * <p>Progress: usually wait-free with no atomic instruction (a platform thread's owned
+     * cache) or one uncontended stripe lock; one advance of the domain and a short depot lock
+     * per magazine of puts.
      *
      * @param obj an object obtained from this pool's {@link #get()}
      * @throws NullPointerException if {@code obj} is null (names the pool)
@@ -668,6 +894,40 @@ public final class SmrPool<T> implements AutoCloseable {
             }
             table.put(obj);
         }
+        final Owned c = ownedCache();
+        if (c != null) {
+            boolean none = false;
+            boolean done = false;
+            // ORDER: the busy window, as in get().
+            c.setBusyOpaque(1);
+            try {
+                if (c.requestAcquire() == OWNED_NONE) {
+                    none = true;
+                    final Object[] items = c.freeItems;
+                    final int n = c.freeCount;
+                    if (n < items.length) {
+                        items[n] = obj;
+                        c.freeCount = n + 1;
+                        c.puts++;
+                        done = true;
+                    }
+                }
+            } finally {
+                c.setBusyRelease(0); // ORDER: release, as in get()
+            }
+            if (done) {
+                return;
+            }
+            if (none) {
+                putOwnedSlow(c, obj);
+                return;
+            }
+        }
+        putStriped(obj);
+    }
+
+    /** The striped put: virtual threads, platform threads without an owned cache, held caches. */
+    private void putStriped(final T obj) {
         final Stripe s = lockStripe();
         if (closedOpaque()) {
             s.unlock();
@@ -686,6 +946,104 @@ public final class SmrPool<T> implements AutoCloseable {
             return;
         }
         putSlow(s, obj);
+    }
+
+    /**
+     * The owned cache's free magazine was full: swap in an empty one (the spare, else a new
+     * one made outside the window), then tag and queue the full one.
+     */
+    private void putOwnedSlow(final Owned c, final T obj) {
+        if (smr.entered()) {
+            if (checked) {
+                table.unput(obj);
+            }
+            throw inSection("put()", obj);
+        }
+        Magazine empty = c.spare;
+        if (empty == null) {
+            try {
+                empty = new Magazine(magazineSize);
+            } catch (final Error e) { // OutOfMemoryError: nothing changed yet
+                if (checked) {
+                    table.unput(obj);
+                }
+                throw e;
+            }
+        }
+        c.spare = null; // owner-only field
+        Magazine full = null;
+        boolean held = true;
+        empty.items[0] = obj; // not yet visible to anyone: the magazine is ours
+        // ORDER: the busy window, as in get().
+        c.setBusyOpaque(1);
+        try {
+            if (c.requestAcquire() == OWNED_NONE) {
+                held = false;
+                final Object[] items = c.freeItems;
+                final int n = c.freeCount;
+                if (n < items.length) {
+                    // A collector took the full magazine meanwhile and left an empty one.
+                    items[n] = obj;
+                    c.freeCount = n + 1;
+                } else {
+                    full = c.free;
+                    full.count = n;
+                    c.free = empty;
+                    c.freeItems = empty.items;
+                    c.freeCount = 1;
+                }
+                c.puts++;
+            }
+        } finally {
+            c.setBusyRelease(0); // ORDER: release, as in get()
+        }
+        if (full == null) {
+            empty.items[0] = null; // not installed: keep it as the spare
+            c.spare = empty;
+        }
+        if (held) {
+            putStriped(obj);
+        } else if (full != null) {
+            enqueue(full);
+        }
+    }
+
+    /**
+     * A get miss of an owner: if its FREE magazine is full, swaps in an empty one (in a busy
+     * window) and returns the full one for fetch to queue; else null. Not inside a read
+     * section (queueing advances), and only a hint-guided attempt: the racy plain reads below
+     * may see a collector's writes half-way, the window re-checks.
+     */
+    private Magazine takeFullFree(final Owned c) {
+        if (c.freeCount != c.freeItems.length || smr.entered()) {
+            return null;
+        }
+        Magazine empty = c.spare;
+        if (empty == null) {
+            empty = new Magazine(magazineSize);
+        }
+        c.spare = null; // owner-only field
+        Magazine full = null;
+        // ORDER: the busy window, as in get().
+        c.setBusyOpaque(1);
+        try {
+            if (c.requestAcquire() == OWNED_NONE) {
+                final int n = c.freeCount;
+                if (n == c.freeItems.length) {
+                    full = c.free;
+                    full.count = n;
+                    c.free = empty;
+                    c.freeItems = empty.items;
+                    c.freeCount = 0;
+                }
+            }
+        } finally {
+            c.setBusyRelease(0); // ORDER: release, as in get()
+        }
+        if (full == null) {
+            c.spare = empty;
+        }
+        return full;
     }
 
     /** The stripe's free magazine is full; called with the stripe locked. */
@@ -717,6 +1075,7 @@ public final class SmrPool<T> implements AutoCloseable {
         s.puts++;
         s.unlock();
         enqueue(full);
+        tryClaim(); // a platform thread's next puts go to a cache of its own, if a slot is free
     }
 
     // ------------------------------------------------------------------ depot
@@ -726,39 +1085,72 @@ public final class SmrPool<T> implements AutoCloseable {
      * closed meanwhile, waits for the goal and finalises the objects instead.
      */
     private void enqueue(final Magazine m) {
-        boolean late = false;
-        long keep = Long.MAX_VALUE;
+        // One clock read per batch, for its age and for the trim interval (a vDSO call of
+        // about 20 ns on this project's KVM guest: measurable at one per 32 puts).
+        final long now = System.nanoTime();
+        final long keep;
+        final boolean sweep;
         depotLock.lock();
         try {
-            // ORDER: the advance is a store-load fence (Smr.advance): every put of these
-            // objects, made before the puts' stripe unlocks that we synchronised with, is
-            // ordered before the new goal. Under the depot lock so tags stay monotone.
-            final long tag = smr.advance();
-            m.tag = tag;
-            if (closedOpaque()) {
-                late = true;
-            } else {
-                assert lastTag == SmrSeq.INVALID || SmrSeq.leq(lastTag, tag)
-                        : "pool '" + name + "': tag " + tag + " queued after " + lastTag;
-                lastTag = tag;
-                m.enqueuedNanos = System.nanoTime();
-                if (pending.isEmpty()) {
-                    setHeadTagRelease(tag);
-                }
-                pending.addLast(m);
-                pendingObjects += m.count;
-                batchesQueued.increment();
-                keep = trimTarget();
-                depotChanged.signalAll();
-            }
+            keep = queueLocked(m, now);
+            sweep = takeSweepDue();
         } finally {
             depotLock.unlock();
         }
-        if (late) {
+        afterQueue(m, keep, sweep);
+    }
+
+    /** queueLocked's answer when the pool closed: the caller finalises the magazine. */
+    private static final long LATE = Long.MIN_VALUE;
+
+    /**
+     * Under the depot lock: tags {@code m} with a fresh goal and appends it to PENDING.
+     * Returns how many objects the depot should keep (trimTarget), or {@link #LATE} if the
+     * pool closed (then {@code m} is tagged but not queued).
+     */
+    private long queueLocked(final Magazine m, final long now) {
+        // ORDER: the advance is a store-load fence (Smr.advance): every put of these
+        // objects, made before the puts' stripe unlocks or owned-cache busy windows that we
+        // synchronised with (or made by this thread), is ordered before the new goal. Under
+        // the depot lock so tags stay monotone.
+        final long tag = smr.advance();
+        m.tag = tag;
+        if (closedOpaque()) {
+            return LATE;
+        }
+        assert lastTag == SmrSeq.INVALID || SmrSeq.leq(lastTag, tag)
+                : "pool '" + name + "': tag " + tag + " queued after " + lastTag;
+        lastTag = tag;
+        m.enqueuedNanos = now;
+        if (pending.isEmpty()) {
+            setHeadTagRelease(tag);
+        }
+        pending.addLast(m);
+        pendingObjects += m.count;
+        batchesQueued++;
+        depotChanged.signalAll();
+        return trimTarget(now);
+    }
+
+    /** Under the depot lock: whether a trim interval passed since the last sweep of dead owners. */
+    private boolean takeSweepDue() {
+        final boolean due = sweepDue;
+        sweepDue = false;
+        return due;
+    }
+
+    /** After queueLocked, outside the lock: finalise a late magazine, or trim and sweep. */
+    private void afterQueue(final Magazine m, final long keep, final boolean sweep) {
+        if (keep == LATE) {
             smr.waitFor(m.tag);
             finaliseAll(m, true);
-        } else if (keep != Long.MAX_VALUE) {
+            return;
+        }
+        if (keep != Long.MAX_VALUE) {
             release(keep, false);
+        }
+        if (sweep) {
+            sweepOwned(); // once per trim interval: caches of threads that died
         }
     }
 
@@ -769,12 +1161,12 @@ public final class SmrPool<T> implements AutoCloseable {
      * (the working-set estimate of UMA's zone_timeout), keeping the low-water mark. Only
      * expired objects are ever released.
      */
-    private long trimTarget() {
+    private long trimTarget(final long now) {
         final long depot = pendingObjects + readyObjects;
         long keep = depot > hiwat ? hiwat : Long.MAX_VALUE;
         if (trimNanos > 0) {
-            final long now = System.nanoTime();
             if (now - lastTrimNanos >= trimNanos) {
+                sweepDue = ownedEnabled;
                 // Give back half of what sat idle, not all of it: trimming to exactly the
                 // minimum leaves no slack, so the next batch at the head is always young and
                 // every reader section then makes the pool create objects again.
@@ -801,20 +1193,38 @@ public final class SmrPool<T> implements AutoCloseable {
     /**
      * Takes a magazine the caller may hand out: a READY one, else the head of PENDING if its
      * goal has been reached (its objects destructed here, outside the lock). Null if neither.
+     * First, in the same lock hold, queues {@code full} (if not null) as {@link #enqueue}
+     * does; never inside a read section then (it advances).
      */
-    private Magazine fetch() {
+    private Magazine fetch(final Magazine full) {
         // ORDER: acquire loads of the two hints, without the lock (cache_fetch_bucket): a
-        // failed poll of the head tag means nothing can be taken, so skip the lock. Stale
-        // hints are harmless: everything is re-checked under the lock.
+        // failed poll of the head tag means nothing can be taken, so skip the lock (unless
+        // there is a full magazine to queue). Stale hints are harmless: everything is
+        // re-checked under the lock.
+        long reached = SmrSeq.INVALID;
+        boolean fromPending = true;
         if (readyHintAcquire() == 0) {
             final long tag = headTagAcquire();
             if (tag == SmrSeq.INVALID || !(smr.poll(tag) || deferredNudge(smr, tag))) {
-                return null;
+                if (full == null) {
+                    return null;
+                }
+                fromPending = false;
+            } else {
+                reached = tag;
             }
         }
-        final Magazine head;
+        final long now = full == null ? 0 : System.nanoTime();
+        long keep = Long.MAX_VALUE;
+        boolean sweep = false;
+        Magazine got = null;
+        boolean expire = false;
         depotLock.lock();
         try {
+            if (full != null) {
+                keep = queueLocked(full, now);
+                sweep = takeSweepDue();
+            }
             final Magazine r = ready.pollFirst();
             if (r != null) {
                 readyObjects -= r.count;
@@ -822,37 +1232,49 @@ public final class SmrPool<T> implements AutoCloseable {
                     setReadyHintRelease(0);
                 }
                 noteDepotLevel();
-                return r;
+                refills++;
+                got = r;
+            } else if (fromPending) {
+                final Magazine head = pending.peekFirst();
+                // Re-check under the lock: the head may have changed since the hint was read.
+                // A head tagged at or before the goal we saw reached needs no second poll:
+                // goals are reached in order (the read hand only moves forward), and that
+                // poll's acquire fence already orders the readers' exits before our reuse.
+                if (head != null && (reached != SmrSeq.INVALID && SmrSeq.leq(head.tag, reached)
+                        || smr.poll(head.tag) || deferredNudge(smr, head.tag))) {
+                    dequeueHead();
+                    refills++;
+                    got = head;
+                    expire = true;
+                }
             }
-            head = pending.peekFirst();
-            // Re-check under the lock: the head may have changed since the hint was read.
-            if (head == null || !(smr.poll(head.tag) || deferredNudge(smr, head.tag))) {
-                return null;
-            }
-            dequeueHead();
         } finally {
             depotLock.unlock();
         }
-        expire(head);
-        return head;
+        if (expire) {
+            expire(got);
+        }
+        if (full != null) {
+            afterQueue(full, keep, sweep);
+        }
+        return got;
     }
 
     /**
      * Deferred domains only: if {@code tag} is a goal still ahead of the shared write sequence,
-     * advances until the sequence reaches it (at most the domain's deferred limit of calls),
-     * then polls again. Without this, a pool used by short-lived threads (virtual threads
-     * above all) would never see its goals reached: Smr counts deferred advances per thread,
-     * and a thread that makes fewer than {@code limit} advances in its life never writes the
-     * shared sequence, so every batch it tags stays in the future. Costs nothing in other
-     * modes, and never advances inside a read section.
+     * moves the sequence up to it (one CAS, as smr_poll's waiting path does), then polls
+     * again. Without this, a pool used by short-lived threads (virtual threads above all)
+     * would never see its goals reached: Smr counts deferred advances per stripe of threads,
+     * and a thread that makes fewer than {@code limit} advances never writes the shared
+     * sequence, so every batch it tags stays in the future. (It used to make up to
+     * {@code limit} advances instead, each a fence and a counter: about 4 ns per get + put on
+     * one thread with limit 8.) Costs nothing in other modes.
      */
     static boolean deferredNudge(final Smr smr, final long tag) {
-        if (smr.mode() != Smr.Mode.DEFERRED || !SmrSeq.gt(tag, smr.current()) || smr.entered()) {
+        if (smr.mode() != Smr.Mode.DEFERRED || !SmrSeq.gt(tag, smr.current())) {
             return false;
         }
-        for (int i = 0; i < DEFERRED_NUDGE_MAX && SmrSeq.gt(tag, smr.current()); i++) {
-            smr.advance();
-        }
+        smr.forceWrSeq(tag);
         return smr.poll(tag);
     }
 
@@ -917,13 +1339,17 @@ public final class SmrPool<T> implements AutoCloseable {
     }
 
     /**
-     * Moves what sits in stripes to the depot: partial (or full) FREE magazines are tagged
-     * with one advance and queued; with {@code takeAlloc}, ALLOC magazines go to READY (or,
-     * with {@code finaliseAlloc}, are finalised). Returns the number of objects moved.
+     * Moves what sits in stripes and owned caches to the depot: partial (or full) FREE
+     * magazines are tagged with one advance and queued; with {@code takeAlloc}, ALLOC
+     * magazines go to READY (or, with {@code finaliseAlloc}, are finalised). Caches of dead
+     * threads are retired on the way (their ALLOC magazines always leave). Returns the number
+     * of objects tagged, plus with {@code takeAlloc} those of ALLOC magazines. Never call
+     * inside a read section (it advances).
      */
-    private long flushStripes(final boolean takeAlloc, final boolean finaliseAlloc) {
+    private long flushCaches(final boolean takeAlloc, final boolean finaliseAlloc) {
         final List<Magazine> frees = new ArrayList<>();
         final List<Magazine> allocs = new ArrayList<>();
+        collectOwned(takeAlloc, false, frees, allocs);
         for (final Stripe s : stripesAcquire()) {
             s.lock();
             try {
@@ -942,7 +1368,9 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         long moved = 0;
         for (final Magazine m : allocs) {
-            moved += m.count;
+            if (takeAlloc) {
+                moved += m.count; // else only dead owners' magazines: not counted by flush()
+            }
             if (finaliseAlloc) {
                 finaliseAll(m, false);
             } else {
@@ -979,7 +1407,7 @@ public final class SmrPool<T> implements AutoCloseable {
                     m.enqueuedNanos = now;
                     pending.addLast(m);
                     pendingObjects += m.count;
-                    batchesQueued.increment();
+                    batchesQueued++;
                 }
                 depotChanged.signalAll();
             }
@@ -994,13 +1422,276 @@ public final class SmrPool<T> implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------ owned caches
+
+    /**
+     * The calling thread's owned cache, or null. At most two plain probes: the home slot and
+     * the alternative. ORDER: plain loads. A slot another thread installed is only compared by
+     * its final ownerId (final-field semantics: never seen uninitialised); a match means the
+     * caller installed the slot itself (thread ids are never reused), so program order covers
+     * it; a slot replaced meanwhile can only have belonged to a dead thread or been revoked,
+     * which the request flag tells the owner.
+     */
+    private Owned ownedCache() {
+        final long tid = Thread.currentThread().threadId();
+        final Owned[] os = owned;
+        final int mask = os.length - 1;
+        Owned c = os[ownedHome(tid, mask)];
+        if (c != null && c.ownerId == tid) {
+            return c;
+        }
+        c = os[ownedAlt(tid, mask)];
+        return c != null && c.ownerId == tid ? c : null;
+    }
+
+    /**
+     * An owned cache's home slot: the thread id's low bits. Thread ids are handed out in
+     * sequence, so threads started one after another get different homes, and the index
+     * costs no multiply on the fast path.
+     */
+    private static int ownedHome(final long tid, final int mask) {
+        return (int) tid & mask;
+    }
+
+    /** An owned cache's alternative slot: a Fibonacci hash of the thread id. */
+    private static int ownedAlt(final long tid, final int mask) {
+        return hash(tid) & mask;
+    }
+
+    /**
+     * Slow paths of the striped path: gives the calling platform thread a cache of its own
+     * when its home or alternative slot is free (or held by a dead thread, which is swept
+     * first). Returns the caller's cache (possibly held or revoked), or null. Never blocks:
+     * if another thread holds the owned lock, the caller stays on the striped path for now.
+     */
+    private Owned tryClaim() {
+        if (!ownedEnabled) {
+            return null;
+        }
+        final Thread t = Thread.currentThread();
+        if (t.isVirtual()) {
+            return null; // millions of virtual threads must not mean millions of caches
+        }
+        final Owned mine = ownedCache();
+        if (mine != null) {
+            return mine;
+        }
+        final Owned[] os = owned;
+        final int mask = os.length - 1;
+        final int home = ownedHome(t.threadId(), mask);
+        final int alt = ownedAlt(t.threadId(), mask);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (!ownedLock.tryLock()) {
+                return null;
+            }
+            final boolean deadFound;
+            try {
+                // ORDER: acquire, under ownedLock: close() sets closed before it takes this
+                // lock to revoke, so a claim made after its revocation sees closed here, and a
+                // claim made before it is revoked by it.
+                if (closedAcquire()) {
+                    return null;
+                }
+                final int free = os[home] == null ? home : os[alt] == null ? alt : -1;
+                if (free >= 0) {
+                    final Owned c = new Owned(t, magazineSize);
+                    setOwnedRelease(os, free, c);
+                    ownedClaimed++;
+                    return c;
+                }
+                deadFound = deadOwner(os[home]) || deadOwner(os[alt]);
+            } finally {
+                ownedLock.unlock();
+            }
+            // Sweeping queues the dead thread's FREE magazine, which advances: not inside a
+            // section (a get may run in one).
+            if (!deadFound || smr.entered()) {
+                return null;
+            }
+            sweepOwned();
+        }
+        return null;
+    }
+
+    /** For tests: whether the calling thread has an owned cache that is not revoked. */
+    boolean ownsCache() {
+        final Owned c = ownedCache();
+        return c != null && c.requestOpaque() != OWNED_REVOKED;
+    }
+
+    /** For tests: whether owned caches are on for this pool. */
+    boolean ownedCachesEnabled() {
+        return ownedEnabled;
+    }
+
+    /** Whether {@code c} is a live (not revoked) cache whose owner has terminated. */
+    private static boolean deadOwner(final Owned c) {
+        return c != null && c.requestOpaque() != OWNED_REVOKED && !c.ownerAlive();
+    }
+
+    /**
+     * Retires the caches of dead threads: their ALLOC magazines go to READY, their FREE
+     * magazines are tagged and queued, their counters are kept, their slots freed. Runs from
+     * tryClaim, once per trim interval from enqueue, and from every flush. Never call inside
+     * a read section (it advances).
+     */
+    private void sweepOwned() {
+        final List<Magazine> frees = new ArrayList<>();
+        final List<Magazine> orphans = new ArrayList<>();
+        ownedLock.lock();
+        try {
+            final Owned[] os = owned;
+            for (int i = 0; i < os.length; i++) {
+                if (deadOwner(os[i])) {
+                    retireDead(os, i, frees, orphans);
+                }
+            }
+        } finally {
+            ownedLock.unlock();
+        }
+        for (final Magazine m : orphans) {
+            pushReady(m);
+        }
+        if (!frees.isEmpty()) {
+            enqueueAll(frees);
+        }
+    }
+
+    /**
+     * Under ownedLock: takes the contents of slot {@code i}, whose owner has terminated.
+     * No barrier and no wait: a dead thread runs no busy window. ORDER: Thread.isAlive()
+     * returning false synchronises-with the owner's last action (JLS 17.4.4), so its plain
+     * magazine writes are visible. When the weak reference was cleared instead, the thread
+     * had terminated before a collection found its Thread unreachable; the acquire load of
+     * busy below pairs with the release store that ended its last window (HotSpot: the
+     * collection's safepoints and handshakes are full fences on every thread).
+     */
+    private void retireDead(final Owned[] os, final int i, final List<Magazine> frees, final List<Magazine> orphans) {
+        final Owned c = os[i];
+        c.setRequestVolatile(OWNED_REVOKED);
+        final int busy = c.busyAcquire();
+        assert busy == 0 : "pool '" + name + "': a dead thread's cache is inside a busy window";
+        final Magazine f = c.uninstallFree(EMPTY);
+        if (f.count > 0) {
+            frees.add(f);
+        }
+        final Magazine a = c.uninstallAlloc(EMPTY);
+        if (a.count > 0) {
+            orphans.add(a);
+        }
+        retiredRequests += c.requests;
+        retiredPuts += c.puts;
+        setOwnedRelease(os, i, null);
+        ownedClaimed--;
+    }
+
+    /**
+     * Takes the contents of every owned cache: FREE magazines (non-empty) into {@code frees};
+     * with {@code takeAlloc} (or {@code revoke}) ALLOC magazines (non-empty) into
+     * {@code allocs}. With {@code revoke} (close), the caches are revoked for good; otherwise
+     * their owners use them again as soon as this returns. Caches of dead threads are retired
+     * (their ALLOC magazines go into {@code allocs} as well).
+     *
+     * <p>The hand-off, for a live owner (see "Owned caches" in the overview): set request
+     * (volatile), one membarrier for all caches, then wait until each owner's busy flag reads
+     * 0 (acquire). After that the owner does not touch its magazines until request is NONE
+     * again, so we may swap them with plain accesses; the release store of NONE publishes the
+     * new magazines to the owner's acquire load of request.
+     */
+    private void collectOwned(final boolean takeAlloc, final boolean revoke, final List<Magazine> frees,
+                              final List<Magazine> allocs) {
+        if (!ownedEnabled) {
+            return;
+        }
+        ownedLock.lock();
+        try {
+            final Owned[] os = owned;
+            final List<Owned> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < os.length; i++) {
+                    final Owned c = os[i];
+                    if (c == null || c.requestOpaque() == OWNED_REVOKED) {
+                        continue;
+                    }
+                    if (!c.ownerAlive()) {
+                        retireDead(os, i, frees, allocs);
+                        continue;
+                    }
+                    // ORDER: volatile store (a full fence after it on x86): the collector half
+                    // of the Dekker pair; visible to every owner before the membarrier returns.
+                    c.setRequestVolatile(revoke ? OWNED_REVOKED : OWNED_HELD);
+                    held.add(c);
+                }
+                if (held.isEmpty()) {
+                    return;
+                }
+                // ORDER: process-wide barrier: every owner either had published busy = 1
+                // before its barrier point (we see it below and wait) or loads request after
+                // it (and sees ours). Pairs with the opaque store / acquire load in get/put.
+                AsymmetricFence.fence();
+                for (final Owned c : held) {
+                    awaitIdle(c);
+                    if (c.freeCount > 0 || revoke) {
+                        final Magazine f = c.uninstallFree(revoke ? EMPTY : new Magazine(magazineSize));
+                        if (f.count > 0) {
+                            frees.add(f);
+                        }
+                    }
+                    if ((takeAlloc && c.allocCount > 0) || revoke) {
+                        final Magazine a = c.uninstallAlloc(revoke ? EMPTY : new Magazine(magazineSize));
+                        if (a.count > 0) {
+                            allocs.add(a);
+                        }
+                    }
+                    if (revoke) {
+                        ownedClaimed--;
+                    }
+                }
+            } finally {
+                if (!revoke) {
+                    for (final Owned c : held) {
+                        // ORDER: release; pairs with the owner's acquire load of request: it
+                        // sees the magazines we swapped in before it touches them.
+                        c.setRequestRelease(OWNED_NONE);
+                    }
+                }
+            }
+        } finally {
+            ownedLock.unlock();
+        }
+    }
+
+    /**
+     * Waits until the owner of a held cache is outside its busy window. Windows are a few
+     * dozen instructions with no calls, so this spins; it parks if the owner was preempted.
+     */
+    private static void awaitIdle(final Owned c) {
+        int spins = 0;
+        long park = 1_000;
+        // ORDER: acquire; pairs with the release store of busy = 0 that ends the owner's
+        // window: its magazine writes happen-before what we do with the magazines.
+        while (c.busyAcquire() != 0) {
+            if (spins < LOCK_SPINS) {
+                spins++;
+                Thread.onSpinWait();
+            } else if (!c.ownerAlive()) {
+                break; // cannot happen (no window throws), but never wait for the dead
+            } else {
+                LockSupport.parkNanos(c, park);
+                park = Math.min(park * 2, 100_000);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ reclaim, drain, close
 
     /**
-     * Tags the partially filled free magazines of every stripe with one advance of the domain
-     * and queues them, so that the objects put into them can expire without waiting for more
-     * puts to fill their magazines. Useful before a quiet period, and in tests. Never blocks
-     * on readers.
+     * Tags the partially filled free magazines of every stripe and owned cache with one
+     * advance of the domain and queues them, so that the objects put into them can expire
+     * without waiting for more puts to fill their magazines. Useful before a quiet period, and
+     * in tests. Never blocks on readers; takes owned caches from their owners through a
+     * process-wide barrier and a brief wait for each owner's current call (see the class
+     * documentation, "Threads"). Caches of threads that died are recovered on the way.
      *
      * @return the number of objects tagged
      * @throws IllegalStateException if called inside a read section of the domain
@@ -1010,7 +1701,7 @@ public final class SmrPool<T> implements AutoCloseable {
         if (closedAcquire()) {
             return 0;
         }
-        return flushStripes(false, false);
+        return flushCaches(false, false);
     }
 
     /**
@@ -1068,9 +1759,10 @@ public final class SmrPool<T> implements AutoCloseable {
 
     /**
      * Finalises everything that no reader can hold, ignoring the low-water mark
-     * ({@code uma_reclaim(UMA_RECLAIM_DRAIN_CPU)}): the ALLOC magazines of every stripe, READY
-     * magazines, and expired batches. Partially filled FREE magazines are tagged and queued,
-     * so that a later {@code reclaim()} or {@code drain()} can release them once they expire.
+     * ({@code uma_reclaim(UMA_RECLAIM_DRAIN_CPU)}): the ALLOC magazines of every stripe and
+     * owned cache (live owners included, as {@link #flush()} takes them), READY magazines, and
+     * expired batches. Partially filled FREE magazines are tagged and queued, so that a later
+     * {@code reclaim()} or {@code drain()} can release them once they expire.
      *
      * @return the number of objects finalised
      * @throws IllegalStateException if called inside a read section of the domain
@@ -1079,7 +1771,7 @@ public final class SmrPool<T> implements AutoCloseable {
         checkNotInSection("drain()", null);
         final long before = finalised.sum();
         if (!closedAcquire()) {
-            flushStripes(true, true);
+            flushCaches(true, true);
         }
         release(0, false);
         return finalised.sum() - before;
@@ -1167,8 +1859,15 @@ public final class SmrPool<T> implements AutoCloseable {
         } finally {
             depotLock.unlock();
         }
-        // Stripes: ALLOC magazines are finalised now; FREE ones are collected and tagged.
+        // Owned caches are revoked (their owners fall back to the stripes, which throw), and
+        // with the stripes: ALLOC magazines are finalised now; FREE ones are collected and
+        // tagged.
         final List<Magazine> frees = new ArrayList<>();
+        final List<Magazine> allocs = new ArrayList<>();
+        collectOwned(true, true, frees, allocs);
+        for (final Magazine a : allocs) {
+            finaliseAll(a, false);
+        }
         for (final Stripe s : stripesAcquire()) {
             final Magazine a;
             s.lock();
@@ -1386,6 +2085,41 @@ public final class SmrPool<T> implements AutoCloseable {
                 s.unlock();
             }
         }
+        ownedLock.lock();
+        try {
+            final Owned[] os = owned;
+            int claimed = 0;
+            for (int i = 0; i < os.length; i++) {
+                final Owned c = ownedAcquire(os, i);
+                if (c == null) {
+                    continue;
+                }
+                final int mask = os.length - 1;
+                if (i != ownedHome(c.ownerId, mask) && i != ownedAlt(c.ownerId, mask)) {
+                    throw new AssertionError("pool '" + name + "': owned cache of thread " + c.ownerId
+                            + " in slot " + i + ", neither its home nor its alternative");
+                }
+                if (c.requestOpaque() != OWNED_REVOKED) {
+                    claimed++;
+                }
+                if (c.allocItems != c.alloc.items || c.freeItems != c.free.items) {
+                    throw new AssertionError("pool '" + name + "': owned cache " + i + " items are not its magazines'");
+                }
+                note(where, c.allocItems, c.allocCount, "owned " + i + " alloc", "READY");
+                note(where, c.freeItems, c.freeCount, "owned " + i + " free", "CACHED");
+                if (c.spare != null && c.spare.count != 0) {
+                    throw new AssertionError("pool '" + name + "': owned cache " + i + " spare not empty");
+                }
+            }
+            if (claimed != ownedClaimed) {
+                throw new AssertionError("pool '" + name + "': " + claimed + " owned caches, counted " + ownedClaimed);
+            }
+            if (!ownedEnabled && claimed != 0) {
+                throw new AssertionError("pool '" + name + "': owned caches claimed while disabled");
+            }
+        } finally {
+            ownedLock.unlock();
+        }
         depotLock.lock();
         try {
             long tagPrev = SmrSeq.INVALID;
@@ -1426,9 +2160,14 @@ public final class SmrPool<T> implements AutoCloseable {
     }
 
     private void note(final Map<Object, String> where, final Magazine m, final String place, final String state) {
-        for (int i = 0; i < m.items.length; i++) {
-            final Object o = m.items[i];
-            if (i >= m.count) {
+        note(where, m.items, m.count, place, state);
+    }
+
+    private void note(final Map<Object, String> where, final Object[] items, final int count, final String place,
+                      final String state) {
+        for (int i = 0; i < items.length; i++) {
+            final Object o = items[i];
+            if (i >= count) {
                 if (o != null) {
                     throw new AssertionError("pool '" + name + "': " + place + " has a stale slot " + i);
                 }
@@ -1446,8 +2185,10 @@ public final class SmrPool<T> implements AutoCloseable {
     /**
      * Returns a snapshot of the pool's counters, the columns {@code vmstat -m} shows for a
      * zone. Counters are kept off the fast path (per-stripe fields written under the stripe
-     * lock, adders); the snapshot visits each stripe and the depot in turn, so it is not a
-     * consistent cut while other threads use the pool.
+     * lock, per-owned-cache fields written by their owner with plain stores, adders); the
+     * snapshot visits each stripe, each owned cache and the depot in turn without stopping
+     * anyone, so it is not a consistent cut while other threads use the pool, and a busy
+     * owner's latest calls may be missing from it.
      *
      * @return the counters now
      */
@@ -1466,9 +2207,35 @@ public final class SmrPool<T> implements AutoCloseable {
                 s.unlock();
             }
         }
+        final int ownedCaches;
+        ownedLock.lock();
+        try {
+            ownedCaches = ownedClaimed;
+            requests += retiredRequests;
+            puts += retiredPuts;
+            final Owned[] os = owned;
+            for (int i = 0; i < os.length; i++) {
+                // ORDER: acquire; pairs with the release that installed the slot, so the
+                // cache's magazines are seen initialised.
+                final Owned c = ownedAcquire(os, i);
+                if (c != null) {
+                    // Racy plain reads of owner-written fields: the owner does not stop for
+                    // statistics (no barrier, no wait), so these may lag its last calls; a
+                    // long is not torn by HotSpot on 64-bit platforms. Exact once the owner
+                    // has terminated or synchronised with the caller.
+                    requests += c.requests;
+                    puts += c.puts;
+                    cached += c.allocCount + c.freeCount;
+                }
+            }
+        } finally {
+            ownedLock.unlock();
+        }
         final int batches;
         final long objectsPending;
         final long ageNanos;
+        final long refillsNow;
+        final long queuedNow;
         depotLock.lock();
         try {
             batches = pending.size();
@@ -1476,12 +2243,14 @@ public final class SmrPool<T> implements AutoCloseable {
             cached += pendingObjects + readyObjects;
             final Magazine head = pending.peekFirst();
             ageNanos = head == null ? 0 : System.nanoTime() - head.enqueuedNanos;
+            refillsNow = refills;
+            queuedNow = batchesQueued;
         } finally {
             depotLock.unlock();
         }
         return new Stats(name, requests, puts, failures.sum(), created.sum(), finalised.sum(), live.get(), cached,
-                batches, objectsPending, Duration.ofNanos(ageNanos), refills.sum(), waits.sum(),
-                batchesQueued.sum(), hookFailures.sum(), trims.sum(), ss.length, contention.sum());
+                batches, objectsPending, Duration.ofNanos(ageNanos), refillsNow, waits.sum(),
+                queuedNow, hookFailures.sum(), trims.sum(), ss.length, contention.sum(), ownedCaches);
     }
 
     /**
@@ -1598,6 +2367,11 @@ public final class SmrPool<T> implements AutoCloseable {
         public long getHardLimit() {
             return pool.hardLimit;
         }
+
+        @Override
+        public int getOwnedCaches() {
+            return pool.stats().ownedCaches();
+        }
     }
 
     @Override
@@ -1636,6 +2410,17 @@ public final class SmrPool<T> implements AutoCloseable {
 
     private int readyHintAcquire() {
         return (int) READY_HINT.getAcquire(this);
+    }
+
+    /** Under ownedLock. */
+    private static void setOwnedRelease(final Owned[] os, final int i, final Owned c) {
+        // ORDER: release; publishes the cache's fields (its magazines) to threads that read
+        // the slot with acquire (stats) or take ownedLock (collectors).
+        OWNED.setRelease(os, i, c);
+    }
+
+    private static Owned ownedAcquire(final Owned[] os, final int i) {
+        return (Owned) OWNED.getAcquire(os, i);
     }
 
     private void setReadyHintRelease(final int v) {
@@ -1701,6 +2486,95 @@ public final class SmrPool<T> implements AutoCloseable {
         static {
             try {
                 LOCK = MethodHandles.lookup().findVarHandle(SmrPoolLayout.StripeFields.class, "lock", int.class);
+            } catch (final ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
+
+    /**
+     * A cache owned by one platform thread: an ALLOC and a FREE magazine that the owner uses
+     * with plain accesses inside a busy window, and that other threads take only through the
+     * request / membarrier / busy hand-off (collectOwned). See "Owned caches" in the overview.
+     */
+    static final class Owned extends SmrPoolLayout.OwnedPad1 {
+        Owned(final Thread owner, final int magazineSize) {
+            super(owner);
+            final Magazine a = new Magazine(magazineSize);
+            final Magazine f = new Magazine(magazineSize);
+            this.alloc = a;
+            this.allocItems = a.items;
+            this.free = f;
+            this.freeItems = f.items;
+        }
+
+        /**
+         * Collectors only (the cache held, its owner seen idle, or dead): replaces the ALLOC
+         * magazine with {@code m} (empty) and returns the old one with its count brought up
+         * to date. The owner's windows write these fields inline, without calls.
+         */
+        Magazine uninstallAlloc(final Magazine m) {
+            final Magazine old = alloc;
+            old.count = allocCount;
+            alloc = m;
+            allocItems = m.items;
+            allocCount = m.count;
+            return old;
+        }
+
+        /** As {@link #uninstallAlloc}, for the FREE magazine. */
+        Magazine uninstallFree(final Magazine m) {
+            final Magazine old = free;
+            old.count = freeCount;
+            free = m;
+            freeItems = m.items;
+            freeCount = m.count;
+            return old;
+        }
+
+        /** Whether the owner may still run: its Thread is reachable and alive. */
+        boolean ownerAlive() {
+            final Thread t = owner.get();
+            return t != null && t.isAlive();
+        }
+
+        void setBusyOpaque(final int v) {
+            BUSY.setOpaque(this, v);
+        }
+
+        void setBusyRelease(final int v) {
+            BUSY.setRelease(this, v);
+        }
+
+        int busyAcquire() {
+            return (int) BUSY.getAcquire(this);
+        }
+
+        int requestAcquire() {
+            return (int) REQUEST.getAcquire(this);
+        }
+
+        /** Under ownedLock only (the lock orders it), or where a stale value is harmless. */
+        int requestOpaque() {
+            return (int) REQUEST.getOpaque(this);
+        }
+
+        void setRequestVolatile(final int v) {
+            REQUEST.setVolatile(this, v);
+        }
+
+        void setRequestRelease(final int v) {
+            REQUEST.setRelease(this, v);
+        }
+
+        private static final VarHandle BUSY;
+        private static final VarHandle REQUEST;
+
+        static {
+            try {
+                final MethodHandles.Lookup lookup = MethodHandles.lookup();
+                BUSY = lookup.findVarHandle(SmrPoolLayout.OwnedFields.class, "busy", int.class);
+                REQUEST = lookup.findVarHandle(SmrPoolLayout.OwnedFields.class, "request", int.class);
             } catch (final ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
@@ -1811,6 +2685,7 @@ public final class SmrPool<T> implements AutoCloseable {
         private boolean checked;
         private boolean jmx = true;
         private int maxStripes = MAX_STRIPES_DEFAULT;
+        private int ownedCaches = OWNED_CACHES_DEFAULT;
 
         private Builder(final String name, final Supplier<? extends T> factory) {
             this.name = name;
@@ -2024,6 +2899,26 @@ public final class SmrPool<T> implements AutoCloseable {
         }
 
         /**
+         * Bounds the number of platform threads that get a cache of their own (two magazines
+         * they use without any atomic instruction; see the class documentation). Threads
+         * beyond the bound, and all virtual threads, use the stripes. 0 turns owned caches off.
+         * They are also off where the process-wide barrier they need is unavailable (see
+         * {@link Smr#fenceFreeReaders()}: the same conditions as lazy domains).
+         *
+         * @param n from 0 to {@value SmrPool#OWNED_CACHES_MAX}; rounded up to a power of two
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder<T> ownedCaches(final int n) {
+            if (n < 0 || n > OWNED_CACHES_MAX) {
+                throw new IllegalArgumentException("pool '" + name + "': ownedCaches " + n + " out of range [0, "
+                        + OWNED_CACHES_MAX + "]");
+            }
+            this.ownedCaches = n == 0 ? 0 : ceilPow2(n);
+            return this;
+        }
+
+        /**
          * Builds the pool, primes it to the low-water mark and registers its MBean.
          *
          * @return a new pool
@@ -2065,11 +2960,13 @@ public final class SmrPool<T> implements AutoCloseable {
      * @param trims            working-set trims that gave objects back
      * @param stripes          per-thread stripes now
      * @param contention       stripe lock attempts that found the stripe busy
+     * @param ownedCaches      platform threads with a cache of their own now (not revoked, not
+     *                         yet swept after the thread died)
      */
     public record Stats(String name, long requests, long puts, long failures, long created, long finalised,
                         long live, long cached, int batchesPending, long objectsPending,
                         Duration oldestPendingAge, long refills, long waits, long batchesQueued,
-                        long hookFailures, long trims, int stripes, long contention) {
+                        long hookFailures, long trims, int stripes, long contention, int ownedCaches) {
     }
 
     // ------------------------------------------------------------------ VarHandle mechanics
@@ -2078,6 +2975,7 @@ public final class SmrPool<T> implements AutoCloseable {
     private static final VarHandle CLOSED;
     private static final VarHandle HEAD_TAG;
     private static final VarHandle READY_HINT;
+    private static final VarHandle OWNED = MethodHandles.arrayElementVarHandle(Owned[].class);
 
     static {
         try {

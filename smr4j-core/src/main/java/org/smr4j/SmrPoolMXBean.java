@@ -99,4 +99,11 @@ public interface SmrPoolMXBean {
      * @return the limit in objects
      */
     long getHardLimit();
+
+    /**
+     * Returns the number of platform threads that have a cache of their own in this pool.
+     *
+     * @return owned caches now
+     */
+    int getOwnedCaches();
 }

@@ -35,8 +35,12 @@ import org.smr4j.SmrPool;
  *       (reuse at once, barrier only when shrinking): the cheapest safe pool, readers revalidate.</li>
  *   <li>{@code SMR_DEFAULT}, {@code SMR_DEFERRED}, {@code SMR_LAZY}: {@link SmrPool} on a domain
  *       of that mode (deferred: limit 8, as the section benchmarks; lazy: the default 1 ms tick).
- *       One domain advance and one depot visit per magazine of 32 puts, one poll and refill per
- *       32 gets. No reader is registered: the poll scans nobody, this is the pool's own cost.</li>
+ *       JMH's threads are platform threads, so each gets an owned cache: no atomic instruction
+ *       per call; one domain advance, one poll and one depot visit per magazine of 32 gets and
+ *       32 puts. No reader is registered: the poll scans nobody, this is the pool's own cost.</li>
+ *   <li>{@code SMR_STRIPED}: {@code SMR_DEFAULT} with owned caches off
+ *       ({@code ownedCaches(0)}): the striped path that virtual threads (and platform threads
+ *       beyond the owned-cache bound) take, one stripe lock per get and per put.</li>
  *   <li>{@code LOCKED_STACK} and {@code TL_STACK}: floors, not pools anyone should use for
  *       SMR (they reuse at once and never tag anything). {@code LOCKED_STACK} is the skeleton of
  *       SmrPool's and PserializePool's fast path: a stripe chosen by thread id, a CAS-acquired
@@ -83,6 +87,8 @@ public class PoolBenchmark {
         SMR_DEFERRED,
         /** SmrPool on a lazy domain (1 ms tick). */
         SMR_LAZY,
+        /** SmrPool on a default-mode domain with owned caches off: the striped path. */
+        SMR_STRIPED,
         /** Floor, not a safe pool: striped array stacks, one CAS lock taken per get and per put. */
         LOCKED_STACK,
         /** Floor, not a safe pool: a ThreadLocal array stack, no atomic instruction at all. */
@@ -93,7 +99,8 @@ public class PoolBenchmark {
     static final int DEFERRED_LIMIT = 8;
 
     /** The implementation measured. */
-    @Param({"NEW", "CLQ", "PSERIALIZE", "SMR_DEFAULT", "SMR_DEFERRED", "SMR_LAZY", "LOCKED_STACK", "TL_STACK"})
+    @Param({"NEW", "CLQ", "PSERIALIZE", "SMR_DEFAULT", "SMR_DEFERRED", "SMR_LAZY", "SMR_STRIPED", "LOCKED_STACK",
+            "TL_STACK"})
     public Impl impl;
 
     private Cache cache;
@@ -167,9 +174,10 @@ public class PoolBenchmark {
                 case NEW -> new New();
                 case CLQ -> new Clq();
                 case PSERIALIZE -> new Psz(PserializePool.builder(name, Obj64::new).build());
-                case SMR_DEFAULT -> new SmrCache(Smr.Mode.DEFAULT, name);
-                case SMR_DEFERRED -> new SmrCache(Smr.Mode.DEFERRED, name);
-                case SMR_LAZY -> new SmrCache(Smr.Mode.LAZY, name);
+                case SMR_DEFAULT -> new SmrCache(Smr.Mode.DEFAULT, name, true);
+                case SMR_DEFERRED -> new SmrCache(Smr.Mode.DEFERRED, name, true);
+                case SMR_LAZY -> new SmrCache(Smr.Mode.LAZY, name, true);
+                case SMR_STRIPED -> new SmrCache(Smr.Mode.DEFAULT, name, false);
                 case LOCKED_STACK -> new LockedStack();
                 case TL_STACK -> new TlStack();
             };
@@ -329,12 +337,16 @@ public class PoolBenchmark {
         }
     }
 
-    /** SmrPool with its defaults (magazines of 32, no hooks, no limit), no MBean. */
+    /** SmrPool with its defaults (magazines of 32, no hooks, no limit), no MBean; owned caches on or off. */
     static final class SmrCache extends Cache {
         private final SmrPool<Obj64> pool;
 
-        SmrCache(final Smr.Mode mode, final String name) {
-            pool = SmrPool.builder(name, Obj64::new).smr(domain(mode, name)).jmx(false).build();
+        SmrCache(final Smr.Mode mode, final String name, final boolean owned) {
+            final SmrPool.Builder<Obj64> b = SmrPool.builder(name, Obj64::new).smr(domain(mode, name)).jmx(false);
+            if (!owned) {
+                b.ownedCaches(0);
+            }
+            pool = b.build();
         }
 
         @Override
@@ -349,7 +361,8 @@ public class PoolBenchmark {
 
         @Override
         void close() {
-            // In the fork's output: stripes, contention, refills, batches, objects created.
+            // In the fork's output: stripes, contention, refills, batches, objects created, and
+            // ownedCaches (1 or 2 with owned caches on: 0 would mean membarrier was unavailable).
             System.out.println("\n" + pool.stats());
             pool.close();
         }
