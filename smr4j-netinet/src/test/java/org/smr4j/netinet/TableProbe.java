@@ -89,13 +89,7 @@ public final class TableProbe {
 
     /** The block's lock object (created once by the pool's init hook). */
     static Object lockOf(final ControlBlock b) {
-        try {
-            final Field f = ControlBlock.class.getDeclaredField("lock");
-            f.setAccessible(true);
-            return f.get(b);
-        } catch (final ReflectiveOperationException e) {
-            throw new AssertionError(e);
-        }
+        return b.lock; // package-private, in ControlBlockLayout.Hot
     }
 
     /**
