@@ -184,7 +184,11 @@ class BlockReuseTest {
             final Walk w = walkWhileTheHeadIsReused((SmrConnectionTable) t, l);
             assertThat(w.reusedUnderUs()).as("the pool must not hand x out while we are in the section").isFalse();
             assertThat(w.foundA()).as("x kept its link: the walk reaches a").isTrue();
-            // Control: once the section is over, the same churn does get x's block back.
+            // Control: once the section is over, the same churn does get x's block back. The
+            // remover thread put x into its own cache (SmrPool's owned caches) and is gone:
+            // flush() recovers a dead thread's cache at once (the pool's own sweep does it at
+            // the next trim interval).
+            ((SmrConnectionTable) t).pool().flush();
             final ControlBlock x = xBlock;
             final long deadline = System.nanoTime() + TestSupport.AWAIT_DEFAULT.toNanos();
             boolean reused = false;
