@@ -686,8 +686,14 @@ public final class SmrPool<T> implements AutoCloseable {
         // The owner's FREE magazine is usually full when its ALLOC one runs dry (gets and puts
         // alternate): queue it in the same depot visit, one lock instead of two per magazine.
         Magazine full = c != null ? takeFullFree(c) : null;
-        final SmrPoolEvents.Refill event = new SmrPoolEvents.Refill();
-        event.begin();
+        // JFR only once a recorder exists: loading the event classes costs about 200 ms,
+        // which the first get of every pool would otherwise pay (SmrPoolEvents.recording()).
+        final SmrPoolEvents.Refill event = SmrPoolEvents.recording() ? new SmrPoolEvents.Refill() : null;
+        if (event != null) {
+            event.begin();
+        }
+        String source = "none";
+        int objects = 0;
         boolean flushed = false;
         try {
             while (true) {
@@ -697,14 +703,14 @@ public final class SmrPool<T> implements AutoCloseable {
                     continue; // every object of the batch was dropped by a failing destruct
                 }
                 if (m != null) {
-                    event.source = m.tag == SmrSeq.INVALID ? "ready" : "batch";
-                    event.objects = m.count;
+                    source = m.tag == SmrSeq.INVALID ? "ready" : "batch";
+                    objects = m.count;
                     return install(m, c);
                 }
                 final T fresh = tryCreate();
                 if (fresh != null) {
-                    event.source = "created";
-                    event.objects = 1;
+                    source = "created";
+                    objects = 1;
                     return handOut(fresh, true);
                 }
                 // At the hard limit. Flushing advances and WAIT waits: neither inside a section
@@ -724,12 +730,10 @@ public final class SmrPool<T> implements AutoCloseable {
                 }
                 if (!block) {
                     failures.increment();
-                    event.source = "none";
                     return null;
                 }
                 if (policy == LimitPolicy.FAIL) {
                     failures.increment();
-                    event.source = "none";
                     throw new SmrPoolLimitException(name, hardLimit, "pool '" + name + "': hard limit of "
                             + hardLimit + " objects reached and no cached object has expired (thread "
                             + Thread.currentThread() + ")");
@@ -738,8 +742,12 @@ public final class SmrPool<T> implements AutoCloseable {
                 flushed = false;
             }
         } finally {
-            event.pool = name;
-            event.commit();
+            if (event != null) {
+                event.pool = name;
+                event.source = source;
+                event.objects = objects;
+                event.commit();
+            }
         }
     }
 
@@ -832,8 +840,10 @@ public final class SmrPool<T> implements AutoCloseable {
     private void awaitProgress() {
         // ORDER: acquire; pairs with the release in setHeadTag (a hint: waitFor re-polls).
         final long tag = headTagAcquire();
-        final SmrPoolEvents.Wait event = new SmrPoolEvents.Wait();
-        event.begin();
+        final SmrPoolEvents.Wait event = SmrPoolEvents.recording() ? new SmrPoolEvents.Wait() : null;
+        if (event != null) {
+            event.begin();
+        }
         waits.increment();
         if (tag != SmrSeq.INVALID) {
             smr.waitFor(tag);
@@ -859,10 +869,12 @@ public final class SmrPool<T> implements AutoCloseable {
                 waiters.decrementAndGet();
             }
         }
-        event.pool = name;
-        event.goal = tag;
-        event.limit = hardLimit;
-        event.commit();
+        if (event != null) {
+            event.pool = name;
+            event.goal = tag;
+            event.limit = hardLimit;
+            event.commit();
+        }
     }
 
     // ------------------------------------------------------------------ put
@@ -1822,14 +1834,18 @@ public final class SmrPool<T> implements AutoCloseable {
     }
 
     private void waitForGoal(final long tag) {
-        final SmrPoolEvents.Wait event = new SmrPoolEvents.Wait();
-        event.begin();
+        final SmrPoolEvents.Wait event = SmrPoolEvents.recording() ? new SmrPoolEvents.Wait() : null;
+        if (event != null) {
+            event.begin();
+        }
         waits.increment();
         smr.waitFor(tag);
-        event.pool = name;
-        event.goal = tag;
-        event.limit = hardLimit;
-        event.commit();
+        if (event != null) {
+            event.pool = name;
+            event.goal = tag;
+            event.limit = hardLimit;
+            event.commit();
+        }
     }
 
     /**

@@ -245,12 +245,17 @@ public final class SmrRetireQueue implements AutoCloseable {
                 lock.unlock();
             }
             if (wait && !smr.poll(b.tag)) {
-                final SmrPoolEvents.RetireWait event = new SmrPoolEvents.RetireWait();
-                event.begin();
+                final SmrPoolEvents.RetireWait event =
+                        SmrPoolEvents.recording() ? new SmrPoolEvents.RetireWait() : null;
+                if (event != null) {
+                    event.begin();
+                }
                 smr.waitFor(b.tag);
-                event.queue = name;
-                event.goal = b.tag;
-                event.commit();
+                if (event != null) {
+                    event.queue = name;
+                    event.goal = b.tag;
+                    event.commit();
+                }
             }
             done += run(b);
         }
