@@ -1205,11 +1205,19 @@ public final class SmrPool<T> implements AutoCloseable {
         boolean fromPending = true;
         if (readyHintAcquire() == 0) {
             final long tag = headTagAcquire();
-            if (tag == SmrSeq.INVALID || !(smr.poll(tag) || deferredNudge(smr, tag))) {
+            if (tag == SmrSeq.INVALID) {
                 if (full == null) {
                     return null;
                 }
-                fromPending = false;
+                // PENDING was empty: the head will be `full` itself, with a fresh goal, which
+                // a default domain without readers reaches at once. Taking it back keeps an
+                // owner's ALLOC and FREE magazines in step (ALLOC runs dry when FREE fills),
+                // so that every later miss queues and refills in one visit.
+            } else if (!(smr.poll(tag) || deferredNudge(smr, tag))) {
+                if (full == null) {
+                    return null;
+                }
+                fromPending = false; // goals are reached in order: `full`'s is later still
             } else {
                 reached = tag;
             }
