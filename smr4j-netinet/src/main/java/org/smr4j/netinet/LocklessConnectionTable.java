@@ -41,9 +41,9 @@ import java.util.function.Consumer;
  * </ol>
  *
  * <h2>Remove ({@code in_pcbfree})</h2>
- * With the block write-locked by the caller and the hash lock held: mark it freed, bump the
- * chain's removal count, unlink it (the unlinked block keeps its link, so a reader standing on
- * it continues down the chain). Then unlock and drop the table's reference; the last
+ * With the block write-locked by the caller and the hash lock held: mark it freed, unlink it
+ * (the unlinked block keeps its link, so a reader standing on it continues down the chain),
+ * then bump the chain's removal count. Then unlock and drop the table's reference; the last
  * reference frees the block to the pool, which reuses it only when the strategy allows.
  *
  * <h2>Rehash ({@code in_pcbrehash}, the wait before reinsertion)</h2>
@@ -629,7 +629,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     /**
      * A bucket array of one parity, with a removal count per bucket (incremented under the
-     * hash lock before each unlink; pserialize readers use it to confirm a miss).
+     * hash lock after each unlink; pserialize readers use it to confirm a miss).
      */
     static final class Chains {
         private final ControlBlock[] heads;
@@ -689,13 +689,18 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
         }
 
         /**
-         * Under the hash lock: unlinks {@code b}. The removal count goes up first (volatile:
-         * a reader that sees the unlinked chain through an acquire load also sees the count),
-         * and {@code b} keeps its own link so that a reader standing on it walks on.
+         * Under the hash lock: unlinks {@code b}; {@code b} keeps its own link so that a
+         * reader standing on it walks on. The removal count goes up <em>after</em> the unlink
+         * (volatile), and before {@code b} can be freed and reused: a reader whose stamp
+         * predates the increment may still have reached {@code b} through the old chain, and if
+         * a reuse then redirects it, the acquire load that sees the redirected link also sees
+         * the increment (the reuse happens after it), so the reader's re-read differs from its
+         * stamp. Bumping before the unlink was wrong: a reader could read the new count, then
+         * the old chain, reach {@code b}, be redirected, and find its stamp unchanged (the
+         * churn harness caught that as one missed connection in 30 M lookups).
          */
         void unlink(final ControlBlock b) {
             final int bucket = index(b.hash);
-            REMOVALS.getAndAdd(removals, bucket, 1);
             ControlBlock prev = null;
             for (ControlBlock x = heads[bucket]; x != null; x = x.next(parity)) {
                 if (x == b) {
@@ -705,6 +710,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
                     } else {
                         prev.setNext(parity, after);
                     }
+                    REMOVALS.getAndAdd(removals, bucket, 1);
                     return;
                 }
                 prev = x;

@@ -15,7 +15,9 @@ import org.smr4j.PserializePool;
  * "nulls" list ends; this table uses the per-bucket removal count the base class keeps:
  * the reader reads it (acquire) before the walk and again after it, and trusts a miss only if
  * it did not change, because a redirection needs the block to be unlinked from this chain
- * first, and the unlink bumps the count before the link is changed. Otherwise the miss is
+ * and then reused, and the count goes up between the two (after the unlink, so that a reader
+ * who still saw the old chain also sees the increment once it sees the redirected link; see
+ * {@code Chains.unlink}). Otherwise the miss is
  * confirmed under the hash lock ({@code missRetries} counts them).
  *
  * <p>Growth and rehash call {@link Pserialize#perform()} where SMR waits for a goal.
