@@ -135,14 +135,7 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
         // ConcurrentHashMap's iterator is weakly consistent: every mapping present for the
         // whole traversal is returned exactly once.
         for (final ControlBlock block : map.values()) {
-            block.lock(mode);
-            try {
-                if (!block.isFreed()) {
-                    action.accept(block);
-                }
-            } finally {
-                block.unlock(mode);
-            }
+            block.visit(mode, action);
         }
     }
 

@@ -323,6 +323,21 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
         }
     }
 
+    /**
+     * forEach's step for the tables whose blocks are never reused: lock, hand the block to
+     * {@code action} unless it was removed meanwhile, unlock.
+     */
+    void visit(final ConnectionTable.LockMode mode, final java.util.function.Consumer<? super ControlBlock> action) {
+        lock(mode);
+        try {
+            if (!isFreed()) {
+                action.accept(this);
+            }
+        } finally {
+            unlock(mode);
+        }
+    }
+
     /** Releases a lock of the given mode taken by the table itself. */
     void unlock(final ConnectionTable.LockMode mode) {
         if (mode == ConnectionTable.LockMode.READ) {

@@ -157,14 +157,7 @@ final class LockedConnectionTable implements ConnectionTable {
             tableLock.unlockRead(stamp);
         }
         for (final ControlBlock block : snapshot) {
-            block.lock(mode);
-            try {
-                if (!block.isFreed()) {
-                    action.accept(block);
-                }
-            } finally {
-                block.unlock(mode);
-            }
+            block.visit(mode, action);
         }
     }
 
