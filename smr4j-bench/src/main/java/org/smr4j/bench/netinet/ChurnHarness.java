@@ -366,8 +366,18 @@ public final class ChurnHarness {
             churnHits = sum(lookups, Lookups.CHURN_HITS);
             churnMisses = sum(lookups, Lookups.CHURN_MISSES);
             readRaced = sum(lookups, Lookups.READ_RACED_REMOVE);
-            churnInserts = sumChurn(writers, flood, Writer.INSERTS);
-            churnRemoves = sumChurn(writers, flood, Writer.REMOVES);
+            // A consistent pair while the churn threads run: re-read the inserts until no
+            // insert happened around the read of the removes. Without it a preempted reader
+            // saw k whole open+close iterations between the two reads, and opened - closed of
+            // an interval drifted by k (ChurnHarnessTest caught 2).
+            long ins;
+            long rem;
+            do {
+                ins = sumChurn(writers, flood, Writer.INSERTS);
+                rem = sumChurn(writers, flood, Writer.REMOVES);
+            } while (ins != sumChurn(writers, flood, Writer.INSERTS));
+            churnInserts = ins;
+            churnRemoves = rem;
             floodInserts = flood == null ? 0 : flood.read(Writer.INSERTS);
             floodExpired = flood == null ? 0 : flood.read(Writer.EXPIRED);
             floodEvicted = flood == null ? 0 : flood.read(Writer.EVICTED);
