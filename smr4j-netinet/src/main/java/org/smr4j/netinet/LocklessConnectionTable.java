@@ -142,11 +142,17 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     /** Waits until no reader can still hold what was unlinked before {@code token}. */
     abstract void awaitArrayRetired(long token);
 
-    /** Blocks created by the pool. */
-    abstract long blocksCreated();
+    /** The pool's counts for {@link #stats()}, from one snapshot of the pool's statistics. */
+    abstract BlockCounts blockCounts();
 
-    /** Blocks freed and not yet reusable. */
-    abstract long blocksPending();
+    /**
+     * Blocks created by the pool, and blocks freed and not yet reusable.
+     *
+     * @param created blocks the pool created
+     * @param pending blocks awaiting reuse
+     */
+    record BlockCounts(long created, long pending) {
+    }
 
     /** Releases the pool and domain. */
     abstract void closeStrategy();
@@ -164,7 +170,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
         final int parity = chains.parity;
         for (ControlBlock b = chains.head(bucket); b != null; b = b.next(parity)) {
             if (b.hash == h && b.matches(key)) {
-                return lockFound(reader, b, key, mode);
+                return lockFound(reader, b, key, h, hc, mode);
             }
         }
         final boolean trusted = chainUnchanged(chains, bucket, stamp) && rehashing == 0;
@@ -237,41 +243,54 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
      * {@code inp_smr_lock} followed by the revalidation of {@code in_pcblookup_hash_smr}:
      * called inside the section with a block whose tuple matched; always leaves the section.
      */
-    private ControlBlock lockFound(final R reader, final ControlBlock b, final ConnectionKey key,
-            final LockMode mode) {
+    private ControlBlock lockFound(final R reader, final ControlBlock b, final ConnectionKey key, final int h,
+            final HashChains hc, final LockMode mode) {
         if (b.tryLock(mode)) {
             exitRead(reader);
             if (!b.isFreed() && b.matches(key)) {
                 return b;
             }
             b.unlock(mode);
-            return fallback(key, mode);
+            return fallback(key, h, hc, mode);
         }
         // The lock is busy. Inside the section the block is this incarnation (SMR) or at
         // least a block of the pool (pserialize), so its count is safe to touch.
         if (!b.acquireIfNotZero()) {
             exitRead(reader);
-            return fallback(key, mode); // being freed
+            return fallback(key, h, hc, mode); // being freed
         }
         exitRead(reader);
+        final ControlBlock locked = lockReferenced(b, key, mode);
+        return locked != null ? locked : fallback(key, h, hc, mode);
+    }
+
+    private ControlBlock fallback(final ConnectionKey key, final int h, final HashChains hc, final LockMode mode) {
+        lockedFallbacks.increment();
+        return lookupLocked(key, h, hc, mode);
+    }
+
+    /**
+     * The second half of the reference path, shared by the lockless and the locked lookup:
+     * blocks on the lock of {@code b}, on which the caller holds a reference (taken inside the
+     * section or under the hash lock), drops the reference and revalidates. If the table's
+     * own reference went meanwhile (removed), ours was the last and the block is freed here.
+     *
+     * @return {@code b} locked in {@code mode}; or null, unlocked, if it was removed or
+     *         rehashed while we waited
+     */
+    private ControlBlock lockReferenced(final ControlBlock b, final ConnectionKey key, final LockMode mode) {
         referencePaths.increment();
         b.lock(mode);
         if (b.release()) {
-            // The table dropped its reference while we waited: we free it.
             b.unlock(mode);
             free(b);
-            return fallback(key, mode);
+            return null;
         }
         if (!b.isFreed() && b.matches(key)) {
             return b;
         }
         b.unlock(mode);
-        return fallback(key, mode);
-    }
-
-    private ControlBlock fallback(final ConnectionKey key, final LockMode mode) {
-        lockedFallbacks.increment();
-        return lookupLocked(key, hash(key), key.isListener() ? listeners : connections, mode);
+        return null;
     }
 
     /** The locked lookup ({@code in_pcblookup_hash}): under the hash lock, no section. */
@@ -292,17 +311,10 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
             } finally {
                 hashLock.unlock();
             }
-            referencePaths.increment();
-            b.lock(mode);
-            if (b.release()) {
-                b.unlock(mode);
-                free(b);
-                continue;
+            final ControlBlock locked = lockReferenced(b, key, mode);
+            if (locked != null) {
+                return locked;
             }
-            if (!b.isFreed() && b.matches(key)) {
-                return b;
-            }
-            b.unlock(mode);
         }
     }
 
@@ -535,9 +547,10 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final Stats stats() {
+        final BlockCounts blocks = blockCounts();
         return new Stats(strategy, size(), connections.current().length(), inserts.sum(),
                 removes.sum(), rehashes.sum(), resizes.sum(), lockedFallbacks.sum(), referencePaths.sum(),
-                missRetries.sum(), blocksCreated(), blocksPending());
+                missRetries.sum(), blocks.created(), blocks.pending());
     }
 
     @Override

@@ -92,13 +92,8 @@ final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize
     }
 
     @Override
-    long blocksCreated() {
-        return pool.stats().created();
-    }
-
-    @Override
-    long blocksPending() {
-        return 0L; // PR_PSERIALIZE: a freed block is reusable at once
+    BlockCounts blockCounts() {
+        return new BlockCounts(pool.stats().created(), 0L); // PR_PSERIALIZE: reusable at once
     }
 
     @Override

@@ -99,13 +99,9 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
     }
 
     @Override
-    long blocksCreated() {
-        return pool.stats().created();
-    }
-
-    @Override
-    long blocksPending() {
-        return pool.stats().objectsPending();
+    BlockCounts blockCounts() {
+        final SmrPool.Stats s = pool.stats();
+        return new BlockCounts(s.created(), s.objectsPending());
     }
 
     @Override
