@@ -1,4 +1,4 @@
-package org.smr4j.bench.netinet;
+package org.smr4j.demo.churn;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,11 +26,11 @@ import picocli.CommandLine.Option;
  * <p>Run (from the repository root, after {@code mvn -pl smr4j-bench -am package}):
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp smr4j-bench/target/benchmarks.jar \
- *      org.smr4j.bench.netinet.ChurnCommand --duration 10s
+ *      org.smr4j.demo.churn.ChurnCommand --duration 10s
  * java --enable-native-access=ALL-UNNAMED -cp smr4j-bench/target/benchmarks.jar \
- *      org.smr4j.bench.netinet.ChurnCommand --duration 10s --flood --flood-ttl 1s --json flood.json
+ *      org.smr4j.demo.churn.ChurnCommand --duration 10s --flood --flood-ttl 1s --json flood.json
  * java --enable-native-access=ALL-UNNAMED -cp smr4j-bench/target/benchmarks.jar \
- *      org.smr4j.bench.netinet.ChurnCommand --help
+ *      org.smr4j.demo.churn.ChurnCommand --help
  * </pre>
  * {@code --enable-native-access=ALL-UNNAMED} gives lazy SMR its {@code membarrier(2)}; without
  * it {@code SMR_LAZY} runs with fenced readers and the output says so. Run it alone on the

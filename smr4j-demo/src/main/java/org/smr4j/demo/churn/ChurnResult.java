@@ -1,4 +1,4 @@
-package org.smr4j.bench.netinet;
+package org.smr4j.demo.churn;
 
 import org.HdrHistogram.Histogram;
 import org.smr4j.netinet.ConnectionTable.Strategy;

@@ -1,4 +1,4 @@
-package org.smr4j.bench.netinet;
+package org.smr4j.demo.churn;
 
 import java.io.PrintStream;
 import java.lang.management.GarbageCollectorMXBean;
@@ -11,12 +11,12 @@ import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 import org.smr4j.Smr;
-import org.smr4j.bench.netinet.ChurnWorkers.Churn;
-import org.smr4j.bench.netinet.ChurnWorkers.Flood;
-import org.smr4j.bench.netinet.ChurnWorkers.Lookups;
-import org.smr4j.bench.netinet.ChurnWorkers.Shared;
-import org.smr4j.bench.netinet.ChurnWorkers.Worker;
-import org.smr4j.bench.netinet.ChurnWorkers.Writer;
+import org.smr4j.demo.churn.ChurnWorkers.Churn;
+import org.smr4j.demo.churn.ChurnWorkers.Flood;
+import org.smr4j.demo.churn.ChurnWorkers.Lookups;
+import org.smr4j.demo.churn.ChurnWorkers.Shared;
+import org.smr4j.demo.churn.ChurnWorkers.Worker;
+import org.smr4j.demo.churn.ChurnWorkers.Writer;
 import org.smr4j.netinet.ConnectionKey;
 import org.smr4j.netinet.ConnectionTable;
 import org.smr4j.netinet.ConnectionTable.Strategy;

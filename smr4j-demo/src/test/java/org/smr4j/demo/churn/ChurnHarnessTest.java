@@ -1,4 +1,4 @@
-package org.smr4j.bench.netinet;
+package org.smr4j.demo.churn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

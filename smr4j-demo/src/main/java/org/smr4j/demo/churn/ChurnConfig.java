@@ -1,4 +1,4 @@
-package org.smr4j.bench.netinet;
+package org.smr4j.demo.churn;
 
 import java.time.Duration;
 import java.util.EnumSet;
