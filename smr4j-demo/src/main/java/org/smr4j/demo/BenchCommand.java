@@ -131,7 +131,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         final ProgressBar bar = new ProgressBar(err, "bench", main.terminal);
-        final List<BenchRun.Score> scores = BenchRun.run(cfg, bar, null);
+        final List<BenchRun.Score> scores = BenchRun.run(cfg, bar, bar::message);
         bar.done();
         final List<String> jfrFiles = new ArrayList<>();
         if (jfr) {

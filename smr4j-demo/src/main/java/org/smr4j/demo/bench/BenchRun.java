@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.DoubleConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -129,11 +130,11 @@ public final class BenchRun {
      *
      * @param cfg what to run
      * @param progress told the fraction done, from JMH's "Run progress" lines, or null
-     * @param echo where JMH's benchmark names go as they start, or null
+     * @param echo told each benchmark's name and parameters as it starts, or null
      * @return the scores with their ratios
      * @throws IllegalStateException if JMH fails or writes no result
      */
-    public static List<Score> run(final Config cfg, final DoubleConsumer progress, final PrintStream echo) {
+    public static List<Score> run(final Config cfg, final DoubleConsumer progress, final Consumer<String> echo) {
         if (!Files.isRegularFile(cfg.jar())) {
             throw new IllegalStateException("no benchmark jar at " + cfg.jar()
                     + ": build it with ./smr4j bench (the wrapper builds smr4j-bench for this subcommand) or "
@@ -162,7 +163,10 @@ public final class BenchRun {
                         progress.accept(Double.parseDouble(m.group(1)) / 100);
                     }
                     if (echo != null && line.startsWith("# Benchmark: ")) {
-                        echo.println("  " + line.substring(2));
+                        echo.accept("  " + line.substring(2));
+                    }
+                    if (echo != null && line.startsWith("# Parameters: ")) {
+                        echo.accept("    " + line.substring(2));
                     }
                 }
             }
@@ -233,7 +237,7 @@ public final class BenchRun {
 
     /** Throughput ratio: for a time per operation, base / score; for a rate, score / base. */
     private static double ratio(final Score s, final Score base) {
-        if (base == null || base == s || !(s.score() > 0) || !(base.score() > 0)) {
+        if (base == null || !(s.score() > 0) || !(base.score() > 0)) {
             return Double.NaN;
         }
         final boolean time = s.unit().endsWith("/op");
@@ -241,9 +245,6 @@ public final class BenchRun {
     }
 
     private static Score chmGet(final List<Score> raw, final Score s) {
-        if (!s.params().containsKey("strategy")) {
-            return null;
-        }
         final String cls = s.benchmark().substring(0, s.benchmark().indexOf('.') + 1);
         for (final Score r : raw) {
             if (r.benchmark().equals(cls + "chmGet") && r.threads() == s.threads()

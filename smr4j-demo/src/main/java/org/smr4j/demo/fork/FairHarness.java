@@ -303,7 +303,7 @@ public final class FairHarness {
         }
         final double wall = (System.nanoTime() - t0) / 1e9;
         if (p.exitValue() != 0 || !Files.isRegularFile(result)) {
-            throw new ForkFailure(stem + " failed (exit " + p.exitValue() + "): " + lastLine(log) + "; its log: " + log,
+            throw new ForkFailure(stem + " failed (exit " + p.exitValue() + "): " + telling(log) + "; its log: " + log,
                     log, null);
         }
         final ChurnReport report = Json.read(result, ChurnReport.class);
@@ -344,9 +344,19 @@ public final class FairHarness {
                 (System.nanoTime() - t0) / 1e9, null, null);
     }
 
-    private static String lastLine(final Path log) {
+    /**
+     * The line of a failed fork's log that says most: the first that names an exception or a
+     * JVM error (not a stack frame), else the last line.
+     */
+    static String telling(final Path log) {
         try {
             final List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            for (final String l : lines) {
+                if (!l.isEmpty() && !Character.isWhitespace(l.charAt(0))
+                        && (l.contains("Exception") || l.contains("Error") || l.startsWith("Unrecognized"))) {
+                    return l.strip();
+                }
+            }
             for (int i = lines.size() - 1; i >= 0; i--) {
                 if (!lines.get(i).isBlank()) {
                     return lines.get(i).strip();

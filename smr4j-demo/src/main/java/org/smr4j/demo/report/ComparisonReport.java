@@ -449,10 +449,12 @@ public final class ComparisonReport {
 
     // ------------------------------------------------------------------ CSV
 
-    static <T> void csv(final Path file, final Class<T> type, final List<T> rows) {
+    /** Writes records as CSV, a header first, the columns in the record's component order. */
+    static <T extends Record> void csv(final Path file, final Class<T> type, final List<T> rows) {
         final CsvMapper mapper = new CsvMapper();
-        mapper.findAndRegisterModules();
-        final CsvSchema schema = mapper.schemaFor(type).withHeader();
+        final CsvSchema schema = mapper.schemaFor(type).withHeader().sortedBy(java.util.Arrays
+                .stream(type.getRecordComponents()).map(java.lang.reflect.RecordComponent::getName)
+                .toArray(String[]::new));
         try (SequenceWriter w = mapper.writer(schema).writeValues(file.toFile())) {
             w.writeAll(rows);
         } catch (final IOException e) {
