@@ -136,7 +136,7 @@ final class Options {
         CommandSpec spec;
 
         int repetitions = 2;
-        double warmup = 1;
+        double warmup = 0.5;
         int pendingLimit = ChurnConfig.PENDING_LIMIT_DEFAULT;
 
         @Option(names = "--repetitions", order = 5, paramLabel = "N", description = "Measurements per strategy, interleaved "
@@ -145,8 +145,8 @@ final class Options {
             repetitions = checkInt(spec, "--repetitions", n, 1, 20);
         }
 
-        @Option(names = "--warmup", order = 6, paramLabel = "S", description = "Unmeasured seconds before each measurement "
-                + "(0 to 600; default: 1).")
+        @Option(names = "--warmup", order = 6, paramLabel = "S", description = "Unmeasured seconds before each measurement, "
+                + "after the table is filled: enough for C2 to compile the loops (0 to 600; default: 0.5).")
         void warmup(final double s) {
             warmup = checkDouble(spec, "--warmup", s, 0, 600);
         }

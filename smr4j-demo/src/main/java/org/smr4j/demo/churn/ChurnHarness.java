@@ -109,8 +109,9 @@ public final class ChurnHarness {
      */
     public static ChurnReport run(final ChurnConfig cfg, final PrintStream progress) {
         final ChurnKeys keys = new ChurnKeys(cfg);
-        final ChurnReport.Environment env = ChurnReport.Environment.probe(timerNanos(), lazyFenceFree());
-        if (progress != null && !env.lazyFenceFree() && cfg.strategies().contains(Strategy.SMR_LAZY)) {
+        final ChurnReport.Environment env = ChurnReport.Environment.probe(timerNanos(),
+                cfg.strategies().contains(Strategy.SMR_LAZY) ? lazyFenceFree() : null);
+        if (progress != null && Boolean.FALSE.equals(env.lazyFenceFree())) {
             progress.println("# WARNING: lazy SMR domains have fenced readers here (no membarrier: run with "
                     + "--enable-native-access=ALL-UNNAMED on Linux); SMR_LAZY is measured in its fallback");
         }
@@ -235,7 +236,9 @@ public final class ChurnHarness {
                     tickPeak = Math.max(tickPeak, p);
                 }
                 if (now - nextTick >= 0) {
-                    nextTick += tickEvery;
+                    // A sampler that was descheduled past a whole period does not catch up with
+                    // ticks in a burst (rates over slivers of time): the next is a period away.
+                    nextTick = now - (nextTick + tickEvery) >= 0 ? now + tickEvery : nextTick + tickEvery;
                     ticks.add(tick(s0, Snapshot.counters(table, lookups, writers, flood, p), tickPeak));
                     tickPeak = -1;
                 }

@@ -38,14 +38,15 @@ public record ChurnReport(ChurnConfig config, Environment environment, List<Chur
      * @param loadAfter the same at the end
      * @param timerNanos the cheapest {@code System.nanoTime()} pair seen (included in every
      *        latency sample)
-     * @param lazyFenceFree whether lazy SMR readers were fence-free (membarrier available)
+     * @param lazyFenceFree whether lazy SMR readers were fence-free (membarrier available); null
+     *        where the run had no SMR_LAZY and did not look (the probe costs a fork 0.1 to 0.2 s)
      * @param pid the process that ran the strategies
      * @param jvmArguments that JVM's arguments ({@code RuntimeMXBean.getInputArguments()})
      * @param collectors its garbage collector beans, e.g. {@code G1 Young Generation}
      * @param maxHeapBytes its maximum heap ({@code Runtime.maxMemory()})
      */
     public record Environment(Instant started, String java, int cpus, double loadBefore, double loadAfter,
-            long timerNanos, boolean lazyFenceFree, long pid, List<String> jvmArguments, List<String> collectors,
+            long timerNanos, Boolean lazyFenceFree, long pid, List<String> jvmArguments, List<String> collectors,
             long maxHeapBytes) {
 
         /** Copies the lists. */
@@ -54,7 +55,7 @@ public record ChurnReport(ChurnConfig config, Environment environment, List<Chur
             collectors = List.copyOf(collectors);
         }
 
-        static Environment probe(final long timerNanos, final boolean lazyFenceFree) {
+        static Environment probe(final long timerNanos, final Boolean lazyFenceFree) {
             return new Environment(Instant.now(), System.getProperty("java.vm.name") + " "
                     + System.getProperty("java.runtime.version"), Runtime.getRuntime().availableProcessors(),
                     load(), -1, timerNanos, lazyFenceFree, ProcessHandle.current().pid(),
@@ -138,7 +139,7 @@ public record ChurnReport(ChurnConfig config, Environment environment, List<Chur
                 + "allowed by read's contract, not a violation (under lookup's lock it would be)");
         line(sb, "# allocation: ThreadMXBean.getThreadAllocatedBytes of the worker threads (sampler excluded); "
                 + "GC: all collectors, measured time only");
-        if (!e.lazyFenceFree() && c.strategies().contains(Strategy.SMR_LAZY)) {
+        if (Boolean.FALSE.equals(e.lazyFenceFree())) {
             line(sb, "# WARNING: lazy SMR readers were FENCED (membarrier unavailable); SMR_LAZY ran in its fallback");
         }
         return sb.toString();

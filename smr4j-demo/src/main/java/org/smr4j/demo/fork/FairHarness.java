@@ -267,6 +267,7 @@ public final class FairHarness {
         final List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(plan.jvmOptions());
+        cmd.addAll(classDataSharing());
         if (jfr != null) {
             cmd.add("-XX:StartFlightRecording=filename=" + jfr + ",name=" + stem);
         }
@@ -311,6 +312,36 @@ public final class FairHarness {
         return new Measurement(s, repetition, position, report.results().getFirst(), report.environment(), wall,
                 plan.workDir().relativize(log).toString(),
                 jfr == null ? null : plan.workDir().relativize(jfr).toString());
+    }
+
+    /**
+     * Options that make a fork start faster: when this JVM runs from one jar, a dynamic
+     * class-data-sharing archive of the jar's classes beside it, written by the first fork that
+     * finds none (at its exit) and mapped by the others. Only class metadata is shared: no
+     * method profile and no compiled code (unlike JDK 25's AOT cache, which can carry training
+     * profiles from one strategy into another's measurement), so what is measured is unchanged;
+     * a fork starts about 0.3 s sooner. On a class path of directories (the tests) CDS cannot
+     * archive the application's classes, and nothing is added.
+     */
+    static List<String> classDataSharing() {
+        final String cp = System.getProperty("java.class.path");
+        if (cp == null || cp.contains(java.io.File.pathSeparator) || !cp.endsWith(".jar")) {
+            return List.of();
+        }
+        final Path jar = Path.of(cp).toAbsolutePath();
+        final Path self;
+        try {
+            self = Path.of(ForkMain.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
+        } catch (final java.net.URISyntaxException | RuntimeException e) {
+            return List.of();
+        }
+        if (!jar.equals(self) || !Files.isRegularFile(jar) || !Files.isWritable(jar.getParent())) {
+            return List.of(); // not the demo's own jar (a test's class path, a launcher jar)
+        }
+        final String name = jar.getFileName().toString();
+        return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile="
+                + jar.resolveSibling(name.substring(0, name.length() - 4) + "-fork.jsa"), "-Xlog:cds=off",
+                "-Xlog:cds+dynamic=off");
     }
 
     private static Measurement inProcess(final Plan plan, final Strategy s, final int repetition, final int position,

@@ -154,8 +154,10 @@ public final class Charts {
                         new BasicStroke(1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {3f, 3f}, 0f));
                 vm.setLabel(m.getKey());
                 vm.setLabelFont(TICK);
-                vm.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_LEFT);
-                vm.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_LEFT);
+                vm.setLabelPaint(new Color(0x555555));
+                vm.setLabelBackgroundColor(new Color(255, 255, 255, 210));
+                vm.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.BOTTOM_RIGHT);
+                vm.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.TOP_RIGHT);
                 plot.addRangeMarker(vm);
                 y.setUpperMargin(0.15);
             }

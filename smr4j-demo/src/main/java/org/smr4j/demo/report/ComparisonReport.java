@@ -326,23 +326,30 @@ public final class ComparisonReport {
                 + "garbage collector as the reclaimer.");
         for (final Phase p : c.phases()) {
             final ChurnConfig cfg = p.run().config();
-            final StringBuilder w = new StringBuilder("<b>").append(p.name()).append(".</b> ");
-            for (final Row r : c.rows()) {
-                if (!r.phase().equals(p.name()) || r.garbageCollected() || !cfg.limits()) {
-                    continue;
-                }
-                final boolean atLimit = r.pendingPeak() >= 0.95 * cfg.pendingLimit();
-                w.append(r.strategy()).append(atLimit ? " reached its pending limit (" : " stayed below its pending "
-                        + "limit (").append(Format.count(r.pendingPeak())).append(" of ")
-                        .append(Format.count(cfg.pendingLimit())).append(")")
-                        .append(atLimit ? ", so some inserts waited for a grace period; " : "; ");
+            final List<Row> pooled = c.rows().stream().filter(r -> r.phase().equals(p.name()) && !r.garbageCollected())
+                    .toList();
+            if (pooled.isEmpty() || !cfg.limits()) {
+                continue;
             }
-            w.append("the pool's hard limit is the table's maxConnections plus the pending limit, so pending "
-                    + "exceeds the limit only by the connections the table is sized for but does not hold (here "
-                    + "the harness's slack of ").append(Format.count(cfg.maxConnections() - cfg.connections()
-                            - (long) cfg.churnThreads() * cfg.churnWindow() - (cfg.flood() ? cfg.floodMax() : 0)))
-                    .append(").");
-            page.paragraph(w.toString());
+            final StringBuilder w = new StringBuilder("<b>Pending, ").append(p.name()).append(".</b> Peak against the "
+                    + "pending limit of ").append(Format.count(cfg.pendingLimit())).append(": ");
+            for (int i = 0; i < pooled.size(); i++) {
+                w.append(i == 0 ? "" : ", ").append(pooled.get(i).strategy()).append(' ')
+                        .append(Format.count(pooled.get(i).pendingPeak()));
+            }
+            w.append(". A pooled table's pool holds at most maxConnections + the pending limit blocks (here ")
+                    .append(Format.count(cfg.maxConnections())).append(" + ").append(Format.count(cfg.pendingLimit()))
+                    .append("), so removed blocks can wait beyond the pending limit by as many connections as the "
+                            + "table is sized for but does not hold at that moment");
+            final List<String> atLimit = pooled.stream().filter(r -> r.pendingPeak() >= cfg.pendingLimit())
+                    .map(r -> r.strategy().name()).toList();
+            if (!atLimit.isEmpty()) {
+                w.append("; ").append(String.join(" and ", atLimit)).append(" reached")
+                        .append(" the pending limit: when a pool is also at its hard limit, an insert waits for the "
+                                + "oldest batch's grace period instead of creating a block, and churn/s shows what "
+                                + "the bounded memory costs");
+            }
+            page.paragraph(w.append('.').toString());
         }
         final double loadMin = c.phases().stream().flatMap(p -> p.run().measurements().stream())
                 .mapToDouble(m -> m.environment().loadBefore()).min().orElse(Double.NaN);
@@ -401,18 +408,18 @@ public final class ComparisonReport {
                 rows.add(List.of(p.name(), Integer.toString(m.position()), m.strategy().name(),
                         Integer.toString(m.repetition()), Long.toString(e.pid()), Format.fmt("%.2f", e.loadBefore()),
                         Format.fmt("%.2f", e.loadAfter()), Format.si(m.result().lookupsPerSecond()),
-                        Format.si(Comparison.writerPerSecond(m.result())), Format.fmt("%.1f", m.wallSeconds()),
-                        String.join(", ", e.collectors())));
+                        Format.si(Comparison.writerPerSecond(m.result())), Format.fmt("%.1f", m.wallSeconds())));
             }
         }
         page.paragraph("Every measurement in the order it ran, with its JVM (process id), the load average before "
                 + "and after, and its wall time including the JVM's start and the table's fill:");
         page.table(List.of("phase", "#", "strategy", "rep", "pid", "load before", "load after", "lookups/s", "churn/s",
-                "wall s", "collectors"), null, rows, 0);
+                "wall s"), null, rows, 0);
         page.section("Machine, JVM and command");
         final Machine m = run.machine();
         final ChurnReport.Environment e = first.measurements().getFirst().environment();
-        page.html("<table><tr><th>command</th><td><code>" + Format.html(run.command()) + "</code></td></tr>"
+        page.html("<table class=\"info\"><tr><th>command</th><td><code>" + Format.html(run.command())
+                + "</code></td></tr>"
                 + "<tr><th>machine</th><td>" + Format.html(m.summary()) + "</td></tr>"
                 + "<tr><th>JVM</th><td>" + Format.html(m.java()) + " at <code>" + Format.html(m.javaHome())
                 + "</code></td></tr>"
@@ -421,11 +428,21 @@ public final class ComparisonReport {
                 + "; collectors " + Format.html(String.join(", ", e.collectors())) + "</td></tr>"
                 + "<tr><th>JVM flags (this command)</th><td><code>" + Format.html(String.join(" ", m.jvmArguments()))
                 + "</code></td></tr>"
-                + "<tr><th>lazy SMR readers</th><td>" + (e.lazyFenceFree() ? "fence-free (membarrier(2) available)"
-                        : "FENCED: membarrier(2) unavailable, SMR_LAZY ran in its fallback") + "</td></tr>"
+                + "<tr><th>lazy SMR readers</th><td>" + lazyReaders(c) + "</td></tr>"
                 + "<tr><th>started</th><td>" + Format.html(Format.time(run.started()))
                 + Format.fmt("</td></tr><tr><th>wall time</th><td>%.1f s, forks included</td></tr></table>",
                         run.wallSeconds()));
+    }
+
+    /** What the SMR_LAZY measurements said about their readers. */
+    private static String lazyReaders(final Comparison c) {
+        final List<Boolean> seen = c.phases().stream().flatMap(p -> p.run().measurements().stream())
+                .filter(m -> m.strategy() == Strategy.SMR_LAZY).map(m -> m.environment().lazyFenceFree()).toList();
+        if (seen.isEmpty()) {
+            return "not measured (no SMR_LAZY in this run)";
+        }
+        return seen.contains(Boolean.FALSE) ? "FENCED in at least one measurement: membarrier(2) unavailable, "
+                + "SMR_LAZY ran in its fallback" : "fence-free (membarrier(2) available)";
     }
 
     private static void files(final Page page, final Comparison c, final RunInfo run) {

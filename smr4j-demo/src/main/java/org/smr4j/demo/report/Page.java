@@ -27,6 +27,8 @@ final class Page {
             th, td { border: 1px solid #d6d6d6; padding: 0.28em 0.5em; }
             th { background: #f0f0f0; font-weight: 600; }
             td { white-space: nowrap; }
+            table.info td { white-space: normal; }
+            table.info code { word-break: break-all; }
             td.num { text-align: right; font-variant-numeric: tabular-nums; }
             tr.first td { border-top: 2px solid #888; }
             td.bad { background: #fde0dc; font-weight: bold; }
