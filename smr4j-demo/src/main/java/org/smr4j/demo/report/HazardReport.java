@@ -81,10 +81,18 @@ public final class HazardReport {
                 + " reads." : "!!! " + Format.count(bad) + " reads acted on a recycled block in a strategy that must "
                 + "never allow it: a bug.");
         final Result pser = results.stream().filter(r -> r.subject().equals("PSERIALIZE")).findFirst().orElse(null);
+        final List<Result> smr = results.stream().filter(r -> r.subject().startsWith("SMR_")).toList();
+        final long smrSaw = smr.stream().mapToLong(r -> r.sawRecycledRetried() + r.actedOnRecycled()).sum();
+        final String smrWords = smr.isEmpty() ? ""
+                : smrSaw == 0 ? "; SMR never let a reader see one"
+                : "; SMR's readers saw " + Format.count(smrSaw) + ", which SMR forbids";
         if (pser != null) {
             out.add("PSERIALIZE reuses blocks at once (PR_PSERIALIZE): its readers saw a recycled block "
-                    + Format.count(pser.sawRecycledRetried()) + " times and read() retried each, "
-                    + "so none was acted on; SMR never let a reader see one.");
+                    + Format.count(pser.sawRecycledRetried()) + " times and read() retried each, so "
+                    + (pser.actedOnRecycled() == 0 ? "none was acted on" : Format.count(pser.actedOnRecycled())
+                            + " were acted on anyway") + smrWords + ".");
+        } else if (!smr.isEmpty()) {
+            out.add("No PSERIALIZE in this run" + smrWords + ".");
         }
         return out;
     }
