@@ -35,6 +35,7 @@ import org.smr4j.netinet.ConnectionTable.Strategy;
  * chart the page references exists and is a PNG of nonzero size, the JSON parses and holds the
  * figures the table printed, the CSV has the rows).
  */
+@Timeout(value = 180, unit = TimeUnit.SECONDS) // every test and the shared run in @BeforeAll
 class MainTest {
 
     /** What one run printed and returned. */

@@ -45,6 +45,12 @@ import org.smr4j.netinet.ConnectionTable.Strategy;
  * overruns its time by {@value #OVERRUN_SECONDS} s, ends the run with a {@link ForkFailure}
  * naming it and its log.
  *
+ * <h2>Threads</h2>
+ * {@link #run} is called from one thread and tells its {@link Progress} from that thread; every
+ * record it returns is immutable. A fork's result reaches this JVM as a file written before the
+ * fork exited, read after {@link Process#waitFor}; in process, the measuring thread's result is
+ * read after {@link Thread#join}, which orders it.
+ *
  * <h2>In process</h2>
  * {@link Plan#fork()} false runs the same plan in this JVM, one strategy after another (the
  * same order, the same records), for tests and quick looks; the report says which it was.

@@ -44,6 +44,10 @@ import org.smr4j.netinet.ControlBlock;
  * SMR table of the same shape whose reuse is not deferred ({@code NO_DEFER}, the negative
  * control: it must show readers acting on recycled blocks, or the detector is blind) and the
  * same table with deferral ({@code DEFERRED}: same code, one switch, zero again).
+ *
+ * <p>Threads: {@link #run} is called from one thread and starts the workers itself. Memory
+ * consistency effects: each worker's counts are written by that worker only and read after
+ * {@link Thread#join}, which orders them; the workers share nothing else but the table.
  */
 public final class HazardRun {
 
@@ -89,7 +93,7 @@ public final class HazardRun {
 
         /** Checks the ranges. */
         public Config {
-            strategies = List.copyOf(strategies);
+            strategies = List.copyOf(Objects.requireNonNull(strategies, "strategies"));
             if (connections < 0 || readers < 1 || churnThreads < 1 || churnThreads > 254 || !(seconds > 0)
                     || dwell < 0) {
                 throw new IllegalArgumentException("hazard config out of range: " + connections + " connections, "
