@@ -133,7 +133,7 @@ public final class BenchReport {
         page.figure("bench.png", "JMH scores", "<b>Scores</b> (" + Format.html(unit) + "), one bar per strategy "
                 + "in each group of parameters.");
         page.section("Machine, JVM and command");
-        page.html("<table><tr><th>command</th><td><code>" + Format.html(run.command()) + "</code></td></tr>"
+        page.html("<table class=\"info\"><tr><th>command</th><td><code>" + Format.html(run.command()) + "</code></td></tr>"
                 + "<tr><th>JMH</th><td><code>" + Format.html(String.join(" ", command)) + "</code></td></tr>"
                 + "<tr><th>machine</th><td>" + Format.html(run.machine().summary()) + "</td></tr>"
                 + "<tr><th>JVM</th><td>" + Format.html(run.machine().java()) + "</td></tr>"

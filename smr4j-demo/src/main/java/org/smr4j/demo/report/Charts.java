@@ -196,6 +196,7 @@ public final class Charts {
         final CategoryAxis x = new CategoryAxis(categoryLabel);
         x.setLabelFont(LABEL);
         x.setTickLabelFont(LABEL);
+        x.setMaximumCategoryLabelLines(3);
         final ValueAxis y;
         if (log) {
             final LogAxis la = new LogAxis(valueLabel);

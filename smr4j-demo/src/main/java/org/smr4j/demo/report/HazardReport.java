@@ -164,7 +164,7 @@ public final class HazardReport {
                 + "one SMR table of the same shape as the real ones with one switch: whether a removed block "
                 + "waits for <code>poll(goal)</code> before reuse.");
         page.section("Machine, JVM and command");
-        page.html("<table><tr><th>command</th><td><code>" + Format.html(run.command()) + "</code></td></tr>"
+        page.html("<table class=\"info\"><tr><th>command</th><td><code>" + Format.html(run.command()) + "</code></td></tr>"
                 + "<tr><th>machine</th><td>" + Format.html(run.machine().summary()) + "</td></tr>"
                 + "<tr><th>JVM</th><td>" + Format.html(run.machine().java()) + "</td></tr>"
                 + "<tr><th>JVM flags</th><td><code>" + Format.html(String.join(" ", run.machine().jvmArguments()))
