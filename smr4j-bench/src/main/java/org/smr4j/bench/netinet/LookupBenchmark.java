@@ -33,7 +33,7 @@ import org.smr4j.netinet.ControlBlock;
  * the throughput is at most {@code chmGet / 0.9} ns.
  *
  * <p>Setup, per fork: {@code connections} established IPv4 connections (the
- * {@link ChurnKeys} address plan), each with an attachment; a random permutation of
+ * {@link NetinetKeys} address plan), each with an attachment; a random permutation of
  * <em>copies</em> of their keys (equal, not identical, as a packet path builds its key), walked
  * in order by each benchmark thread. The table has the harness's limits
  * ({@code limits(connections + window + 64, 4096)}).
@@ -52,7 +52,7 @@ import org.smr4j.netinet.ControlBlock;
  *       this machine: its scores include whatever the neighbours take.</li>
  * </ul>
  * A lookup that misses throws (every key is present): the numbers are of hits only. The churn
- * harness ({@link ChurnCommand}) checks every answer and measures latency, pending blocks,
+ * harness ({@code smr4j churn}, in smr4j-demo) checks every answer and measures latency, pending blocks,
  * reuse delay and allocation; this class measures the per-operation cost without timers.
  *
  * <p>Run (from the repository root, after {@code mvn -pl smr4j-bench -am package}):
@@ -109,9 +109,9 @@ public class LookupBenchmark {
             map = new ConcurrentHashMap<>();
             connectionMap = new ConcurrentHashMap<>();
             for (int i = 0; i < connections; i++) {
-                established[i] = ChurnKeys.establishedKey(i);
+                established[i] = NetinetKeys.establishedKey(i);
                 attachments[i] = Integer.valueOf(i);
-                order[i] = ChurnKeys.establishedKey(i);
+                order[i] = NetinetKeys.establishedKey(i);
                 map.put(established[i], attachments[i]);
                 connectionMap.put(established[i], new Connection(established[i], attachments[i]));
             }
@@ -151,12 +151,12 @@ public class LookupBenchmark {
                 case "read" -> true;
                 default -> throw new IllegalArgumentException("operation must be lookup or read: " + operation);
             };
-            if (strategy == Strategy.SMR_LAZY && !ChurnHarness.lazyFenceFree()) {
+            if (strategy == Strategy.SMR_LAZY && !NetinetKeys.lazyFenceFree()) {
                 throw new IllegalStateException("lazy domain has fenced readers (membarrier unavailable): "
                         + "run with --enable-native-access=ALL-UNNAMED on Linux");
             }
             table = ConnectionTable.builder(strategy).name("lookupbench-" + strategy)
-                    .limits(keys.connections + WINDOW + 64L, ChurnConfig.PENDING_LIMIT_DEFAULT).build();
+                    .limits(keys.connections + WINDOW + 64L, NetinetKeys.PENDING_LIMIT_DEFAULT).build();
             for (int i = 0; i < keys.connections; i++) {
                 final ControlBlock b = table.insert(keys.established[i]);
                 b.attach(keys.attachments[i]);
@@ -199,7 +199,7 @@ public class LookupBenchmark {
         public void setup(final Table t) {
             ring = new ConnectionKey[2 * WINDOW];
             for (int j = 0; j < ring.length; j++) {
-                ring[j] = ChurnKeys.churnKey(0, j);
+                ring[j] = NetinetKeys.churnKey(0, j);
             }
             for (int j = 0; j < WINDOW; j++) {
                 t.table.insert(ring[j]).unlock();

@@ -1,4 +1,4 @@
-package org.smr4j.bench.netinet;
+package org.smr4j.demo.churn;
 
 import java.io.PrintStream;
 import java.lang.management.GarbageCollectorMXBean;
@@ -11,12 +11,12 @@ import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 import org.smr4j.Smr;
-import org.smr4j.bench.netinet.ChurnWorkers.Churn;
-import org.smr4j.bench.netinet.ChurnWorkers.Flood;
-import org.smr4j.bench.netinet.ChurnWorkers.Lookups;
-import org.smr4j.bench.netinet.ChurnWorkers.Shared;
-import org.smr4j.bench.netinet.ChurnWorkers.Worker;
-import org.smr4j.bench.netinet.ChurnWorkers.Writer;
+import org.smr4j.demo.churn.ChurnWorkers.Churn;
+import org.smr4j.demo.churn.ChurnWorkers.Flood;
+import org.smr4j.demo.churn.ChurnWorkers.Lookups;
+import org.smr4j.demo.churn.ChurnWorkers.Shared;
+import org.smr4j.demo.churn.ChurnWorkers.Worker;
+import org.smr4j.demo.churn.ChurnWorkers.Writer;
 import org.smr4j.netinet.ConnectionKey;
 import org.smr4j.netinet.ConnectionTable;
 import org.smr4j.netinet.ConnectionTable.Strategy;
@@ -109,8 +109,9 @@ public final class ChurnHarness {
      */
     public static ChurnReport run(final ChurnConfig cfg, final PrintStream progress) {
         final ChurnKeys keys = new ChurnKeys(cfg);
-        final ChurnReport.Environment env = ChurnReport.Environment.probe(timerNanos(), lazyFenceFree());
-        if (progress != null && !env.lazyFenceFree() && cfg.strategies().contains(Strategy.SMR_LAZY)) {
+        final ChurnReport.Environment env = ChurnReport.Environment.probe(timerNanos(),
+                cfg.strategies().contains(Strategy.SMR_LAZY) ? lazyFenceFree() : null);
+        if (progress != null && Boolean.FALSE.equals(env.lazyFenceFree())) {
             progress.println("# WARNING: lazy SMR domains have fenced readers here (no membarrier: run with "
                     + "--enable-native-access=ALL-UNNAMED on Linux); SMR_LAZY is measured in its fallback");
         }
@@ -199,17 +200,24 @@ public final class ChurnHarness {
         double pendingSum = 0;
         long pendingPeak = -1;
         long pendingSamples = 0;
-        try {
+        final List<Timeline.Tick> ticks = new ArrayList<>();
+        List<Timeline.GcPause> pauses = List.of();
+        try (GcWatch gc = GcWatch.start()) {
             awaitUninterruptibly(shared.ready);
             shared.go.countDown();
             sleepWhileRunning(shared, cfg.warmup().toNanos());
 
+            gc.origin();
             s0 = Snapshot.take(table, lookups, writers, flood);
+            ticks.add(tick(s0, s0, -1));
             final long period = cfg.samplePeriod().toNanos();
             final long progressEvery = cfg.progressEvery().toNanos();
+            final long tickEvery = cfg.timelinePeriod().toNanos();
             final long end = s0.nanos + cfg.duration().toNanos();
             long nextSample = s0.nanos + period;
             long nextProgress = progressEvery > 0 ? s0.nanos + progressEvery : Long.MAX_VALUE;
+            long nextTick = s0.nanos + tickEvery;
+            long tickPeak = -1;
             for (;;) {
                 long now = System.nanoTime();
                 if (!shared.running || (cfg.operations() > 0 ? done(cfg, s0, lookups, writers, flood) : now >= end)) {
@@ -225,6 +233,14 @@ public final class ChurnHarness {
                     pendingSum += p;
                     pendingPeak = Math.max(pendingPeak, p);
                     pendingSamples++;
+                    tickPeak = Math.max(tickPeak, p);
+                }
+                if (now - nextTick >= 0) {
+                    // A sampler that was descheduled past a whole period does not catch up with
+                    // ticks in a burst (rates over slivers of time): the next is a period away.
+                    nextTick = now - (nextTick + tickEvery) >= 0 ? now + tickEvery : nextTick + tickEvery;
+                    ticks.add(tick(s0, Snapshot.counters(table, lookups, writers, flood, p), tickPeak));
+                    tickPeak = -1;
                 }
                 if (progress != null && now - nextProgress >= 0) {
                     nextProgress += progressEvery;
@@ -232,6 +248,24 @@ public final class ChurnHarness {
                 }
             }
             s1 = Snapshot.take(table, lookups, writers, flood);
+            // The last interval ends with the measured time. If it is shorter than half a
+            // period, fold it into the one before, so that no rate is of a sliver of time.
+            final Timeline.Tick last = ticks.getLast();
+            if (ticks.size() > 1 && (s1.nanos - s0.nanos) / 1e9 - last.seconds() < tickEvery / 2e9) {
+                ticks.removeLast();
+                ticks.add(tick(s0, s1, Math.max(tickPeak, last.pendingPeak())));
+            } else {
+                ticks.add(tick(s0, s1, tickPeak));
+            }
+            // The last pause's notification may still be on its way: give the service thread
+            // a moment, bounded, rather than drop a pause that the pause time counts.
+            final long pausedMillis = s1.gcPauseMillis - s0.gcPauseMillis;
+            final double measured = (s1.nanos - s0.nanos) / 1e9;
+            final long settle = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+            do {
+                pauses = gc.pauses(measured);
+            } while (pauses.stream().mapToDouble(Timeline.GcPause::millis).sum() < pausedMillis
+                    && System.nanoTime() - settle < 0 && sleepMillis(10));
         } finally {
             shared.running = false;
             error = joinAll(all);
@@ -249,8 +283,23 @@ public final class ChurnHarness {
         }
         final long size = table.size();
         final int longest = table.longestChain();
+        final Timeline timeline = s0 == null || s1 == null ? Timeline.NONE
+                : new Timeline(cfg.timelinePeriod().toNanos() / 1e9, ticks, pauses);
         return result(strategy, s0, s1, pendingSum, pendingPeak, pendingSamples, lookups, writers, flood, size, open,
-                longest, error);
+                longest, error, timeline);
+    }
+
+    /** A timeline point: {@code s}'s counters relative to {@code s0}. */
+    private static Timeline.Tick tick(final Snapshot s0, final Snapshot s, final long peak) {
+        return new Timeline.Tick((s.nanos - s0.nanos) / 1e9, s.lookups - s0.lookups, s.churnRemoves - s0.churnRemoves,
+                s.floodInserts - s0.floodInserts, s.pending, peak < 0 ? s.pending : peak,
+                s.lookupBytes + s.churnBytes + s.floodBytes - s0.lookupBytes - s0.churnBytes - s0.floodBytes,
+                s.gcPauseMillis - s0.gcPauseMillis);
+    }
+
+    private static boolean sleepMillis(final long ms) {
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ms));
+        return true;
     }
 
     private static long perThread(final long rate, final int threads) {
@@ -299,7 +348,7 @@ public final class ChurnHarness {
     private static ChurnResult result(final Strategy strategy, final Snapshot s0, final Snapshot s1,
             final double pendingSum, final long pendingPeak, final long pendingSamples, final List<Lookups> lookups,
             final List<Writer> writers, final Flood flood, final long size, final long open, final int longest,
-            final String error) {
+            final String error, final Timeline timeline) {
         final ChurnResult.Violations v = new ChurnResult.Violations(
                 sum(lookups, Lookups.WRONG_KEY), sum(lookups, Lookups.FREED_SEEN),
                 sum(lookups, Lookups.ESTABLISHED_MISSES), sum(writers, Writer.DUPLICATE_INSERTS),
@@ -307,7 +356,8 @@ public final class ChurnHarness {
         if (s0 == null || s1 == null) { // failed before or while measuring
             final ChurnResult.Percentiles none = ChurnResult.Percentiles.NONE;
             return new ChurnResult(strategy, Double.NaN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, none, none, none, none, -1, -1,
-                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, size, open, longest, v, error == null ? "no measurement" : error);
+                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, size, open, longest, v, error == null ? "no measurement" : error,
+                    0, null, Timeline.NONE);
         }
         final ConnectionTable.Stats a = s0.stats;
         final ConnectionTable.Stats b = s1.stats;
@@ -323,7 +373,8 @@ public final class ChurnHarness {
                 s1.gcCount - s0.gcCount, s1.gcMillis - s0.gcMillis,
                 b.blocksCreated() - a.blocksCreated(), b.blocksCreated(),
                 b.lockedFallbacks() - a.lockedFallbacks(), b.referencePaths() - a.referencePaths(),
-                b.missRetries() - a.missRetries(), b.resizes() - a.resizes(), size, open, longest, v, error);
+                b.missRetries() - a.missRetries(), b.resizes() - a.resizes(), size, open, longest, v, error,
+                s1.gcPauseMillis - s0.gcPauseMillis, ChurnResult.encode(s1.lookupNanos), timeline);
     }
 
     // ------------------------------------------------------------------ snapshots
@@ -347,6 +398,10 @@ public final class ChurnHarness {
         final long floodBytes;
         final long gcCount;
         final long gcMillis;
+        final long gcPauseMillis;
+        /** {@code stats().blocksPending()} at this instant (-1: the GC owns removed blocks). */
+        final long pending;
+        /** The table's counters; null in a {@link #counters} snapshot. */
         final ConnectionTable.Stats stats;
         final Histogram lookupNanos;
         final Histogram insertNanos;
@@ -354,12 +409,13 @@ public final class ChurnHarness {
         final Histogram reuseDelayNanos;
 
         private Snapshot(final ConnectionTable table, final List<Lookups> lookups, final List<Writer> writers,
-                final Flood flood) {
+                final Flood flood, final boolean full, final long pendingNow) {
             // Histograms first: what a worker records after this belongs to the next interval.
-            lookupNanos = interval(lookups.stream().map(l -> l.latency).toList());
-            insertNanos = interval(writers.stream().map(w -> w.insertNanos).toList());
-            removeNanos = interval(writers.stream().map(w -> w.removeNanos).toList());
-            reuseDelayNanos = interval(writers.stream().map(w -> w.reuseDelayNanos).toList());
+            // A counters-only snapshot (a timeline tick) leaves the intervals alone.
+            lookupNanos = full ? interval(lookups.stream().map(l -> l.latency).toList()) : null;
+            insertNanos = full ? interval(writers.stream().map(w -> w.insertNanos).toList()) : null;
+            removeNanos = full ? interval(writers.stream().map(w -> w.removeNanos).toList()) : null;
+            reuseDelayNanos = full ? interval(writers.stream().map(w -> w.reuseDelayNanos).toList()) : null;
             nanos = System.nanoTime();
             this.lookups = sum(lookups, Lookups.LOOKUPS);
             reads = sum(lookups, Lookups.READS);
@@ -393,12 +449,21 @@ public final class ChurnHarness {
             }
             gcCount = count;
             gcMillis = millis;
-            stats = table.stats();
+            gcPauseMillis = GcWatch.pauseMillis();
+            stats = full ? table.stats() : null;
+            pending = full ? stats.blocksPending() : pendingNow;
         }
 
+        /** The full snapshot at the start or end of the measured time. */
         static Snapshot take(final ConnectionTable table, final List<Lookups> lookups, final List<Writer> writers,
                 final Flood flood) {
-            return new Snapshot(table, lookups, writers, flood);
+            return new Snapshot(table, lookups, writers, flood, true, 0);
+        }
+
+        /** Counters, allocation and GC only, with the pending count just sampled: a tick. */
+        static Snapshot counters(final ConnectionTable table, final List<Lookups> lookups, final List<Writer> writers,
+                final Flood flood, final long pendingNow) {
+            return new Snapshot(table, lookups, writers, flood, false, pendingNow);
         }
 
         private static Histogram interval(final List<SingleWriterRecorder> recorders) {

@@ -1,5 +1,9 @@
-package org.smr4j.bench.netinet;
+package org.smr4j.demo.churn;
 
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
 import org.smr4j.netinet.ConnectionTable.Strategy;
 
@@ -49,6 +53,13 @@ import org.smr4j.netinet.ConnectionTable.Strategy;
  * @param longestChain {@code longestChain()} after the threads stopped (-1: not chained)
  * @param violations what a correct table never shows
  * @param error the first worker failure or stall, or null
+ * @param gcPauseMillis collector pause time during the measured time, ms: the collectors
+ *        that stop the application ({@code G1 Young Generation}, {@code G1 Old Generation},
+ *        ...), not the concurrent ones ({@code G1 Concurrent GC}) whose time runs beside it
+ * @param lookupHistogram every sampled lookup latency of the measured time, as HdrHistogram's
+ *        compressed encoding in Base64 (see {@link #lookupHistogram()}), so that the
+ *        repetitions of a strategy can be merged exactly; null where nothing was measured
+ * @param timeline throughput, pending, allocation and GC pauses over the measured time
  */
 public record ChurnResult(Strategy strategy, double seconds, long lookups, long reads, long churnLookupHits,
         long churnLookupMisses, long readRacedRemove, long opened, long closed, long floodInserts, long floodExpired, long floodEvicted,
@@ -56,7 +67,46 @@ public record ChurnResult(Strategy strategy, double seconds, long lookups, long 
         Percentiles reuseDelayNanos, double pendingMean, long pendingPeak, long pendingSamples, long lookupBytes,
         long churnBytes, long floodBytes, long gcCount, long gcMillis, long blocksCreated, long blocksCreatedTotal,
         long lockedFallbacks, long referencePaths, long missRetries, long resizes, long sizeAtEnd,
-        long sizeExpected, int longestChain, Violations violations, String error) {
+        long sizeExpected, int longestChain, Violations violations, String error, long gcPauseMillis,
+        String lookupHistogram, Timeline timeline) {
+
+    /** Supplies an empty timeline where none was given. */
+    public ChurnResult {
+        timeline = timeline == null ? Timeline.NONE : timeline;
+    }
+
+    /**
+     * @return the sampled lookup latencies of the measured time, decoded (empty if nothing was
+     *         measured)
+     */
+    public Histogram lookupLatencies() {
+        return lookupHistogram == null ? new Histogram(1, ChurnWorkers.HIGHEST, ChurnWorkers.DIGITS)
+                : decode(lookupHistogram);
+    }
+
+    /**
+     * @param h a histogram
+     * @return its compressed encoding, Base64
+     */
+    static String encode(final Histogram h) {
+        final ByteBuffer buf = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+        final int n = h.encodeIntoCompressedByteBuffer(buf);
+        return Base64.getEncoder().encodeToString(Arrays.copyOf(buf.array(), n));
+    }
+
+    /**
+     * @param base64 what {@link #encode} wrote
+     * @return the histogram
+     * @throws IllegalArgumentException if it is not such an encoding
+     */
+    static Histogram decode(final String base64) {
+        try {
+            return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(base64)),
+                    ChurnWorkers.HIGHEST);
+        } catch (final DataFormatException e) {
+            throw new IllegalArgumentException("lookupHistogram is not a compressed HdrHistogram: " + e.getMessage(), e);
+        }
+    }
 
     /** @return lookups per second */
     public double lookupsPerSecond() {

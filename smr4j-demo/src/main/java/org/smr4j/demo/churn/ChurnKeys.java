@@ -1,4 +1,4 @@
-package org.smr4j.bench.netinet;
+package org.smr4j.demo.churn;
 
 import java.util.HashSet;
 import java.util.SplittableRandom;
@@ -20,7 +20,7 @@ import org.smr4j.netinet.ConnectionKey;
  * Lookups use <em>copies</em> (equal, not the same object) of the inserted keys, as a packet
  * path builds its key from the header; the lookup order is a random permutation.
  */
-final class ChurnKeys {
+public final class ChurnKeys {
 
     /** Bit in {@link #flags}: the lookup is of an established connection and must hit. */
     static final byte MUST_HIT = 1;
@@ -105,7 +105,7 @@ final class ChurnKeys {
      * @param i 0 to 2^31-1
      * @return the key
      */
-    static ConnectionKey establishedKey(final int i) {
+    public static ConnectionKey establishedKey(final int i) {
         return ConnectionKey.ipv4(ConnectionKey.TCP, LOCAL, 443, ESTABLISHED_FOREIGN + (i >>> 15),
                 1024 + (i & 0x7FFF));
     }
@@ -117,7 +117,7 @@ final class ChurnKeys {
      * @param j the key, 0 to 2^31-1
      * @return the key
      */
-    static ConnectionKey churnKey(final int t, final int j) {
+    public static ConnectionKey churnKey(final int t, final int j) {
         if (t > 253) {
             throw new IllegalArgumentException("at most 254 churn threads: " + t);
         }

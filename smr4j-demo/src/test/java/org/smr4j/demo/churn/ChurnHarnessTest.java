@@ -1,4 +1,4 @@
-package org.smr4j.bench.netinet;
+package org.smr4j.demo.churn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,12 +8,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.smr4j.netinet.ConnectionTable.Strategy;
-import picocli.CommandLine;
 
 /**
  * The harness runs every strategy and reports sane numbers: a short run (about 1 s per
  * strategy, so about 7 s in all), with both lookup kinds, churn lookups and the flood, so that
- * every path of the harness executes. It checks the report, not the performance.
+ * every path of the harness executes. It checks the report, not the performance; and that the
+ * timeline adds up and the report survives JSON, which the forked harness relies on.
  */
 class ChurnHarnessTest {
 
@@ -96,31 +96,63 @@ class ChurnHarnessTest {
     }
 
     @Test
-    void commandParsesItsOptions() {
-        final ChurnCommand cmd = new ChurnCommand();
-        new CommandLine(cmd).setCaseInsensitiveEnumValuesAllowed(true).parseArgs("--strategies", "smr_lazy,RW_LOCK",
-                "--lookup-threads", "2", "--churn-threads", "0", "--connections", "5000", "--churn-rate", "1000",
-                "--flood", "--flood-ttl", "250ms", "--duration", "3s", "--read-percent", "100");
-        final ChurnConfig c = cmd.config();
-        assertThat(c.strategies()).containsExactly(Strategy.SMR_LAZY, Strategy.RW_LOCK);
-        assertThat(c.lookupThreads()).isEqualTo(2);
-        assertThat(c.churnThreads()).isZero();
-        assertThat(c.connections()).isEqualTo(5000);
-        assertThat(c.churnRate()).isEqualTo(1000);
-        assertThat(c.flood()).isTrue();
-        assertThat(c.floodTtl()).isEqualTo(Duration.ofMillis(250));
-        assertThat(c.duration()).isEqualTo(Duration.ofSeconds(3));
-        assertThat(c.readPercent()).isEqualTo(100);
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void timelineAddsUpToTheTotalsAndTheReportRoundTripsThroughJson() {
+        final ChurnConfig cfg = ChurnConfig.builder().strategies(Strategy.SMR_DEFAULT, Strategy.CONCURRENT_HASH_MAP)
+                .connections(5000).lookupThreads(1).churnThreads(1).churnWindow(128)
+                .warmup(Duration.ofMillis(100)).duration(Duration.ofMillis(700)).timelinePeriod(Duration.ofMillis(100))
+                .progressEvery(Duration.ZERO).seed(7).build();
+        final ChurnReport report = ChurnHarness.run(cfg, null);
+        for (final ChurnResult r : report.results()) {
+            final String s = r.strategy().name();
+            final Timeline t = r.timeline();
+            assertThat(t.periodSeconds()).as(s).isEqualTo(0.1);
+            // A tick at the start, about one per period, one at the end (a short last
+            // interval is folded into the one before).
+            assertThat(t.ticks()).as(s).hasSizeBetween(3, 9);
+            assertThat(t.ticks().getFirst().seconds()).as(s).isZero();
+            assertThat(t.ticks().getFirst().lookups()).as(s).isZero();
+            final Timeline.Tick last = t.ticks().getLast();
+            assertThat(last.seconds()).as(s).isCloseTo(r.seconds(), org.assertj.core.data.Offset.offset(1e-3));
+            assertThat(last.lookups()).as(s + ": the last tick is the totals").isEqualTo(r.lookups());
+            assertThat(last.churn()).as(s).isEqualTo(r.closed());
+            assertThat(last.gcPauseMillis()).as(s).isEqualTo(r.gcPauseMillis());
+            for (int i = 1; i < t.ticks().size(); i++) {
+                final Timeline.Tick a = t.ticks().get(i - 1);
+                final Timeline.Tick b = t.ticks().get(i);
+                assertThat(b.seconds()).as(s).isGreaterThan(a.seconds());
+                assertThat(b.lookups()).as(s).isGreaterThanOrEqualTo(a.lookups());
+                assertThat(b.allocatedBytes()).as(s).isGreaterThanOrEqualTo(a.allocatedBytes());
+                assertThat(t.rate(Timeline.Series.LOOKUPS, i)).as(s).isNotNegative();
+            }
+            assertThat(t.pauses()).as(s).allSatisfy(p -> assertThat(p.seconds()).isBetween(0.0, r.seconds()));
+            assertThat(r.lookupLatencies().getTotalCount()).as(s + ": the encoded histogram holds every sample")
+                    .isEqualTo(r.lookupNanos().count());
+            if (r.strategy() == Strategy.SMR_DEFAULT) {
+                assertThat(t.ticks()).as(s).allSatisfy(k -> assertThat(k.pending()).isNotNegative());
+            } else {
+                assertThat(t.ticks()).as(s + ": the GC owns removed blocks")
+                        .allSatisfy(k -> assertThat(k.pending()).isEqualTo(-1));
+            }
+        }
+        assertThatThrownBy(() -> report.results().getFirst().timeline().rate(Timeline.Series.LOOKUPS, 0))
+                .isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("tick index must be 1..");
 
-        final ChurnCommand.DurationConverter d = new ChurnCommand.DurationConverter();
-        assertThat(d.convert("10s")).isEqualTo(Duration.ofSeconds(10));
-        assertThat(d.convert("1.5s")).isEqualTo(Duration.ofMillis(1500));
-        assertThat(d.convert("100us")).isEqualTo(Duration.ofNanos(100_000));
-        assertThat(d.convert("2m")).isEqualTo(Duration.ofMinutes(2));
-        assertThat(d.convert("PT0.5S")).isEqualTo(Duration.ofMillis(500));
-        assertThatThrownBy(() -> new CommandLine(new ChurnCommand()).parseArgs("--duration", "1s", "--operations", "5"))
-                .isInstanceOf(CommandLine.ParameterException.class);
+        final String json = report.toJson();
+        final ChurnReport back = ChurnReport.fromJson(json);
+        assertThat(back).as("every figure survives JSON (records compare NaN equal)").isEqualTo(report);
+        assertThat(back.environment().pid()).isEqualTo(ProcessHandle.current().pid());
+        assertThatThrownBy(() -> ChurnReport.fromJson(json.replace("\"results\"", "\"resultz\"")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ChurnReport");
+    }
+
+    @Test
+    void configRefusesWhatItCannotRun() {
         assertThatThrownBy(() -> ChurnConfig.builder().readPercent(101).build())
-                .isInstanceOf(IllegalArgumentException.class);
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("readPercent");
+        assertThatThrownBy(() -> ChurnConfig.builder().timelinePeriod(Duration.ofNanos(10)).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timelinePeriod");
+        assertThatThrownBy(() -> ChurnConfig.builder().strategies(Strategy.RW_LOCK, Strategy.RW_LOCK).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("twice");
     }
 }

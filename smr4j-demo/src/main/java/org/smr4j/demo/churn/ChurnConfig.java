@@ -1,4 +1,4 @@
-package org.smr4j.bench.netinet;
+package org.smr4j.demo.churn;
 
 import java.time.Duration;
 import java.util.EnumSet;
@@ -42,6 +42,8 @@ import org.smr4j.netinet.ConnectionTable.Strategy;
  * @param samplePeriod how often the sampler reads {@code stats().blocksPending()}
  * @param progressEvery how often a progress line goes to the progress stream during the
  *        measured time; {@link Duration#ZERO} for none
+ * @param timelinePeriod how often the sampler records a {@link Timeline.Tick} (counters,
+ *        pending, allocation, GC) for the report's charts
  * @param limits whether tables get {@code limits(maxConnections, pendingLimit)}, with
  *        {@code maxConnections} = every connection the run can hold at once (established, churn
  *        windows, flood limit) plus a small slack
@@ -52,7 +54,7 @@ public record ChurnConfig(List<Strategy> strategies, int connections, int lookup
         int readPercent, int churnLookupPercent, int churnThreads, long churnRate, int churnWindow, boolean flood,
         long floodRate, Duration floodTtl, int floodMax, Duration warmup, Duration duration, long operations,
         int lookupSampleEvery, int writerSampleEvery, Duration samplePeriod, Duration progressEvery,
-        boolean limits, int pendingLimit, long seed) {
+        Duration timelinePeriod, boolean limits, int pendingLimit, long seed) {
 
     /** Default {@link #connections()}. */
     public static final int CONNECTIONS_DEFAULT = 100_000;
@@ -72,6 +74,11 @@ public record ChurnConfig(List<Strategy> strategies, int connections, int lookup
     public static final int WRITER_SAMPLE_EVERY_DEFAULT = 16;
     /** Default {@link #pendingLimit()}: the pool issue's bound on pending objects. */
     public static final int PENDING_LIMIT_DEFAULT = 4096;
+    /**
+     * Default {@link #timelinePeriod()}: ten points a second, enough to show a grace period
+     * held back or a GC pause in a two-second run, few enough to cost nothing.
+     */
+    public static final Duration TIMELINE_PERIOD_DEFAULT = Duration.ofMillis(100);
     /** Default {@link #seed()}. */
     public static final long SEED_DEFAULT = 0x5EEDL;
 
@@ -83,6 +90,7 @@ public record ChurnConfig(List<Strategy> strategies, int connections, int lookup
         Objects.requireNonNull(duration, "duration");
         Objects.requireNonNull(samplePeriod, "samplePeriod");
         Objects.requireNonNull(progressEvery, "progressEvery");
+        Objects.requireNonNull(timelinePeriod, "timelinePeriod");
         check(!strategies.isEmpty(), "no strategy");
         check(strategies.size() == EnumSet.copyOf(strategies).size(), "a strategy is listed twice: " + strategies);
         check(connections >= 0, "connections < 0");
@@ -102,6 +110,7 @@ public record ChurnConfig(List<Strategy> strategies, int connections, int lookup
         check(lookupSampleEvery >= 1 && writerSampleEvery >= 1, "sample intervals must be at least 1");
         check(samplePeriod.toNanos() > 0, "samplePeriod must be positive");
         check(!progressEvery.isNegative(), "negative progress period");
+        check(timelinePeriod.compareTo(samplePeriod) >= 0, "timelinePeriod must be at least samplePeriod");
         check(pendingLimit >= 1, "pendingLimit must be at least 1");
     }
 
@@ -150,6 +159,7 @@ public record ChurnConfig(List<Strategy> strategies, int connections, int lookup
         b.writerSampleEvery = writerSampleEvery;
         b.samplePeriod = samplePeriod;
         b.progressEvery = progressEvery;
+        b.timelinePeriod = timelinePeriod;
         b.limits = limits;
         b.pendingLimit = pendingLimit;
         b.seed = seed;
@@ -178,6 +188,7 @@ public record ChurnConfig(List<Strategy> strategies, int connections, int lookup
         private int writerSampleEvery = WRITER_SAMPLE_EVERY_DEFAULT;
         private Duration samplePeriod = Duration.ofMillis(1);
         private Duration progressEvery = Duration.ofSeconds(5);
+        private Duration timelinePeriod = TIMELINE_PERIOD_DEFAULT;
         private boolean limits = true;
         private int pendingLimit = PENDING_LIMIT_DEFAULT;
         private long seed = SEED_DEFAULT;
@@ -376,6 +387,16 @@ public record ChurnConfig(List<Strategy> strategies, int connections, int lookup
         }
 
         /**
+         * @param d how often a timeline point is recorded (default 100 ms; at least the
+         *        sample period)
+         * @return this builder
+         */
+        public Builder timelinePeriod(final Duration d) {
+            this.timelinePeriod = d;
+            return this;
+        }
+
+        /**
          * @param on whether tables get limits (default on)
          * @return this builder
          */
@@ -410,7 +431,7 @@ public record ChurnConfig(List<Strategy> strategies, int connections, int lookup
             return new ChurnConfig(strategies, connections, lookupThreads, lookupRate, readPercent,
                     churnLookupPercent, churnThreads, churnRate, churnWindow, flood, floodRate, floodTtl, floodMax,
                     warmup, duration, operations, lookupSampleEvery, writerSampleEvery, samplePeriod, progressEvery,
-                    limits, pendingLimit, seed);
+                    timelinePeriod, limits, pendingLimit, seed);
         }
     }
 }

@@ -1,4 +1,4 @@
-package org.smr4j.bench.netinet;
+package org.smr4j.demo.churn;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

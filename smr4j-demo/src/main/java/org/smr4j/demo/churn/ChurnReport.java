@@ -1,4 +1,4 @@
-package org.smr4j.bench.netinet;
+package org.smr4j.demo.churn;
 
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -38,22 +38,38 @@ public record ChurnReport(ChurnConfig config, Environment environment, List<Chur
      * @param loadAfter the same at the end
      * @param timerNanos the cheapest {@code System.nanoTime()} pair seen (included in every
      *        latency sample)
-     * @param lazyFenceFree whether lazy SMR readers were fence-free (membarrier available)
+     * @param lazyFenceFree whether lazy SMR readers were fence-free (membarrier available); null
+     *        where the run had no SMR_LAZY and did not look (the probe costs a fork 0.1 to 0.2 s)
+     * @param pid the process that ran the strategies
+     * @param jvmArguments that JVM's arguments ({@code RuntimeMXBean.getInputArguments()})
+     * @param collectors its garbage collector beans, e.g. {@code G1 Young Generation}
+     * @param maxHeapBytes its maximum heap ({@code Runtime.maxMemory()})
      */
     public record Environment(Instant started, String java, int cpus, double loadBefore, double loadAfter,
-            long timerNanos, boolean lazyFenceFree) {
+            long timerNanos, Boolean lazyFenceFree, long pid, List<String> jvmArguments, List<String> collectors,
+            long maxHeapBytes) {
 
-        static Environment probe(final long timerNanos, final boolean lazyFenceFree) {
+        /** Copies the lists. */
+        public Environment {
+            jvmArguments = List.copyOf(jvmArguments);
+            collectors = List.copyOf(collectors);
+        }
+
+        static Environment probe(final long timerNanos, final Boolean lazyFenceFree) {
             return new Environment(Instant.now(), System.getProperty("java.vm.name") + " "
                     + System.getProperty("java.runtime.version"), Runtime.getRuntime().availableProcessors(),
-                    load(), -1, timerNanos, lazyFenceFree);
+                    load(), -1, timerNanos, lazyFenceFree, ProcessHandle.current().pid(),
+                    ManagementFactory.getRuntimeMXBean().getInputArguments(), GcWatch.collectors(),
+                    Runtime.getRuntime().maxMemory());
         }
 
         Environment withLoadAfter() {
-            return new Environment(started, java, cpus, loadBefore, load(), timerNanos, lazyFenceFree);
+            return new Environment(started, java, cpus, loadBefore, load(), timerNanos, lazyFenceFree, pid,
+                    jvmArguments, collectors, maxHeapBytes);
         }
 
-        private static double load() {
+        /** @return the one-minute load average now, -1 if unknown */
+        public static double load() {
             return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         }
     }
@@ -123,7 +139,7 @@ public record ChurnReport(ChurnConfig config, Environment environment, List<Chur
                 + "allowed by read's contract, not a violation (under lookup's lock it would be)");
         line(sb, "# allocation: ThreadMXBean.getThreadAllocatedBytes of the worker threads (sampler excluded); "
                 + "GC: all collectors, measured time only");
-        if (!e.lazyFenceFree() && c.strategies().contains(Strategy.SMR_LAZY)) {
+        if (Boolean.FALSE.equals(e.lazyFenceFree())) {
             line(sb, "# WARNING: lazy SMR readers were FENCED (membarrier unavailable); SMR_LAZY ran in its fallback");
         }
         return sb.toString();
@@ -241,183 +257,18 @@ public record ChurnReport(ChurnConfig config, Environment environment, List<Chur
 
     // ------------------------------------------------------------------ JSON
 
-    /** @return the whole report as one JSON object */
+    /** @return the whole report as one JSON object (see {@link Json}) */
     public String toJson() {
-        final Json j = new Json();
-        j.begin();
-        j.key("config").begin();
-        final ChurnConfig c = config;
-        j.key("strategies").raw(c.strategies().stream().map(s -> '"' + s.name() + '"').toList().toString());
-        j.field("connections", c.connections()).field("lookupThreads", c.lookupThreads())
-                .field("lookupRate", c.lookupRate()).field("readPercent", c.readPercent())
-                .field("churnLookupPercent", c.churnLookupPercent()).field("churnThreads", c.churnThreads())
-                .field("churnRate", c.churnRate()).field("churnWindow", c.churnWindow()).field("flood", c.flood())
-                .field("floodRate", c.floodRate()).field("floodTtlSeconds", secs(c.floodTtl()))
-                .field("floodMax", c.floodMax()).field("warmupSeconds", secs(c.warmup()))
-                .field("durationSeconds", secs(c.duration())).field("operations", c.operations())
-                .field("lookupSampleEvery", c.lookupSampleEvery()).field("writerSampleEvery", c.writerSampleEvery())
-                .field("samplePeriodSeconds", secs(c.samplePeriod())).field("limits", c.limits())
-                .field("maxConnections", c.maxConnections()).field("pendingLimit", c.pendingLimit())
-                .field("seed", c.seed());
-        j.end();
-        final Environment e = environment;
-        j.key("environment").begin().field("started", e.started().toString()).field("java", e.java())
-                .field("cpus", e.cpus()).field("loadBefore", e.loadBefore()).field("loadAfter", e.loadAfter())
-                .field("timerNanos", e.timerNanos()).field("lazyFenceFree", e.lazyFenceFree()).end();
-        j.key("results").beginArray();
-        final ChurnResult chm = result(Strategy.CONCURRENT_HASH_MAP);
-        final ChurnResult rw = result(Strategy.RW_LOCK);
-        for (final ChurnResult r : results) {
-            j.begin().field("strategy", r.strategy().name()).field("seconds", r.seconds())
-                    .field("lookups", r.lookups()).field("reads", r.reads())
-                    .field("lookupsPerSecond", r.lookupsPerSecond())
-                    .field("lookupsVsConcurrentHashMap", chm == null ? Double.NaN
-                            : r.lookupsPerSecond() / chm.lookupsPerSecond())
-                    .field("lookupsVsRwLock", rw == null ? Double.NaN : r.lookupsPerSecond() / rw.lookupsPerSecond())
-                    .field("churnLookupHits", r.churnLookupHits()).field("churnLookupMisses", r.churnLookupMisses())
-                    .field("readRacedRemove", r.readRacedRemove())
-                    .field("opened", r.opened()).field("closed", r.closed())
-                    .field("churnPerSecond", r.churnPerSecond())
-                    .field("churnVsConcurrentHashMap", chm == null ? Double.NaN
-                            : r.churnPerSecond() / chm.churnPerSecond())
-                    .field("churnVsRwLock", rw == null ? Double.NaN : r.churnPerSecond() / rw.churnPerSecond())
-                    .field("floodInserts", r.floodInserts()).field("floodPerSecond", r.floodPerSecond())
-                    .field("floodExpired", r.floodExpired()).field("floodEvicted", r.floodEvicted())
-                    .field("reusedInserts", r.reusedInserts());
-            percentiles(j, "lookupNanos", r.lookupNanos());
-            percentiles(j, "insertNanos", r.insertNanos());
-            percentiles(j, "removeNanos", r.removeNanos());
-            percentiles(j, "reuseDelayNanos", r.reuseDelayNanos());
-            j.field("pendingMean", r.pendingMean()).field("pendingPeak", r.pendingPeak())
-                    .field("pendingSamples", r.pendingSamples()).field("lookupBytes", r.lookupBytes())
-                    .field("churnBytes", r.churnBytes()).field("floodBytes", r.floodBytes())
-                    .field("bytesPerLookup", r.bytesPerLookup()).field("bytesPerChurn", r.bytesPerChurn())
-                    .field("bytesPerFlood", r.bytesPerFlood()).field("allocMBPerSecond", r.allocMBPerSecond())
-                    .field("gcCount", r.gcCount()).field("gcMillis", r.gcMillis())
-                    .field("blocksCreated", r.blocksCreated()).field("blocksCreatedTotal", r.blocksCreatedTotal())
-                    .field("lockedFallbacks", r.lockedFallbacks()).field("referencePaths", r.referencePaths())
-                    .field("missRetries", r.missRetries()).field("resizes", r.resizes())
-                    .field("sizeAtEnd", r.sizeAtEnd()).field("sizeExpected", r.sizeExpected())
-                    .field("longestChain", r.longestChain());
-            final ChurnResult.Violations v = r.violations();
-            j.key("violations").begin().field("total", v.total()).field("wrongKey", v.wrongKey())
-                    .field("freed", v.freed()).field("establishedMisses", v.establishedMisses())
-                    .field("duplicateInserts", v.duplicateInserts()).field("lostRemoves", v.lostRemoves())
-                    .field("sizeMismatch", v.sizeMismatch()).end();
-            j.field("error", r.error());
-            j.end();
-        }
-        j.endArray();
-        j.end();
-        return j.toString();
+        return Json.write(this);
     }
 
-    private static void percentiles(final Json j, final String name, final ChurnResult.Percentiles p) {
-        j.key(name).begin().field("count", p.count()).field("mean", p.mean()).field("p50", p.p50())
-                .field("p90", p.p90()).field("p99", p.p99()).field("p999", p.p999()).field("max", p.max()).end();
-    }
-
-    /** A minimal JSON writer (objects, arrays, numbers, strings, booleans, null). */
-    private static final class Json {
-        private final StringBuilder sb = new StringBuilder();
-        private boolean first = true;
-
-        Json begin() {
-            comma();
-            sb.append('{');
-            first = true;
-            return this;
-        }
-
-        Json end() {
-            sb.append('}');
-            first = false;
-            return this;
-        }
-
-        Json beginArray() {
-            comma();
-            sb.append('[');
-            first = true;
-            return this;
-        }
-
-        Json endArray() {
-            sb.append(']');
-            first = false;
-            return this;
-        }
-
-        Json key(final String k) {
-            comma();
-            string(k);
-            sb.append(':');
-            first = true; // the value follows without a comma
-            return this;
-        }
-
-        Json raw(final String v) {
-            comma();
-            sb.append(v);
-            first = false;
-            return this;
-        }
-
-        Json field(final String k, final long v) {
-            return key(k).raw(Long.toString(v));
-        }
-
-        Json field(final String k, final double v) {
-            return key(k).raw(Double.isFinite(v) ? Double.toString(v) : "null");
-        }
-
-        Json field(final String k, final boolean v) {
-            return key(k).raw(Boolean.toString(v));
-        }
-
-        Json field(final String k, final String v) {
-            key(k);
-            if (v == null) {
-                return raw("null");
-            }
-            comma();
-            string(v);
-            first = false;
-            return this;
-        }
-
-        private void comma() {
-            if (!first) {
-                sb.append(',');
-            }
-        }
-
-        private void string(final String s) {
-            sb.append('"');
-            for (int i = 0; i < s.length(); i++) {
-                final char ch = s.charAt(i);
-                switch (ch) {
-                    case '"' -> sb.append("\\\"");
-                    case '\\' -> sb.append("\\\\");
-                    case '\n' -> sb.append("\\n");
-                    case '\r' -> sb.append("\\r");
-                    case '\t' -> sb.append("\\t");
-                    default -> {
-                        if (ch < 0x20) {
-                            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
-                        } else {
-                            sb.append(ch);
-                        }
-                    }
-                }
-            }
-            sb.append('"');
-        }
-
-        @Override
-        public String toString() {
-            return sb.toString();
-        }
+    /**
+     * @param json what {@link #toJson()} wrote
+     * @return the report
+     * @throws IllegalArgumentException if it is not a report
+     */
+    public static ChurnReport fromJson(final String json) {
+        return Json.read(json, ChurnReport.class);
     }
 
     // ------------------------------------------------------------------ formatting
@@ -428,10 +279,6 @@ public record ChurnReport(ChurnConfig config, Environment environment, List<Chur
 
     private static String fmt(final String format, final double v) {
         return String.format(Locale.ROOT, format, v);
-    }
-
-    private static double secs(final Duration d) {
-        return d.toNanos() / 1e9;
     }
 
     /**
