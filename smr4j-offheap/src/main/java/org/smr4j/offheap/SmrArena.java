@@ -427,8 +427,9 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
     /** The caller's ALLOC magazine was empty: refill from the depot or the keg, or meet the hard limit. */
     private long allocateSlow(final int c, final Stripe s) {
         Magazine m;
+        int tries = 0;
         while ((m = refill(c)) == null) {
-            atLimit(SizeClasses.size(c));
+            atLimit(SizeClasses.size(c), tries++);
         }
         final long h = m.items[--m.count];
         s.lock();
@@ -597,21 +598,21 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * At the hard limit: reclaims everything no reader can hold, then waits or fails as the
-     * policy says. Returns when the caller should retry.
+     * At the hard limit. The first time ({@code tries == 0}) reclaims everything no reader can
+     * hold (tagging the caches' partial batches) and returns, so that the caller retries; after
+     * that, waits for the oldest goal (or for frees) and reclaims again ({@code WAIT}), or throws
+     * ({@code FAIL}).
      */
-    private void atLimit(final long request) {
-        if (collect() > 0) {
-            return; // memory went back to the system: retry
-        }
-        if (tryAnyRefillPossible()) {
+    private void atLimit(final long request, final int tries) {
+        if (tries == 0) {
+            collect();
             return;
         }
         if (policy == LimitPolicy.FAIL) {
             failures.increment();
             throw new SmrArenaLimitException(name, hardLimit, describe("allocate(" + request
                     + ") at the hard limit of " + hardLimit + " bytes (" + reserved.get()
-                    + " reserved; nothing reclaimable: readers hold " + pendingBytesNow() + " bytes freed)"));
+                    + " reserved; nothing reclaimable: " + pendingBytesNow() + " bytes freed wait for readers)"));
         }
         if (smr.entered()) {
             throw new IllegalStateException(describe("allocate(" + request + ") at the hard limit of " + hardLimit
@@ -635,21 +636,7 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
             event.limit = hardLimit;
             event.commit();
         }
-    }
-
-    /** After a collect that released nothing: whether some depot has a READY magazine now. */
-    private boolean tryAnyRefillPossible() {
-        for (final Depot d : depots) {
-            d.lock.lock();
-            try {
-                if (!d.ready.isEmpty()) {
-                    return true;
-                }
-            } finally {
-                d.lock.unlock();
-            }
-        }
-        return false;
+        collect();
     }
 
     /** The oldest tag of any pending batch or large allocation, or INVALID. */
@@ -804,8 +791,9 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
 
     private long allocateLarge(final long byteSize, final long byteAlignment) {
         final long bytes = Math.max(byteSize, 1);
+        int tries = 0;
         while (!reserve(bytes)) {
-            atLimit(byteSize);
+            atLimit(byteSize, tries++);
         }
         final Slab slab = publish(newRegion(-1, byteSize, 1, bytes, Math.max(byteAlignment, SizeClasses.QUANTUM)));
         slab.setStateRelease(0, Slab.ALLOCATED);
