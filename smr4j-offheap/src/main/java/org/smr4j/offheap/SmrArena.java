@@ -215,6 +215,8 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
     private final String name;
     private final Smr smr;
     private final boolean checked;
+    /** Tests only (the torture test's negative control): frees are reused at once, without a grace period. */
+    private final boolean immediateReuse;
     private final long hardLimit;
     private final LimitPolicy policy;
     private final long slabSize;
@@ -259,6 +261,7 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
         this.name = b.name;
         this.smr = b.smr != null ? b.smr : Smr.create(b.name);
         this.checked = b.checked;
+        this.immediateReuse = b.immediateReuse;
         this.hardLimit = b.hardLimit;
         this.policy = b.policy;
         this.slabSize = b.slabSize;
@@ -763,6 +766,10 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
         final boolean inSection = smr.entered();
         final Depot d = depots[c];
         final long now = System.nanoTime();
+        if (immediateReuse) {
+            brokenImmediateReuse(d, m, more);
+            return;
+        }
         d.lock.lock();
         try {
             if (inSection) {
@@ -781,6 +788,26 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
             d.queueLocked(m, tag, now);
             for (final Magazine x : more) {
                 d.queueLocked(x, tag, now);
+            }
+        } finally {
+            d.lock.unlock();
+        }
+    }
+
+    /** The negative control's broken free path: FREED blocks become CACHED at once, no goal. */
+    private void brokenImmediateReuse(final Depot d, final Magazine m, final List<Magazine> more) {
+        final List<Magazine> all = new ArrayList<>(more);
+        if (m != null) {
+            all.add(m);
+        }
+        for (final Magazine x : all) {
+            expire(x);
+        }
+        d.lock.lock();
+        try {
+            for (final Magazine x : all) {
+                d.ready.addFirst(x);
+                d.readyBlocks += x.count;
             }
         } finally {
             d.lock.unlock();
@@ -1516,6 +1543,7 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
         private long slabSize = SLAB_SIZE_DEFAULT;
         private int magazineSize = MAGAZINE_SIZE_DEFAULT;
         private boolean jmx = true;
+        private boolean immediateReuse;
 
         private Builder(final String name) {
             this.name = name;
@@ -1617,6 +1645,17 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
          */
         public Builder jmx(final boolean on) {
             this.jmx = on;
+            return this;
+        }
+
+        /**
+         * Tests only: a deliberately broken arena whose frees are reused at once, without
+         * waiting for readers (the torture test's negative control).
+         *
+         * @return this builder
+         */
+        Builder immediateReuseForTests() {
+            this.immediateReuse = true;
             return this;
         }
 
