@@ -70,12 +70,17 @@ final class Codecs {
 
         static byte[] bytes(final String s) {
             final int len = s.length();
-            int ascii = 0;
-            while (ascii < len && s.charAt(ascii) < 0x80) {
-                ascii++;
+            final byte[] ascii = new byte[len];
+            int n = 0;
+            for (; n < len; n++) {
+                final char c = s.charAt(n);
+                if (c >= 0x80) {
+                    break;
+                }
+                ascii[n] = (byte) c;
             }
-            if (ascii == len) {
-                return s.getBytes(StandardCharsets.ISO_8859_1); // all ASCII: one intrinsic copy
+            if (n == len) {
+                return ascii; // all ASCII: one pass, one array
             }
             final byte[] out = new byte[(int) size(s)];
             int o = 0;

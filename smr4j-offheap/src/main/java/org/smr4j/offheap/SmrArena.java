@@ -690,9 +690,18 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
         if (closedAcquire()) {
             throw closedException("free(0x" + Long.toHexString(segment.address()) + ")");
         }
-        final Slab slab = table.byScope(segment.scope());
-        if (slab == null) {
-            throw foreign(segment, "its scope is not one of the arena's slabs");
+        final MemorySegment.Scope scope = segment.scope();
+        final Stripe st = stripe();
+        final Slab hint = st.freeHint; // racy hint, verified by its scope: see StripeLayout
+        final Slab slab;
+        if (hint != null && hint.segment.scope() == scope) {
+            slab = hint;
+        } else {
+            slab = table.byScope(scope);
+            if (slab == null) {
+                throw foreign(segment, "its scope is not one of the arena's slabs");
+            }
+            st.freeHint = slab;
         }
         final long off = segment.address() - slab.base;
         if (off < 0 || off >= slab.reservedBytes || off % slab.blockSize != 0 || slab.large() && off != 0) {

@@ -32,6 +32,12 @@ final class StripeLayout {
         final Magazine[] free = new Magazine[SizeClasses.COUNT];
         /** An empty magazine kept to replace a full FREE one without allocating; may be null. */
         Magazine spare;
+        /**
+         * The slab of the last segment freed through this stripe: a hint that saves free() the
+         * scope lookup. Read and written without the lock (a racy hint: any value is a real
+         * Slab, and free() uses it only if its scope is the segment's).
+         */
+        Slab freeHint;
         /** Allocations and frees served by this stripe, and their block bytes. */
         long allocations;
         long frees;
