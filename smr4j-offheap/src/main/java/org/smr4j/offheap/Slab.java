@@ -45,6 +45,13 @@ final class Slab {
     final int sizeClass;
     /** Bytes per block (the requested size, for a large allocation). */
     final long blockSize;
+    /**
+     * ceil(2^64 / blockSize) for size classes (0 for a large allocation), so that
+     * {@link #blockOf} divides with one multiply-high instead of a division (about 5 ns on this
+     * project's machine, twice per allocate + free). Exact: for an offset n below 2^31 and a
+     * block size d below 2^17, the error n * (m * d - 2^64) / (d * 2^64) stays below 1/d.
+     */
+    private final long reciprocal;
     /** Blocks in this slab (1 for a large allocation). */
     final int blocks;
     /** Bytes taken from the system: the slab size, or the large allocation's size. */
@@ -72,6 +79,7 @@ final class Slab {
         this.index = index;
         this.sizeClass = sizeClass;
         this.blockSize = blockSize;
+        this.reciprocal = sizeClass >= 0 ? Long.divideUnsigned(-1L, blockSize) + 1 : 0;
         this.blocks = blocks;
         this.reservedBytes = segment.byteSize();
         this.arena = arena;
@@ -108,8 +116,12 @@ final class Slab {
     }
 
     int blockOf(final long handle) {
-        // int division: offsets are below 2^31 and block sizes below 2^17 (faster than a long one).
-        return (int) offset(handle) / (int) blockSize;
+        return blockAt(offset(handle));
+    }
+
+    /** The block that byte {@code offset} of this slab falls in (offset below the slab size). */
+    int blockAt(final long offset) {
+        return (int) Math.multiplyHigh(offset, reciprocal);
     }
 
     long address(final long handle) {

@@ -704,7 +704,8 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
             st.freeHint = slab;
         }
         final long off = segment.address() - slab.base;
-        if (off < 0 || off >= slab.reservedBytes || off % slab.blockSize != 0 || slab.large() && off != 0) {
+        if (off < 0 || off >= slab.reservedBytes || (long) slab.blockAt(off) * slab.blockSize != off
+                || slab.large() && off != 0) {
             throw foreign(segment, "it does not start a block of slab 0x" + Long.toHexString(slab.base)
                     + " (block size " + slab.blockSize + ")");
         }

@@ -69,6 +69,25 @@ class SmrArenaTest {
     }
 
     @Test
+    void theMultiplyHighDivisionIsExactForEveryClassAndOffset() {
+        try (java.lang.foreign.Arena scratch = java.lang.foreign.Arena.ofConfined()) {
+            final MemorySegment seg = scratch.allocate(16);
+            final java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+            for (int c = 0; c < SizeClasses.COUNT; c++) {
+                final int size = SizeClasses.size(c);
+                final Slab slab = new Slab(1, c, size, 1, scratch, seg);
+                for (int i = 0; i < 200_000; i++) {
+                    final long off = i < 1000 ? (long) i * size + (i % 3 == 0 ? 0 : i % size)
+                            : rnd.nextLong(SmrArena.SLAB_SIZE_MAX);
+                    assertThat(slab.blockAt(off)).as("class %d offset %d", size, off).isEqualTo((int) (off / size));
+                }
+                final long last = SmrArena.SLAB_SIZE_MAX - 1;
+                assertThat(slab.blockAt(last)).isEqualTo((int) (last / size));
+            }
+        }
+    }
+
+    @Test
     void aFreedBlockIsNotReusedWhileAReaderThatEnteredBeforeTheFreeIsInside() throws Exception {
         final Smr smr = Smr.create("deferral");
         try (SmrArena a = TestSupport.arena("deferral", smr)) {
