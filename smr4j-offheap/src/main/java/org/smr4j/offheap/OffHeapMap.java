@@ -533,19 +533,20 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         REMOVE_IF_EQUALS
     }
 
-    /** Result of a write: the old entry (0 if none) and whether the map changed. */
-    private static final class Outcome {
-        long old;
-        boolean changed;
-    }
+    /** Results of a write that does not decode the old value: no heap object per call. */
+    private static final Object UNCHANGED = new Object();
+    /** The map changed: an insert, or a removal. */
+    private static final Object CHANGED = new Object();
+    /** The map changed by replacing an entry. */
+    private static final Object REPLACED = new Object();
 
     /**
      * The one write path. Encodes the new entry (if any) before locking; under the segment
      * lock finds the key, links or unlinks; after unlocking decodes the old value (if asked)
-     * and frees what left the map. Returns the decoded old value when {@code wantOld}.
+     * and frees what left the map. Returns the decoded old value (or null) when {@code wantOld},
+     * else {@link #UNCHANGED}, {@link #CHANGED} or {@link #REPLACED}.
      */
-    private V write(final K key, final V value, final byte[] expected, final Op op, final boolean wantOld,
-                    final Outcome out) {
+    private Object write(final K key, final V value, final byte[] expected, final Op op, final boolean wantOld) {
         final byte[] kb;
         final long h;
         if (longKeys) {
@@ -559,6 +560,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         final Seg sg = segmentFor(h);
         long old = 0;
         boolean linked = false;
+        boolean changed = false;
         sg.lock();
         try {
             if (closedAcquire()) {
@@ -601,11 +603,10 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                     }
                     link(t, i, prev, replacement);
                     old = e;
-                    out.changed = true;
+                    changed = true;
                 } else if (op == Op.IF_ABSENT && wantOld) {
                     // putIfAbsent found the key: decode while the lock keeps the entry linked
                     // (only writers of this segment could free it, and they need the lock).
-                    out.changed = false;
                     return decodeValue(e);
                 }
             } else if (fresh != 0 && (op == Op.PUT || op == Op.IF_ABSENT)) {
@@ -615,7 +616,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                 linked = true;
                 sg.puts++;
                 sg.setCountRelease(sg.count + 1);
-                out.changed = true;
+                changed = true;
                 if (sg.count > (t.mask + 1) - ((t.mask + 1) >>> 2)) {
                     grow(sg, t);
                 }
@@ -626,15 +627,19 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                 discard(fresh); // not stored (absent, mismatch, present for putIfAbsent, or an exception)
             }
         }
-        out.old = old;
         if (old == 0) {
-            return null;
+            return wantOld ? null : changed ? CHANGED : UNCHANGED;
         }
         // The old entry is unlinked but not yet freed: nobody else frees it, so it is ours to
         // read until the free below.
-        final V result = wantOld ? decodeValue(old) : null;
+        final Object result = wantOld ? decodeValue(old) : fresh != 0 ? REPLACED : CHANGED;
         arena.freeHandle(old);
         return result;
+    }
+
+    @SuppressWarnings("unchecked")
+    private V writeOld(final K key, final V value, final Op op) {
+        return (V) write(key, value, null, op, true);
     }
 
     /** Frees a block that was never published; tolerates a concurrently closed arena. */
@@ -775,7 +780,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         checkOpen("put()");
         checkKey(key, "put(key, value)");
         checkValue(value, "put(key, value)");
-        return write(key, value, null, Op.PUT, true, new Outcome());
+        return writeOld(key, value, Op.PUT);
     }
 
     /**
@@ -793,9 +798,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         checkOpen("set()");
         checkKey(key, "set(key, value)");
         checkValue(value, "set(key, value)");
-        final Outcome out = new Outcome();
-        write(key, value, null, Op.PUT, false, out);
-        return out.old != 0;
+        return write(key, value, null, Op.PUT, false) == REPLACED;
     }
 
     /**
@@ -809,9 +812,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     public boolean delete(final K key) {
         checkOpen("delete()");
         checkKey(key, "delete(key)");
-        final Outcome out = new Outcome();
-        write(key, null, null, Op.REMOVE, false, out);
-        return out.changed;
+        return write(key, null, null, Op.REMOVE, false) == CHANGED;
     }
 
     /**
@@ -828,7 +829,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         checkOpen("putIfAbsent()");
         checkKey(key, "putIfAbsent(key, value)");
         checkValue(value, "putIfAbsent(key, value)");
-        return write(key, value, null, Op.IF_ABSENT, true, new Outcome());
+        return writeOld(key, value, Op.IF_ABSENT);
     }
 
     /**
@@ -843,7 +844,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     public V remove(final Object key) {
         checkOpen("remove()");
         final K k = asKey(key, "remove(key)");
-        return k == null ? null : write(k, null, null, Op.REMOVE, true, new Outcome());
+        return k == null ? null : writeOld(k, null, Op.REMOVE);
     }
 
     /**
@@ -863,9 +864,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         if (k == null || !values.type().isInstance(value)) {
             return false;
         }
-        final Outcome out = new Outcome();
-        write(k, null, Codecs.toBytes(values, values.type().cast(value)), Op.REMOVE_IF_EQUALS, false, out);
-        return out.changed;
+        return write(k, null, Codecs.toBytes(values, values.type().cast(value)), Op.REMOVE_IF_EQUALS, false) == CHANGED;
     }
 
     /**
@@ -888,9 +887,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         if (newValue == null) {
             throw new NullPointerException(describe("replace(key, oldValue, newValue): newValue is null"));
         }
-        final Outcome out = new Outcome();
-        write(key, newValue, Codecs.toBytes(values, oldValue), Op.IF_EQUALS, false, out);
-        return out.changed;
+        return write(key, newValue, Codecs.toBytes(values, oldValue), Op.IF_EQUALS, false) == REPLACED;
     }
 
     /**
@@ -907,7 +904,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         checkOpen("replace()");
         checkKey(key, "replace(key, value)");
         checkValue(value, "replace(key, value)");
-        return write(key, value, null, Op.IF_PRESENT, true, new Outcome());
+        return writeOld(key, value, Op.IF_PRESENT);
     }
 
     /**

@@ -92,15 +92,29 @@ public class OffHeapMapBenchmark {
             keys[i] = "key-" + i;
             copies[i] = new String(keys[i].toCharArray());
             longKeys[i] = (long) i * 7919;
-            chm.put(keys[i], value.clone());
+        }
+        final long base = usedHeap();
+        for (int i = 0; i < entries; i++) {
             map.set(keys[i], value);
-            chmLong.put(longKeys[i], value.clone());
             mapLong.set(longKeys[i], value);
         }
-        System.gc();
+        final long withOffHeap = usedHeap();
+        for (int i = 0; i < entries; i++) {
+            chm.put(keys[i], value.clone());
+            chmLong.put(longKeys[i], value.clone());
+        }
+        final long withChm = usedHeap();
+        System.out.println("heap: keys " + base / 1024 + " KB; +two OffHeapMaps " + (withOffHeap - base) / 1024
+                + " KB (arena " + arena.stats().inUseBytes() / 1024 + " KB off heap); +two ConcurrentHashMaps "
+                + (withChm - withOffHeap) / 1024 + " KB");
+    }
+
+    private static long usedHeap() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
         final Runtime rt = Runtime.getRuntime();
-        System.out.println("heap used after setup (both maps): " + (rt.totalMemory() - rt.freeMemory()) / 1024 + " KB; arena "
-                + map.arena().stats().inUseBytes() / 1024 + " KB in use off heap");
+        return rt.totalMemory() - rt.freeMemory();
     }
 
     /** Closes the map and its arena. */
