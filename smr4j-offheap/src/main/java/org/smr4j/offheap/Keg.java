@@ -20,6 +20,8 @@ final class Keg {
     private final ArrayDeque<Slab> partial = new ArrayDeque<>();
     /** Slabs of this class that are not released. */
     int slabs;
+    /** Slabs of this class ever created; sizes the next one (a racy hint when read without the lock). */
+    int created;
 
     Keg(final int sizeClass) {
         this.sizeClass = sizeClass;
@@ -29,8 +31,19 @@ final class Keg {
     /** Lock held: a new slab, every block free. */
     void addLocked(final Slab slab) {
         slabs++;
+        created++;
         slab.partial = true;
         partial.addFirst(slab);
+    }
+
+    /**
+     * The size of this class's next slab: small first (16 blocks, at least 64 KiB), doubling
+     * with every slab created up to {@code max}, so that an arena (or a map) that holds a few
+     * blocks of a class reserves 64 KiB for it, not the full slab size.
+     */
+    long nextSlabBytes(final long max) {
+        final long first = Math.max(SmrArena.SLAB_SIZE_MIN, Long.highestOneBit(16L * blockSize - 1) << 1);
+        return Math.min(max, first << Math.min(created, 20));
     }
 
     /** Lock held: carves CACHED blocks into {@code m} until it is full or no slab has any left. */

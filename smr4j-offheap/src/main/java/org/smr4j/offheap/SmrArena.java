@@ -48,7 +48,9 @@ import org.smr4j.SmrSeq;
  *
  * <h2>Memory</h2>
  * Requests up to 64 KiB are served from 44 size classes (16 bytes to 64 KiB, four per
- * doubling) of fixed blocks carved from slabs (1 MiB by default, {@link Builder#slabSize}). Each
+ * doubling) of fixed blocks carved from slabs (1 MiB by default, {@link Builder#slabSize}; a
+ * class's first slabs are smaller, from 64 KiB doubling up to that size, so that an arena with
+ * few blocks of a class reserves little for it). Each
  * slab is one shared {@link Arena} of its own, so the segments handed out are slices of a slab's
  * segment and carry its scope. Larger requests (or alignments above 4096) get a shared arena
  * each. A slab returns to the system when every block in it has been freed, has expired and a
@@ -559,11 +561,12 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
 
     /** A new slab of class {@code c}, registered; null if it does not fit under the hard limit. */
     private Slab newSlab(final int c) {
-        if (!reserve(slabSize)) {
+        final long bytes = kegs[c].nextSlabBytes(slabSize);
+        if (!reserve(bytes)) {
             return null;
         }
         final int size = SizeClasses.size(c);
-        final Slab slab = newRegion(c, size, (int) (slabSize / size), slabSize, SizeClasses.PAGE);
+        final Slab slab = newRegion(c, size, (int) (bytes / size), bytes, SizeClasses.PAGE);
         if (checked) {
             slab.segment.fill((byte) POISON_BYTE);
         }

@@ -106,7 +106,7 @@ class SmrArenaStalledReaderTest {
         try (SmrArena arena = SmrArena.builder("nmt").jmx(false).build()) {
             final java.util.List<MemorySegment> segs = new java.util.ArrayList<>();
             for (int i = 0; i < 64 * 1024; i++) {
-                segs.add(arena.allocate(512)); // 32 MiB in 32 slabs
+                segs.add(arena.allocate(512)); // 32 MiB of blocks in about 36 slabs (64 KiB doubling to 1 MiB)
             }
             final long other1 = nmtOtherCommittedKb();
             segs.forEach(arena::free);
@@ -114,7 +114,7 @@ class SmrArenaStalledReaderTest {
             final long other2 = nmtOtherCommittedKb();
             System.out.println("NMT 'Other' committed: before " + other0 + " KB, 32 MiB allocated " + other1
                     + " KB, after reclaim " + other2 + " KB; arena released " + released + " bytes");
-            assertThat(released).isEqualTo(32L << 20);
+            assertThat(released).isGreaterThanOrEqualTo(32L << 20).isLessThanOrEqualTo(34L << 20); // + the first, smaller slabs' tail
             assertThat(other1 - other0).as("NMT sees the slabs taken").isGreaterThanOrEqualTo(31L * 1024);
             assertThat(other1 - other2).as("NMT sees the slabs given back").isGreaterThanOrEqualTo(31L * 1024);
         }
