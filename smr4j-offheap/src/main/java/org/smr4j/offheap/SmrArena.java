@@ -1082,6 +1082,11 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
         table.remove(s);
         reserved.addAndGet(-s.reservedBytes);
         slabsReleased.increment();
+        for (final Stripe st : stripes) {
+            if (st.freeHint == s) {
+                st.freeHint = null; // racy, as every access of the hint: lets the slab's heap go
+            }
+        }
         if (OffHeapEvents.recording()) {
             final OffHeapEvents.SlabRelease e = new OffHeapEvents.SlabRelease();
             e.arena = name;
