@@ -23,7 +23,7 @@ import net.jqwik.api.stateful.ActionSequence;
  * bucket and growth all happen; values range from empty to 200 characters. One thread: the
  * concurrent schedule is the torture test's.
  */
-class OffHeapMapStatefulProperties {
+class OffHeapMapStatefulPropertiesTest {
     private static final SmrArena ARENA = SmrArena.builder("stateful").checked(true).jmx(false).build();
 
     @AfterContainer
