@@ -70,8 +70,10 @@ import org.smr4j.Smr;
  *       the whole iteration exactly once, and may or may not show concurrent changes. Keys and
  *       values returned are decoded copies; {@code Entry.setValue} writes through.</li>
  *   <li>{@code size()} is the sum of the segments' counts, exact when no write runs.</li>
- *   <li>After {@link #close()} every method but {@code close()} (and {@code toString()})
- *       throws {@link IllegalStateException} naming the map.</li>
+ *   <li>After {@link #close()} every method but {@code close()} throws
+ *       {@link IllegalStateException} naming the map, the views and their iterators included;
+ *       {@link #isClosed()} and {@code toString()} (which then says "closed") are the two
+ *       diagnostics that still answer.</li>
  *   <li>Allocation: {@code get} decodes (allocates the value); {@link #read} allocates nothing
  *       but the key's encoding; {@link #set} and {@link #delete} return no old value and allocate
  *       nothing on the heap but the key's encoding ({@code Codec.LONG} keys: nothing at all).</li>
@@ -1161,8 +1163,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     // ------------------------------------------------------------------ close, stats
 
     /**
-     * Closes the map: afterwards every method but {@code close()} (and {@code toString()})
-     * throws {@link IllegalStateException} naming the map. Frees every entry through the arena
+     * Closes the map: afterwards every method but {@code close()}, {@link #isClosed()} and
+     * {@code toString()} throws {@link IllegalStateException} naming the map. Frees every entry through the arena
      * (readers still inside sections finish safely), unregisters the MBean and, if the map
      * created its arena, closes it (which waits for readers). Idempotent.
      *
