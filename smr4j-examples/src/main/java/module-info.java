@@ -5,4 +5,5 @@
 module org.smr4j.examples {
     requires org.smr4j;
     requires org.smr4j.netinet;
+    requires org.smr4j.offheap;
 }
