@@ -66,6 +66,37 @@ import java.util.function.Consumer;
  * rewrites the other parity's links, it waits until no reader can still hold the array two
  * generations back ({@link #retireArray}, {@link #awaitArrayRetired}).
  *
+ * <h2>Trusting a walk</h2>
+ * A walk that finds its key is revalidated under the block lock (or, for {@code read}, by the
+ * generation), so only a <em>miss</em>, and the chain {@code forEach} collects, must be
+ * trusted. A walk can go wrong only if a link it follows is rewritten under it, sending it
+ * into another chain. Links are rewritten in four places: a reuse of a freed block (insert,
+ * into either hash: the two hashes share one pool), a growth (the other parity's links), a
+ * rehash (relinking the block elsewhere) and an unlink (which only skips a block, never
+ * redirects). The strategies close them differently:
+ * <ul>
+ * <li>SMR: none of them can happen to a block a section reached. Reuse waits for the grace
+ *     period of the free, which ends after every section that could have found the block,
+ *     whichever hash reuses it; a growth rewrites a parity only after the grace period of
+ *     the array that used it ({@link #awaitArrayRetired}); a rehash relinks only after the
+ *     grace period of its unlink. So an SMR walk is always trusted.</li>
+ * <li>Pserialize: growth and rehash perform a barrier as SMR waits, but reuse is immediate.
+ *     A reused block was first unlinked from the array that was current in its hash. If the
+ *     walked array was current for the whole walk, that unlink bumped the walked bucket's
+ *     removal count (the reader reached the block through this bucket), and the re-read of
+ *     the count after the walk sees it (see {@code Chains.unlink}); if the array was
+ *     replaced by a growth meanwhile, its counts no longer move (removals go to the new
+ *     array), so the walk is trusted only if the array is still the current one. Both are
+ *     re-read after the walk (load-load fence); arrays are never republished, so an unchanged
+ *     identity means current throughout. Issue 8 found the second case missing: a reader on
+ *     a retired connection array, a block removed from the new array and reused as a
+ *     listener, whose parity-0 link was the reader's next step
+ *     ({@code CrossHashReuseTest}, {@code lincheck.CrossHashReuseLincheckTest}).</li>
+ * </ul>
+ * A walk that cannot be trusted is repeated ({@code read}, {@code forEach}) or confirmed
+ * under the hash lock ({@code lookup}). A rehash in progress also sends a miss to the lock
+ * (see below), for a different reason: the block is in no chain while it moves.
+ *
  * <h2>Iteration ({@code inp_next})</h2>
  * {@link #forEach} visits buckets in reverse-binary cursor order (as Redis's {@code SCAN}
  * does), so that when the array doubles between two buckets the cursor still names exactly the
@@ -133,8 +164,12 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
      */
     abstract int chainStamp(Chains chains, int bucket);
 
-    /** Whether the walk of {@code bucket} since {@code stamp} can be trusted. */
-    abstract boolean chainUnchanged(Chains chains, int bucket, int stamp);
+    /**
+     * Whether the walk of {@code bucket} of {@code chains}, an array of {@code hash} loaded
+     * before the walk, since {@code stamp} can be trusted: whether it cannot have been
+     * redirected into another chain (see "Trusting a walk" in the class comment).
+     */
+    abstract boolean chainUnchanged(HashChains hash, Chains chains, int bucket, int stamp);
 
     /** Called after unlinking or unpublishing something; returns a token for the wait. */
     abstract long retireArray();
@@ -173,7 +208,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
                 return lockFound(reader, b, key, h, hc, mode);
             }
         }
-        final boolean trusted = chainUnchanged(chains, bucket, stamp) && rehashing == 0;
+        final boolean trusted = chainUnchanged(hc, chains, bucket, stamp) && rehashing == 0;
         exitRead(reader);
         if (trusted) {
             return null;
@@ -209,7 +244,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
                         break;
                     }
                 }
-                if (!chainUnchanged(chains, bucket, stamp) || rehashing != 0) {
+                if (!chainUnchanged(hc, chains, bucket, stamp) || rehashing != 0) {
                     continue;
                 }
                 // A trusted miss, or a freed block found: the key is absent (now).
@@ -473,7 +508,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
                             held.add(b);
                         }
                     }
-                    final boolean unchanged = chainUnchanged(c, bucket, stamp);
+                    final boolean unchanged = chainUnchanged(hc, c, bucket, stamp);
                     exitRead(reader);
                     if (unchanged) {
                         break;
@@ -627,6 +662,17 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
         /** Release: publishes a fully built array. */
         void publish(final Chains next) {
             CHAINS.setRelease(this, next);
+        }
+
+        /**
+         * Reader, after a walk of {@code walked} and the load-load fence of
+         * {@link Chains#removalsAfterWalk}: whether {@code walked} is still the current array.
+         * Opaque: only the identity is needed, and the fence orders the walk before this load.
+         * A walk redirected by a reuse read a link stored (release) after a growth published
+         * the array that replaced {@code walked}, so this load sees that array or a later one.
+         */
+        boolean stillCurrent(final Chains walked) {
+            return CHAINS.getOpaque(this) == walked;
         }
 
         private static final VarHandle CHAINS;

@@ -79,7 +79,12 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
     }
 
     @Override
-    boolean chainUnchanged(final Chains chains, final int bucket, final int stamp) {
+    boolean chainUnchanged(final HashChains hash, final Chains chains, final int bucket, final int stamp) {
+        // Always trusted: no link a section can reach is rewritten before the section ends.
+        // A freed block, whichever hash (connections or listeners, one pool) reuses it, is
+        // handed out only after the grace period of its free; growth and rehash wait for the
+        // grace period of what they unpublished or unlinked. See "Trusting a walk" in
+        // LocklessConnectionTable.
         return true;
     }
 

@@ -144,7 +144,7 @@ class BlockReuseTest {
             for (ControlBlock b = standing.next(c.parity); b != null; b = b.next(c.parity)) {
                 found |= b.hash == h && b.matches(l.a());
             }
-            return new Walk(found, t.chainUnchanged(c, bucket, stamp), reused.get());
+            return new Walk(found, t.chainUnchanged(t.connections, c, bucket, stamp), reused.get());
         } finally {
             t.exitRead(reader);
         }

@@ -169,13 +169,13 @@ class ConnectionKeyTest {
     }
 
     /**
-     * Fails: the int factories map 0.0.0.0 ({@code INADDR_ANY}) to {@code ::ffff:0.0.0.0},
-     * while the {@link InetSocketAddress} factories map it to the unspecified address
-     * ({@code ConnectionKey.words}: {@code a.isAnyLocalAddress() ? {0, 0}}). So
-     * {@code listener(TCP, 0, 80)}, an IPv4 socket bound to INADDR_ANY, is not the wildcard
-     * listener {@code listener(TCP, 80)}: wildcard lookup never finds it, and the key does not
-     * survive a round trip through {@link #socketAddressRoundTrip its socket addresses}. The
-     * same holds for a foreign 0.0.0.0:0 ({@code ipv4(TCP, a, p, 0, 0).isListener()} is false).
+     * Regression test (commit ff9e3a8). Before the fix the int factories mapped 0.0.0.0
+     * ({@code INADDR_ANY}) to {@code ::ffff:0.0.0.0}, while the {@link InetSocketAddress}
+     * factories mapped it to the unspecified address. So {@code listener(TCP, 0, 80)}, an IPv4
+     * socket bound to INADDR_ANY, was not the wildcard listener {@code listener(TCP, 80)}:
+     * wildcard lookup never found it, and the key did not survive a round trip through
+     * {@link #socketAddressRoundTrip its socket addresses}. The same held for a foreign
+     * 0.0.0.0:0 ({@code ipv4(TCP, a, p, 0, 0).isListener()} was false).
      */
     @Test
     void ipv4AnyAddressIsTheUnspecifiedAddressInEveryFactory() {

@@ -140,10 +140,9 @@ class LimitsAndMisuseTest {
     }
 
     /**
-     * Fails: {@link ConnectionTable#insert} promises an {@link IllegalStateException} "if the
-     * table is closed", but {@code LockedConnectionTable.insert} (line 51) and
-     * {@code ConcurrentMapConnectionTable.insert} (line 246) have no closed state: after
-     * {@code close()} (which only clears the map) an insert succeeds and returns a block.
+     * Regression test (commit ff9e3a8): {@link ConnectionTable#insert} promises an
+     * {@link IllegalStateException} "if the table is closed", but the lock and map tables had
+     * no closed state: after {@code close()} (which only cleared the map) an insert succeeded.
      */
     @ParameterizedTest
     @EnumSource(names = {"RW_LOCK", "CONCURRENT_HASH_MAP"})
