@@ -24,6 +24,12 @@ import java.util.Objects;
  * it: they hash with a per-table secret (SipHash-1-3), so that a remote party cannot
  * choose keys that collide. Keys are {@link Comparable} (by their fields), so a
  * {@code ConcurrentHashMap} under a collision flood can keep its long bins as trees.
+ *
+ * <p>Misuse: a null socket address throws {@link NullPointerException} naming the parameter;
+ * a protocol outside [0, 255], a port outside [0, 65535] or an unresolved socket address
+ * throws {@link IllegalArgumentException} naming the parameter, the value and the valid
+ * range. Null arguments are checked first, then the protocol, then the local side, then the
+ * foreign side.
  */
 public final class ConnectionKey implements Comparable<ConnectionKey> {
 
@@ -122,13 +128,17 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
      * @param local local address and port
      * @param foreign foreign address and port
      * @return the key
+     * @throws NullPointerException if {@code local} or {@code foreign} is null
      * @throws IllegalArgumentException if the protocol is out of range or an address is
      *         unresolved
      */
     public static ConnectionKey of(final int protocol, final InetSocketAddress local,
             final InetSocketAddress foreign) {
-        final long[] l = words(Objects.requireNonNull(local, "local"));
-        final long[] f = words(Objects.requireNonNull(foreign, "foreign"));
+        Objects.requireNonNull(local, "local");
+        Objects.requireNonNull(foreign, "foreign");
+        checkProtocol(protocol);
+        final long[] l = words("local", local);
+        final long[] f = words("foreign", foreign);
         return new ConnectionKey(protocol, l[0], l[1], local.getPort(), f[0], f[1], foreign.getPort());
     }
 
@@ -139,6 +149,7 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
      * @param localAddress the bound IPv4 address
      * @param localPort 0 to 65535
      * @return the listener key
+     * @throws IllegalArgumentException if the protocol or the port is out of range
      */
     public static ConnectionKey listener(final int protocol, final int localAddress, final int localPort) {
         return new ConnectionKey(protocol, 0L, mapped(localAddress), localPort, 0L, 0L, 0);
@@ -150,6 +161,7 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
      * @param protocol IP protocol number, 0 to 255
      * @param localPort 0 to 65535
      * @return the listener key
+     * @throws IllegalArgumentException if the protocol or the port is out of range
      */
     public static ConnectionKey listener(final int protocol, final int localPort) {
         return new ConnectionKey(protocol, 0L, 0L, localPort, 0L, 0L, 0);
@@ -162,9 +174,14 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
      * @param protocol IP protocol number, 0 to 255
      * @param local the bound address and port
      * @return the listener key
+     * @throws NullPointerException if {@code local} is null
+     * @throws IllegalArgumentException if the protocol is out of range or the address is
+     *         unresolved
      */
     public static ConnectionKey listener(final int protocol, final InetSocketAddress local) {
-        final long[] l = words(Objects.requireNonNull(local, "local"));
+        Objects.requireNonNull(local, "local");
+        checkProtocol(protocol);
+        final long[] l = words("local", local);
         return new ConnectionKey(protocol, l[0], l[1], local.getPort(), 0L, 0L, 0);
     }
 
@@ -288,8 +305,18 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
         return h == 0 ? 1 : h;
     }
 
+    /**
+     * Orders keys by their fields (protocol, local address, local port, foreign address,
+     * foreign port), consistently with {@link #equals}.
+     *
+     * @param o the other key
+     * @return negative, zero or positive as this key is less than, equal to or greater than
+     *         {@code o}
+     * @throws NullPointerException if {@code o} is null
+     */
     @Override
     public int compareTo(final ConnectionKey o) {
+        Objects.requireNonNull(o, "o");
         int c = Integer.compare(protocol, o.protocol);
         if (c == 0) c = Long.compare(localHi, o.localHi);
         if (c == 0) c = Long.compare(localLo, o.localLo);
@@ -336,22 +363,22 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
 
     private static int checkProtocol(final int protocol) {
         if (protocol < 0 || protocol > 255) {
-            throw new IllegalArgumentException("protocol must be 0..255: " + protocol);
+            throw new IllegalArgumentException("protocol must be in [0, 255], was " + protocol);
         }
         return protocol;
     }
 
     private static int checkPort(final String what, final int port) {
         if (port < 0 || port > 0xFFFF) {
-            throw new IllegalArgumentException(what + " must be 0..65535: " + port);
+            throw new IllegalArgumentException(what + " must be in [0, 65535], was " + port);
         }
         return port;
     }
 
-    private static long[] words(final InetSocketAddress sa) {
+    private static long[] words(final String what, final InetSocketAddress sa) {
         final InetAddress a = sa.getAddress();
         if (a == null) {
-            throw new IllegalArgumentException("unresolved address: " + sa);
+            throw new IllegalArgumentException(what + " must be a resolved address, was unresolved " + sa);
         }
         final byte[] b = a.getAddress();
         if (b.length == 4) {

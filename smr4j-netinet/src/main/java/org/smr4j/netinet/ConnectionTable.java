@@ -54,8 +54,30 @@ import java.util.function.Consumer;
  * except on the lock of the block it found when that lock is busy (then it holds a reference,
  * not a read section). {@code insert}, {@code remove} and {@code rehash} serialise on the
  * table's write lock; {@code rehash} may wait for a grace period.
+ *
+ * <h2>Misuse</h2>
+ * Every strategy refuses the same calls, before doing anything, so that a refused call changes
+ * nothing and the table stays usable:
+ * <ul>
+ * <li>a {@code null} argument: {@link NullPointerException} whose message is the parameter's
+ *     name as documented here ({@code "key"}, {@code "mode"}, {@code "function"},
+ *     {@code "block"}, {@code "newKey"}, {@code "action"});</li>
+ * <li>a value out of range (the {@link Builder}'s settings): {@link IllegalArgumentException}
+ *     naming the parameter, the value and the valid range;</li>
+ * <li>a call in the wrong state: {@link IllegalStateException} whose message names the table
+ *     (name and strategy), the state and the calling thread. The states, each with its own
+ *     message: the table is closed; a block passed to {@link #remove(ControlBlock)} or
+ *     {@link #rehash} is freed (removed already), belongs to another table, is read-locked,
+ *     or is not locked (it must be write-locked by the caller; the lock is not owner-aware,
+ *     so a block write-locked by another thread is not detected).</li>
+ * </ul>
+ * After {@link #close()} every operation but {@code close()}, {@link #stats()},
+ * {@link #name()} and {@link #strategy()} is refused ({@code toString()} keeps working).
+ * The callbacks ({@link #forEach forEach}'s action, {@link #read read}'s function) may throw
+ * anything, checked exceptions included: the exception propagates unchanged, and the table
+ * first unlocks the block, drops its references and leaves its read section.
  */
-public interface ConnectionTable extends AutoCloseable {
+public sealed interface ConnectionTable extends AutoCloseable permits AbstractConnectionTable {
 
     /** The mode in which a block is locked for the caller. */
     enum LockMode {
@@ -84,6 +106,7 @@ public interface ConnectionTable extends AutoCloseable {
      *
      * @param strategy the reclamation strategy
      * @return a builder
+     * @throws NullPointerException if {@code strategy} is null
      */
     static Builder builder(final Strategy strategy) {
         return new Builder(Objects.requireNonNull(strategy, "strategy"));
@@ -94,6 +117,7 @@ public interface ConnectionTable extends AutoCloseable {
      *
      * @param strategy the reclamation strategy
      * @return the table
+     * @throws NullPointerException if {@code strategy} is null
      */
     static ConnectionTable create(final Strategy strategy) {
         return builder(strategy).build();
@@ -112,8 +136,8 @@ public interface ConnectionTable extends AutoCloseable {
      * @param key the connection; a {@linkplain ConnectionKey#isListener() listener} key
      *        inserts a listening socket
      * @return the block, write-locked; or {@code null} if the key is already present
-     * @throws IllegalStateException if the table is closed, or the block pool is at its hard
-     *         limit and configured to fail
+     * @throws NullPointerException if {@code key} is null
+     * @throws IllegalStateException if the table is closed
      */
     ControlBlock insert(ConnectionKey key);
 
@@ -123,30 +147,35 @@ public interface ConnectionTable extends AutoCloseable {
      * @param key the connection
      * @param mode how to lock the block returned
      * @return the block, locked in {@code mode}; or {@code null}
+     * @throws NullPointerException if {@code key} or {@code mode} is null
+     * @throws IllegalStateException if the table is closed
      */
     ControlBlock lookup(ConnectionKey key, LockMode mode);
 
     /**
-     * Lock-free read: finds the connection and applies {@code reader} to its block without
+     * Lock-free read: finds the connection and applies {@code function} to its block without
      * locking it, the way {@code ConcurrentHashMap.get} hands out a value. The lockless
      * strategies apply it inside their read section, so the block cannot be reused meanwhile
      * (SMR); pserialize, whose blocks can be reused at once, checks the block's
      * {@linkplain ControlBlock#generation() generation} around the call and retries on a
-     * change. {@code reader} sees the block as of some instant during the call; a remove
+     * change. {@code function} sees the block as of some instant during the call; a remove
      * running concurrently may already have marked it {@linkplain ControlBlock#isFreed()
-     * freed} while {@code reader} runs (the read is then ordered just before the remove), so
-     * a reader that must not act on a closing connection checks {@code isFreed()}. It may run
+     * freed} while {@code function} runs (the read is then ordered just before the remove), so
+     * a function that must not act on a closing connection checks {@code isFreed()}. It may run
      * more than once, must not block, lock the block or change the table, and should read only
      * fields that the connection's writers publish safely (the
      * {@linkplain ControlBlock#attachment() attachment} is written under the block's write
-     * lock; read what it refers to through its own synchronisation).
+     * lock; read what it refers to through its own synchronisation). If it throws, the
+     * exception propagates and the read section is left.
      *
      * @param <V> the result type
      * @param key the connection
-     * @param reader what to read from the block
-     * @return {@code reader}'s result, or {@code null} if the key is not present
+     * @param function what to read from the block
+     * @return {@code function}'s result, or {@code null} if the key is not present
+     * @throws NullPointerException if {@code key} or {@code function} is null
+     * @throws IllegalStateException if the table is closed
      */
-    <V> V read(ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> reader);
+    <V> V read(ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> function);
 
     /**
      * Wildcard lookup ({@code INPLOOKUP_WILDCARD}): the connection if present, else the
@@ -156,18 +185,10 @@ public interface ConnectionTable extends AutoCloseable {
      * @param key the connection (a listener key skips the first step)
      * @param mode how to lock the block returned
      * @return the block, locked in {@code mode}; or {@code null}
+     * @throws NullPointerException if {@code key} or {@code mode} is null
+     * @throws IllegalStateException if the table is closed
      */
-    default ControlBlock lookupWildcard(final ConnectionKey key, final LockMode mode) {
-        ControlBlock block;
-        if (!key.isListener() && (block = lookup(key, mode)) != null) {
-            return block;
-        }
-        final ConnectionKey listener = key.toListener();
-        if ((block = lookup(listener, mode)) != null || listener.isLocalWildcard()) {
-            return block;
-        }
-        return lookup(ConnectionKey.listener(key.protocol(), key.localPort()), mode);
-    }
+    ControlBlock lookupWildcard(ConnectionKey key, LockMode mode);
 
     /**
      * Removes a connection ({@code in_pcbfree}): marks its block freed under the block's write
@@ -176,22 +197,19 @@ public interface ConnectionTable extends AutoCloseable {
      *
      * @param key the connection
      * @return true if it was present
+     * @throws NullPointerException if {@code key} is null
+     * @throws IllegalStateException if the table is closed
      */
-    default boolean remove(final ConnectionKey key) {
-        final ControlBlock block = lookup(key, LockMode.WRITE);
-        if (block == null) {
-            return false;
-        }
-        remove(block);
-        return true;
-    }
+    boolean remove(ConnectionKey key);
 
     /**
      * Removes the connection of a block the caller holds write-locked (from
      * {@link #insert insert} or a {@link LockMode#WRITE} lookup), and unlocks it.
      *
      * @param block the block, write-locked by the caller
-     * @throws IllegalStateException if the block is not write-locked or not in this table
+     * @throws NullPointerException if {@code block} is null
+     * @throws IllegalStateException if the table is closed, or the block is freed, of another
+     *         table, read-locked or not locked (each with its own message)
      */
     void remove(ControlBlock block);
 
@@ -204,27 +222,39 @@ public interface ConnectionTable extends AutoCloseable {
      * @param block the block, write-locked by the caller
      * @param newKey the new tuple
      * @return true if moved; false if {@code newKey} is already present (nothing changes)
-     * @throws IllegalStateException if the block is not write-locked or not in this table
+     * @throws NullPointerException if {@code block} or {@code newKey} is null
+     * @throws IllegalStateException if the table is closed, or the block is freed, of another
+     *         table, read-locked or not locked (each with its own message)
      */
     boolean rehash(ControlBlock block, ConnectionKey newKey);
 
     /**
      * Calls {@code action} for each block, locked in {@code mode} for the duration of the
      * call, and tolerates concurrent changes (see the class comment). The action must not
-     * insert, remove or rehash in this table.
+     * insert, remove or rehash in this table. If the action throws, the iteration stops and
+     * the exception propagates, after the block is unlocked and every reference the iteration
+     * held is dropped.
      *
      * @param mode how to lock each block
      * @param action what to do with each
+     * @throws NullPointerException if {@code mode} or {@code action} is null
+     * @throws IllegalStateException if the table is closed
      */
     void forEach(LockMode mode, Consumer<? super ControlBlock> action);
 
-    /** @return the number of connections and listeners present */
+    /**
+     * The number of connections and listeners present.
+     *
+     * @return the count
+     * @throws IllegalStateException if the table is closed
+     */
     long size();
 
     /**
      * A snapshot of the table's counters. The pooled strategies read their pool's statistics,
      * which takes each of the pool's stripe locks briefly: sampling every millisecond is
-     * fine, calling it per operation is not.
+     * fine, calling it per operation is not. Allowed after {@link #close()} (the counters as
+     * the close left them).
      *
      * @return the counters
      */
@@ -235,12 +265,16 @@ public interface ConnectionTable extends AutoCloseable {
      * lock, so O(n); for tests and reports, not for sampling.
      *
      * @return the longest chain, or -1 where the strategy does not chain its own buckets
+     * @throws IllegalStateException if the table is closed
      */
     int longestChain();
 
     /**
-     * Removes every connection and releases the pool and domain the table created. The table
-     * must not be used concurrently with or after {@code close}.
+     * Removes every connection and releases the pool and domain the table created; from then
+     * on the table refuses every operation but {@code close()} (a no-op), {@link #stats()},
+     * {@link #name()} and {@link #strategy()}. Operations concurrent with {@code close} either
+     * complete or are refused; a caller holding a block's lock makes {@code close} wait for
+     * it.
      */
     @Override
     void close();
@@ -270,14 +304,28 @@ public interface ConnectionTable extends AutoCloseable {
     }
 
     /**
-     * Configures a {@link ConnectionTable}. Settings a strategy has no use for are ignored.
+     * Configures a {@link ConnectionTable}. Settings a strategy has no use for are ignored,
+     * but every strategy checks them the same way, so that a configuration means the same in
+     * each. A refused setting leaves the builder as it was; nothing is allocated before
+     * {@link #build()}, which checks nothing further. Not thread-safe.
      */
     final class Builder {
+        /**
+         * The largest {@code maxConnections + pendingLimit} of {@link #limits limits}:
+         * 2<sup>31</sup> - 1, the largest hard limit a {@code PserializePool} supports, for
+         * every strategy.
+         */
+        public static final long MAX_BLOCKS = Integer.MAX_VALUE;
+        /** The largest {@link #initialBuckets initialBuckets}: 2<sup>30</sup>. */
+        public static final int MAX_BUCKETS = 1 << 30;
+
         final Strategy strategy;
         String name;
         int initialBuckets = 1024;
         int maxChain = 8;
-        long maxConnections = Long.MAX_VALUE;
+        /** Whether {@link #limits} was called; without it the pools have no hard limit. */
+        boolean limited;
+        long maxConnections;
         int pendingLimit = 4096;
 
         Builder(final Strategy strategy) {
@@ -286,26 +334,33 @@ public interface ConnectionTable extends AutoCloseable {
         }
 
         /**
-         * Names the table.
+         * Names the table (and the pool and domain it creates).
          *
-         * @param name the name
+         * @param name the name, not empty (default: the strategy's name in lower case,
+         *        followed by {@code -table})
          * @return this builder
+         * @throws NullPointerException if {@code name} is null
+         * @throws IllegalArgumentException if {@code name} is empty
          */
         public Builder name(final String name) {
-            this.name = Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(name, "name");
+            if (name.isEmpty()) {
+                throw new IllegalArgumentException("name must not be empty, was \"\"");
+            }
+            this.name = name;
             return this;
         }
 
         /**
          * The number of hash buckets to start with, rounded up to a power of two.
          *
-         * @param n 1 to 2^30 (default 1024)
+         * @param n 1 to {@value #MAX_BUCKETS} (default 1024)
          * @return this builder
          * @throws IllegalArgumentException if out of range
          */
         public Builder initialBuckets(final int n) {
-            if (n < 1 || n > 1 << 30) {
-                throw new IllegalArgumentException("initialBuckets must be 1..2^30: " + n);
+            if (n < 1 || n > MAX_BUCKETS) {
+                throw outOfRange("initialBuckets", n, 1, MAX_BUCKETS);
             }
             this.initialBuckets = n;
             return this;
@@ -316,13 +371,13 @@ public interface ConnectionTable extends AutoCloseable {
          * this long or longer, or the table holding more than one block per bucket, doubles
          * the bucket array.
          *
-         * @param n 2 or more (default 8)
+         * @param n 2 to {@value Integer#MAX_VALUE} (default 8)
          * @return this builder
          * @throws IllegalArgumentException if below 2
          */
         public Builder maxChain(final int n) {
             if (n < 2) {
-                throw new IllegalArgumentException("maxChain must be at least 2: " + n);
+                throw outOfRange("maxChain", n, 2, Integer.MAX_VALUE);
             }
             this.maxChain = n;
             return this;
@@ -345,15 +400,19 @@ public interface ConnectionTable extends AutoCloseable {
          * @param pendingLimit blocks the pool may hold beyond {@code maxConnections}: removed
          *        and awaiting reuse, or cached; 1 or more (default 4096)
          * @return this builder
-         * @throws IllegalArgumentException if either is below 1
+         * @throws IllegalArgumentException if either is below 1, or their sum exceeds
+         *         {@link #MAX_BLOCKS}
          */
         public Builder limits(final long maxConnections, final int pendingLimit) {
-            if (maxConnections < 1) {
-                throw new IllegalArgumentException("maxConnections must be at least 1: " + maxConnections);
+            if (pendingLimit < 1 || pendingLimit > MAX_BLOCKS - 1) {
+                throw outOfRange("pendingLimit", pendingLimit, 1, MAX_BLOCKS - 1);
             }
-            if (pendingLimit < 1) {
-                throw new IllegalArgumentException("pendingLimit must be at least 1: " + pendingLimit);
+            if (maxConnections < 1 || maxConnections > MAX_BLOCKS - pendingLimit) {
+                throw new IllegalArgumentException("maxConnections must be in [1, " + (MAX_BLOCKS - pendingLimit)
+                        + "] with pendingLimit " + pendingLimit + " (maxConnections + pendingLimit <= MAX_BLOCKS = "
+                        + MAX_BLOCKS + "), was " + maxConnections);
             }
+            this.limited = true;
             this.maxConnections = maxConnections;
             this.pendingLimit = pendingLimit;
             return this;
@@ -371,6 +430,11 @@ public interface ConnectionTable extends AutoCloseable {
                 case RW_LOCK -> new LockedConnectionTable(this);
                 case CONCURRENT_HASH_MAP -> new ConcurrentMapConnectionTable(this);
             };
+        }
+
+        /** {@code name must be in [lo, hi], was value}. */
+        static IllegalArgumentException outOfRange(final String name, final long value, final long lo, final long hi) {
+            return new IllegalArgumentException(name + " must be in [" + lo + ", " + hi + "], was " + value);
         }
     }
 }

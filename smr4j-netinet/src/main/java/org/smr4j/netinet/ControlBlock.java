@@ -61,8 +61,12 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
     long foreignHi;
     long foreignLo;
     int foreignPort;
-    /** The table the current incarnation belongs to (checked by remove and rehash). */
-    Object owner;
+    /**
+     * The table whose pool made the block (set by every assign, never cleared: a pooled block
+     * serves one table for life). Checked by remove and rehash, and named in the messages of
+     * refused calls.
+     */
+    AbstractConnectionTable owner;
 
     // The fields a lookup touches (hash, links, key, flags, generation, attachment, lock) are
     // declared in ControlBlockLayout.Hot, so that HotSpot lays them out first, next to the
@@ -162,11 +166,21 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
     }
 
     /**
-     * Attaches user data to the connection. Call with the block locked for writing.
+     * Attaches user data to the connection. Call with the block locked for writing (as
+     * {@link ConnectionTable#insert insert} and a {@link ConnectionTable.LockMode#WRITE WRITE}
+     * lookup return it). The lock is not owner-aware, so a block write-locked by another
+     * thread is not detected.
      *
      * @param value the attachment, or null
+     * @throws IllegalStateException if the block is freed (its connection was removed),
+     *         read-locked or not locked; the message names the table, the state and the thread
      */
     public void attach(final Object value) {
+        if (isFreed() || !lock.isWriteLocked()) {
+            throw refuse("attach(value)", isFreed() ? "freed (its connection was removed)"
+                    : lock.isReadLocked() ? "read-locked; it must be write-locked by the caller"
+                    : "not locked; it must be write-locked by the caller");
+        }
         attachment = value;
     }
 
@@ -178,15 +192,24 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
      *
      * <p>Memory consistency effects: release.
      *
-     * @throws IllegalMonitorStateException if the block is not locked
+     * @throws IllegalStateException if the block is not locked; the message names the table
+     *         and the thread
      */
     public void unlock() {
         final StampedLock l = lock;
         if (l.isWriteLocked()) {
             l.tryUnlockWrite();
         } else if (!l.tryUnlockRead()) {
-            throw new IllegalMonitorStateException("block not locked: " + this);
+            throw refuse("unlock()", "not locked");
         }
+    }
+
+    /** A refusal of {@code op} on this block in {@code state}, naming the table and the thread. */
+    private IllegalStateException refuse(final String op, final String state) {
+        final AbstractConnectionTable t = owner;
+        final String what = op + ": the block is " + state + ": " + this;
+        return new IllegalStateException(t != null ? t.describe(what)
+                : "connection table block " + what + " (thread " + Thread.currentThread() + ")");
     }
 
     /**
@@ -232,7 +255,7 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
      * no reader can reach the block; the release stores of the link that publishes it order
      * these plain stores before any reader sees the block.
      */
-    void assign(final Object table, final ConnectionKey k, final int keyedHash) {
+    void assign(final AbstractConnectionTable table, final ConnectionKey k, final int keyedHash) {
         // A seqlock-like protocol for pserialize's lock-free readers (see
         // ConnectionTable.read): the generation moves first, and the store-store fence keeps
         // every store of the new incarnation after it, so a reader that read any new field
@@ -265,16 +288,8 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
         hash = keyedHash;
     }
 
-    /** Throws unless the block belongs to {@code table} and is write-locked (by the caller). */
-    void checkWriteLockedIn(final Object table, final String tableName) {
-        if (owner != table || !lock.isWriteLocked()) {
-            throw new IllegalStateException("block must be in table " + tableName + " and write-locked: " + this);
-        }
-    }
-
     /** Marks the block freed; called with the write lock held. */
     void markFreed() {
-        owner = null;
         freedNanos = System.nanoTime();
         attachment = null;
         // Release: a thread that sees FREED without the lock also sees the reset fields.

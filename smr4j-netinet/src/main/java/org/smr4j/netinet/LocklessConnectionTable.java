@@ -3,6 +3,7 @@ package org.smr4j.netinet;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -106,13 +107,12 @@ import java.util.function.Consumer;
  *
  * @param <R> the strategy's per-thread reader handle
  */
-abstract class LocklessConnectionTable<R> implements ConnectionTable {
+abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
+        permits SmrConnectionTable, PserializeConnectionTable {
 
     /** Largest bucket array. */
     static final int MAX_BUCKETS = 1 << 30;
 
-    final String name;
-    private final Strategy strategy;
     private final SipHash hasher = new SipHash();
     /** Names this table's entry in {@code ConnectionKey}'s hash cache. */
     private final int tableId = nextTableId();
@@ -121,8 +121,6 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     final ReentrantLock hashLock = new ReentrantLock();
     final HashChains connections;
     final HashChains listeners;
-    /** Set by close(); volatile so that a later insert on any thread sees it. */
-    private volatile boolean closed;
     /** Rehashes in progress; written under the hash lock (volatile), read by missing lookups. */
     private volatile int rehashing;
 
@@ -135,8 +133,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     final LongAdder missRetries = new LongAdder();
 
     LocklessConnectionTable(final ConnectionTable.Builder b) {
-        this.name = b.name;
-        this.strategy = b.strategy;
+        super(b);
         this.maxChain = b.maxChain;
         final int n = Integer.highestOneBit(b.initialBuckets) == b.initialBuckets ? b.initialBuckets
                 : Integer.highestOneBit(b.initialBuckets) << 1;
@@ -196,6 +193,10 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
+        checkKeyAndMode(key, mode);
+        if (isClosed()) {
+            throw closedException("lookup(key, mode)");
+        }
         final int h = hash(key);
         final HashChains hc = key.isListener() ? listeners : connections;
         final R reader = enterRead();
@@ -219,7 +220,12 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final <V> V read(final ConnectionKey key,
-            final java.util.function.Function<? super ControlBlock, ? extends V> reader) {
+            final java.util.function.Function<? super ControlBlock, ? extends V> function) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(function, "function");
+        if (isClosed()) {
+            throw closedException("read(key, function)");
+        }
         final int h = hash(key);
         final HashChains hc = key.isListener() ? listeners : connections;
         for (int attempt = 0; attempt < 4; attempt++) {
@@ -237,7 +243,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
                         if (b.isFreed()) {
                             break; // removed: look again (it may be back under a new block)
                         }
-                        final V v = reader.apply(b);
+                        final V v = function.apply(b);
                         if (readValidated(b, generation, key)) {
                             return v;
                         }
@@ -259,7 +265,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
             return null;
         }
         try {
-            return reader.apply(b);
+            return function.apply(b);
         } finally {
             b.unlock(LockMode.READ);
         }
@@ -357,9 +363,8 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final ControlBlock insert(final ConnectionKey key) {
-        if (closed) {
-            throw new IllegalStateException("connection table " + name + " is closed");
-        }
+        Objects.requireNonNull(key, "key");
+        checkOpen("insert(key)");
         final int h = hash(key);
         final HashChains hc = key.isListener() ? listeners : connections;
         final ControlBlock b = allocate(); // outside the hash lock: it may wait at the hard limit
@@ -370,6 +375,9 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
         boolean linked = false;
         hashLock.lock();
         try {
+            if (isClosed()) { // close() began after our first check: do not link into a closed table
+                throw closedException("insert(key)");
+            }
             final Chains c = hc.current();
             final int bucket = c.index(h);
             int length = 0;
@@ -394,7 +402,9 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
             if (!linked) {
                 b.markFreed();
                 b.unlock(LockMode.WRITE);
-                if (b.release()) {
+                // After close() the pool may be closed too: leave the block to the collector
+                // rather than let a refused put replace the refusal.
+                if (b.release() && !isClosed()) {
                     free(b);
                 }
             }
@@ -405,7 +415,14 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final void remove(final ControlBlock block) {
-        block.checkWriteLockedIn(this, name);
+        Objects.requireNonNull(block, "block");
+        checkOpen("remove(block)");
+        checkHeldForWrite(block, "remove(block)");
+        unlinkAndFree(block);
+    }
+
+    /** remove(block) after its checks; also close()'s step. */
+    private void unlinkAndFree(final ControlBlock block) {
         hashLock.lock();
         try {
             final HashChains hc = block.key.isListener() ? listeners : connections;
@@ -424,7 +441,10 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final boolean rehash(final ControlBlock block, final ConnectionKey newKey) {
-        block.checkWriteLockedIn(this, name);
+        Objects.requireNonNull(block, "block");
+        Objects.requireNonNull(newKey, "newKey");
+        checkOpen("rehash(block, newKey)");
+        checkHeldForWrite(block, "rehash(block, newKey)");
         final int h = hash(newKey);
         final HashChains to = newKey.isListener() ? listeners : connections;
         hashLock.lock();
@@ -492,46 +512,74 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final void forEach(final LockMode mode, final Consumer<? super ControlBlock> action) {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(action, "action");
+        checkOpen("forEach(mode, action)");
         final ArrayList<ControlBlock> held = new ArrayList<>();
         for (final HashChains hc : new HashChains[] {connections, listeners}) {
             int cursor = 0;
             do {
                 int mask;
                 for (;;) { // collect one chain, with a reference on each block
+                    final boolean unchanged;
                     final R reader = enterRead();
-                    final Chains c = hc.current();
-                    mask = c.length() - 1;
-                    final int bucket = cursor & mask;
-                    final int stamp = chainStamp(c, bucket);
-                    for (ControlBlock b = c.head(bucket); b != null; b = b.next(c.parity)) {
-                        if (b.acquireIfNotZero()) {
-                            held.add(b);
+                    try {
+                        final Chains c = hc.current();
+                        mask = c.length() - 1;
+                        final int bucket = cursor & mask;
+                        final int stamp = chainStamp(c, bucket);
+                        for (ControlBlock b = c.head(bucket); b != null; b = b.next(c.parity)) {
+                            if (b.acquireIfNotZero()) {
+                                held.add(b);
+                            }
                         }
+                        unchanged = chainUnchanged(hc, c, bucket, stamp);
+                    } finally {
+                        exitRead(reader);
                     }
-                    final boolean unchanged = chainUnchanged(hc, c, bucket, stamp);
-                    exitRead(reader);
                     if (unchanged) {
                         break;
                     }
                     releaseAll(held); // redirected by a reuse (pserialize): collect again
                 }
-                for (int i = 0; i < held.size(); i++) {
-                    final ControlBlock b = held.get(i);
-                    b.lock(mode);
-                    try {
-                        if (!b.isFreed() && b.owner == this) {
-                            action.accept(b);
-                        }
-                    } finally {
-                        b.unlock(mode);
-                        if (b.release()) {
-                            free(b);
-                        }
-                    }
-                }
-                held.clear();
+                visitAll(held, mode, action);
                 cursor = nextCursor(cursor, mask);
             } while (cursor != 0);
+        }
+    }
+
+    /**
+     * Locks each held block, hands it to {@code action} unless it was removed meanwhile, and
+     * drops its reference. If the action throws, the block is unlocked, every reference still
+     * held is dropped (freeing the blocks whose last reference it was), and the exception
+     * propagates.
+     */
+    private void visitAll(final ArrayList<ControlBlock> held, final LockMode mode,
+            final Consumer<? super ControlBlock> action) {
+        int i = 0;
+        try {
+            for (; i < held.size(); i++) {
+                final ControlBlock b = held.get(i);
+                b.lock(mode);
+                try {
+                    if (!b.isFreed() && b.owner == this) {
+                        action.accept(b);
+                    }
+                } finally {
+                    b.unlock(mode);
+                    if (b.release()) {
+                        free(b);
+                    }
+                }
+            }
+        } finally {
+            for (int j = i + 1; j < held.size(); j++) { // only after a throw: i's was dropped above
+                final ControlBlock b = held.get(j);
+                if (b.release()) {
+                    free(b);
+                }
+            }
+            held.clear();
         }
     }
 
@@ -556,22 +604,14 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     // ------------------------------------------------------------------ the rest
 
     @Override
-    public final Strategy strategy() {
-        return strategy;
-    }
-
-    @Override
-    public final String name() {
-        return name;
-    }
-
-    @Override
     public final long size() {
+        checkOpen("size()");
         return connections.size + listeners.size;
     }
 
     @Override
     public final int longestChain() {
+        checkOpen("longestChain()");
         hashLock.lock();
         try {
             return Math.max(connections.current().longestChain(), listeners.current().longestChain());
@@ -583,17 +623,19 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     @Override
     public final Stats stats() {
         final BlockCounts blocks = blockCounts();
-        return new Stats(strategy, size(), connections.current().length(), inserts.sum(),
+        return new Stats(strategy, connections.size + listeners.size, connections.current().length(), inserts.sum(),
                 removes.sum(), rehashes.sum(), resizes.sum(), lockedFallbacks.sum(), referencePaths.sum(),
                 missRetries.sum(), blocks.created(), blocks.pending());
     }
 
     @Override
     public final void close() {
-        closed = true;
         final ArrayList<ControlBlock> all = new ArrayList<>();
         hashLock.lock();
         try {
+            if (!markClosed()) {
+                return; // closed already
+            }
             for (final HashChains hc : new HashChains[] {connections, listeners}) {
                 final Chains c = hc.current();
                 for (int i = 0; i < c.length(); i++) {
@@ -610,7 +652,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
             if (b.isFreed() || b.owner != this) {
                 b.unlock(LockMode.WRITE);
             } else {
-                remove(b);
+                unlinkAndFree(b);
             }
         }
         closeStrategy();
@@ -618,7 +660,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public String toString() {
-        return "ConnectionTable[" + name + ", " + strategy + ", " + size() + " connections, "
+        return "ConnectionTable[" + name + ", " + strategy + ", " + (connections.size + listeners.size) + " connections, "
                 + connections.current().length() + " buckets]";
     }
 

@@ -37,8 +37,9 @@ final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize
         final PserializePool.Builder<ControlBlock> pb = PserializePool.builder(b.name, ControlBlock::new)
                 .pserialize(psz)
                 .init(ControlBlock::init);
-        if (b.maxConnections != Long.MAX_VALUE) {
-            pb.hardLimit((int) Math.min(Integer.MAX_VALUE, b.maxConnections + b.pendingLimit));
+        if (b.limited) {
+            // An int: limits() keeps the sum within Builder.MAX_BLOCKS.
+            pb.hardLimit(Math.toIntExact(b.maxConnections + b.pendingLimit));
         }
         this.pool = pb.build();
     }

@@ -35,8 +35,9 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
                 .smr(smr)
                 .init(ControlBlock::init)
                 .jmx(false);
-        if (b.maxConnections != Long.MAX_VALUE) {
-            pb.hardLimit(Math.addExact(b.maxConnections, b.pendingLimit)).limitPolicy(SmrPool.LimitPolicy.WAIT);
+        if (b.limited) {
+            // limits() keeps the sum within Builder.MAX_BLOCKS: no overflow.
+            pb.hardLimit(b.maxConnections + b.pendingLimit).limitPolicy(SmrPool.LimitPolicy.WAIT);
         }
         this.pool = pb.build();
     }
