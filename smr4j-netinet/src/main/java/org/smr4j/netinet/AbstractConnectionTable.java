@@ -111,6 +111,136 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
         }
     }
 
+    // ------------------------------------------------------------------ readers
+
+    @Override
+    public final Reader reader() {
+        checkOpen("reader()");
+        return new TableReader(this, readerHandle(), Thread.currentThread());
+    }
+
+    /**
+     * The calling thread's section record of the table's domain, for a new {@link Reader}
+     * (a thread-local lookup, once per handle); null where the strategy has none.
+     */
+    abstract Object readerHandle();
+
+    /** {@code lookup(key, mode)} after the reader's checks, with its section record. */
+    abstract ControlBlock lookupVia(Object handle, ConnectionKey key, LockMode mode);
+
+    /** {@code read(key, function)} after the reader's checks, with its section record. */
+    abstract <V> V readVia(Object handle, ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> function);
+
+    /** The lookup of the key with these fields (ports packed, ranges checked), after the reader's checks. */
+    abstract ControlBlock lookupFieldsVia(Object handle, long ports, long localHi, long localLo, long foreignHi,
+            long foreignLo, LockMode mode);
+
+    /** The read of the key with these fields (ports packed, ranges checked), after the reader's checks. */
+    abstract <V> V readFieldsVia(Object handle, long ports, long localHi, long localLo, long foreignHi, long foreignLo,
+            java.util.function.Function<? super ControlBlock, ? extends V> function);
+
+    /**
+     * The one implementation of {@link ConnectionTable.Reader}: the owner and closed checks,
+     * then the table's {@code ...Via} methods with the section record it holds. One class for
+     * every strategy, so that a call site of {@code Reader} sees one receiver type; the
+     * table's method it calls is the strategy's (one per table in practice).
+     *
+     * <p>The owner is compared with {@link Thread#currentThread()} (an intrinsic: a register or
+     * one load, platform and virtual threads alike) on every call; the section record's own
+     * owner check (in {@code Smr.Reader}, {@code Pserialize.Reader}) then compares the same
+     * values once more.
+     */
+    static final class TableReader implements ConnectionTable.Reader {
+        private final AbstractConnectionTable table;
+        private final Object handle;
+        private final Thread owner;
+
+        TableReader(final AbstractConnectionTable table, final Object handle, final Thread owner) {
+            this.table = table;
+            this.handle = handle;
+            this.owner = owner;
+        }
+
+        @Override
+        public ConnectionTable table() {
+            return table;
+        }
+
+        @Override
+        public ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
+            checkKeyAndMode(key, mode);
+            check("lookup(key, mode)");
+            return table.lookupVia(handle, key, mode);
+        }
+
+        @Override
+        public <V> V read(final ConnectionKey key,
+                final java.util.function.Function<? super ControlBlock, ? extends V> function) {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(function, "function");
+            check("read(key, function)");
+            return table.readVia(handle, key, function);
+        }
+
+        @Override
+        public ControlBlock lookupIpv4(final int protocol, final int localAddress, final int localPort,
+                final int foreignAddress, final int foreignPort, final LockMode mode) {
+            Objects.requireNonNull(mode, "mode");
+            check("lookupIpv4(...)");
+            return table.lookupFieldsVia(handle, ConnectionKey.checkedPorts(protocol, localPort, foreignPort), 0L,
+                    ConnectionKey.mapped(localAddress), 0L, ConnectionKey.mapped(foreignAddress), mode);
+        }
+
+        @Override
+        public ControlBlock lookupIpv6(final int protocol, final long localHi, final long localLo, final int localPort,
+                final long foreignHi, final long foreignLo, final int foreignPort, final LockMode mode) {
+            Objects.requireNonNull(mode, "mode");
+            check("lookupIpv6(...)");
+            return table.lookupFieldsVia(handle, ConnectionKey.checkedPorts(protocol, localPort, foreignPort), localHi,
+                    localLo, foreignHi, foreignLo, mode);
+        }
+
+        @Override
+        public <V> V readIpv4(final int protocol, final int localAddress, final int localPort,
+                final int foreignAddress, final int foreignPort,
+                final java.util.function.Function<? super ControlBlock, ? extends V> function) {
+            Objects.requireNonNull(function, "function");
+            check("readIpv4(...)");
+            return table.readFieldsVia(handle, ConnectionKey.checkedPorts(protocol, localPort, foreignPort), 0L,
+                    ConnectionKey.mapped(localAddress), 0L, ConnectionKey.mapped(foreignAddress), function);
+        }
+
+        @Override
+        public <V> V readIpv6(final int protocol, final long localHi, final long localLo, final int localPort,
+                final long foreignHi, final long foreignLo, final int foreignPort,
+                final java.util.function.Function<? super ControlBlock, ? extends V> function) {
+            Objects.requireNonNull(function, "function");
+            check("readIpv6(...)");
+            return table.readFieldsVia(handle, ConnectionKey.checkedPorts(protocol, localPort, foreignPort), localHi,
+                    localLo, foreignHi, foreignLo, function);
+        }
+
+        /** The thread, then the closed state; out of line when they fail. */
+        private void check(final String op) {
+            if (owner != Thread.currentThread()) {
+                throw wrongThread(op);
+            }
+            if (table.isClosed()) {
+                throw table.closedException("Reader." + op);
+            }
+        }
+
+        private IllegalStateException wrongThread(final String op) {
+            return table.refuse("Reader." + op + " refused: the handle belongs to thread " + owner
+                    + ", not to the calling thread");
+        }
+
+        @Override
+        public String toString() {
+            return "ConnectionTable.Reader[" + table.name + ", " + table.strategy + ", owner " + owner + "]";
+        }
+    }
+
     // ------------------------------------------------------------------ shared entry points
 
     @Override

@@ -60,6 +60,10 @@ final class ConcurrentMapConnectionTable extends AbstractConnectionTable {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(function, "function");
         checkOpen("read(key, function)");
+        return readKey(key, function);
+    }
+
+    private <V> V readKey(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
         for (;;) {
             final ControlBlock block = map.get(key);
             if (block == null || block.isFreed()) {
@@ -87,6 +91,42 @@ final class ConcurrentMapConnectionTable extends AbstractConnectionTable {
     public ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
         checkKeyAndMode(key, mode);
         checkOpen("lookup(key, mode)");
+        return lookupKey(key, mode);
+    }
+
+    // ------------------------------------------------------------------ reader handles
+    // No section record: a handle is the owner and closed checks in front of the same code.
+    // The fields become a key, which the map needs.
+
+    @Override
+    Object readerHandle() {
+        return null;
+    }
+
+    @Override
+    ControlBlock lookupVia(final Object handle, final ConnectionKey key, final LockMode mode) {
+        return lookupKey(key, mode);
+    }
+
+    @Override
+    <V> V readVia(final Object handle, final ConnectionKey key,
+            final Function<? super ControlBlock, ? extends V> function) {
+        return readKey(key, function);
+    }
+
+    @Override
+    ControlBlock lookupFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final LockMode mode) {
+        return lookupKey(ConnectionKey.ofFields(p, lHi, lLo, fHi, fLo), mode);
+    }
+
+    @Override
+    <V> V readFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final Function<? super ControlBlock, ? extends V> function) {
+        return readKey(ConnectionKey.ofFields(p, lHi, lLo, fHi, fLo), function);
+    }
+
+    private ControlBlock lookupKey(final ConnectionKey key, final LockMode mode) {
         for (;;) {
             final ControlBlock block = map.get(key);
             if (block == null) {

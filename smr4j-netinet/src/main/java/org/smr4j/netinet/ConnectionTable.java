@@ -178,6 +178,20 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
     <V> V read(ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> function);
 
     /**
+     * A reader handle for the calling thread: {@link Reader#lookup lookup} and
+     * {@link Reader#read read} with this table's contract, and lookups by the tuple's fields
+     * ({@link Reader#lookupIpv4 lookupIpv4}, {@link Reader#readIpv4 readIpv4} and the IPv6
+     * forms), for hot paths. The handle skips the per-call thread-local lookup of the
+     * table's read section (it holds the thread's section record itself, as
+     * {@link org.smr4j.Smr.Reader} does for a domain). Call it once per thread and keep the
+     * handle; each call returns a new handle, and every handle of a thread works.
+     *
+     * @return a handle that only the calling thread may use
+     * @throws IllegalStateException if the table is closed
+     */
+    Reader reader();
+
+    /**
      * Wildcard lookup ({@code INPLOOKUP_WILDCARD}): the connection if present, else the
      * listener bound to the key's local address and port, else the listener bound to every
      * address on that port.
@@ -278,6 +292,151 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
      */
     @Override
     void close();
+
+    /**
+     * One thread's handle for lookups on hot paths, from {@link ConnectionTable#reader()}:
+     * what the packet input path of a stack holds per CPU. {@link #lookup lookup} and
+     * {@link #read read} keep the table's contract exactly (results, linearizability, memory
+     * consistency effects, misuse); the handle only saves work: no thread-local lookup per
+     * call, since it holds the thread's section record of the table's domain.
+     *
+     * <h2>Lookup by fields</h2>
+     * {@link #lookupIpv4 lookupIpv4}, {@link #lookupIpv6 lookupIpv6},
+     * {@link #readIpv4 readIpv4} and {@link #readIpv6 readIpv6} take the tuple's fields, as
+     * FreeBSD's {@code in_pcblookup} does, instead of a {@link ConnectionKey}: the lockless
+     * strategies hash and compare the fields directly and build no key object. Each is
+     * equivalent to the key form with {@link ConnectionKey#ipv4 ConnectionKey.ipv4} or
+     * {@link ConnectionKey#ipv6 ConnectionKey.ipv6} of the same fields (so a foreign side of
+     * zeros names a listener, and an IPv4 address 0 is the unspecified address). The
+     * {@code RW_LOCK} and {@code CONCURRENT_HASH_MAP} strategies are maps keyed by
+     * {@code ConnectionKey}: they build the key inside.
+     *
+     * <h2>Threads</h2>
+     * Only the thread that called {@link ConnectionTable#reader()} may use the handle,
+     * platform or virtual: a call from another thread is refused with an
+     * {@link IllegalStateException} naming the table, the handle's thread and the calling
+     * thread. A virtual thread keeps its handle across unmounts (the section record belongs
+     * to the thread, not to its carrier); do not share a handle between the virtual threads
+     * of a pool.
+     *
+     * <h2>Misuse</h2>
+     * As for the table: null arguments throw {@link NullPointerException} naming the
+     * parameter; a protocol outside [0, 255] or a port outside [0, 65535] throws
+     * {@link IllegalArgumentException} as the {@link ConnectionKey} factories do; a call
+     * after the table's {@link ConnectionTable#close() close()} throws
+     * {@link IllegalStateException}. Null checks come first, then the thread, then the
+     * closed state, then the ranges.
+     *
+     * <h2>Memory consistency effects</h2>
+     * Those of {@link ConnectionTable#lookup} and {@link ConnectionTable#read}.
+     */
+    sealed interface Reader permits AbstractConnectionTable.TableReader {
+
+        /** @return the table this handle reads */
+        ConnectionTable table();
+
+        /**
+         * {@link ConnectionTable#lookup(ConnectionKey, LockMode)}, through this handle.
+         *
+         * @param key the connection
+         * @param mode how to lock the block returned
+         * @return the block, locked in {@code mode}; or {@code null}
+         * @throws NullPointerException if {@code key} or {@code mode} is null
+         * @throws IllegalStateException if called from another thread, or the table is closed
+         */
+        ControlBlock lookup(ConnectionKey key, LockMode mode);
+
+        /**
+         * {@link ConnectionTable#read(ConnectionKey, java.util.function.Function)}, through
+         * this handle.
+         *
+         * @param <V> the result type
+         * @param key the connection
+         * @param function what to read from the block
+         * @return {@code function}'s result, or {@code null} if the key is not present
+         * @throws NullPointerException if {@code key} or {@code function} is null
+         * @throws IllegalStateException if called from another thread, or the table is closed
+         */
+        <V> V read(ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> function);
+
+        /**
+         * The lookup of {@code ConnectionKey.ipv4(protocol, localAddress, localPort,
+         * foreignAddress, foreignPort)}, without the key.
+         *
+         * @param protocol IP protocol number, 0 to 255
+         * @param localAddress local IPv4 address, network byte order in an int
+         * @param localPort 0 to 65535
+         * @param foreignAddress foreign IPv4 address
+         * @param foreignPort 0 to 65535
+         * @param mode how to lock the block returned
+         * @return the block, locked in {@code mode}; or {@code null}
+         * @throws NullPointerException if {@code mode} is null
+         * @throws IllegalArgumentException if the protocol or a port is out of range
+         * @throws IllegalStateException if called from another thread, or the table is closed
+         */
+        ControlBlock lookupIpv4(int protocol, int localAddress, int localPort, int foreignAddress, int foreignPort,
+                LockMode mode);
+
+        /**
+         * The lookup of {@code ConnectionKey.ipv6(protocol, localHi, localLo, localPort,
+         * foreignHi, foreignLo, foreignPort)}, without the key.
+         *
+         * @param protocol IP protocol number, 0 to 255
+         * @param localHi high 64 bits of the local address
+         * @param localLo low 64 bits of the local address
+         * @param localPort 0 to 65535
+         * @param foreignHi high 64 bits of the foreign address
+         * @param foreignLo low 64 bits of the foreign address
+         * @param foreignPort 0 to 65535
+         * @param mode how to lock the block returned
+         * @return the block, locked in {@code mode}; or {@code null}
+         * @throws NullPointerException if {@code mode} is null
+         * @throws IllegalArgumentException if the protocol or a port is out of range
+         * @throws IllegalStateException if called from another thread, or the table is closed
+         */
+        ControlBlock lookupIpv6(int protocol, long localHi, long localLo, int localPort, long foreignHi,
+                long foreignLo, int foreignPort, LockMode mode);
+
+        /**
+         * The read of {@code ConnectionKey.ipv4(protocol, localAddress, localPort,
+         * foreignAddress, foreignPort)}, without the key.
+         *
+         * @param <V> the result type
+         * @param protocol IP protocol number, 0 to 255
+         * @param localAddress local IPv4 address, network byte order in an int
+         * @param localPort 0 to 65535
+         * @param foreignAddress foreign IPv4 address
+         * @param foreignPort 0 to 65535
+         * @param function what to read from the block
+         * @return {@code function}'s result, or {@code null} if the connection is not present
+         * @throws NullPointerException if {@code function} is null
+         * @throws IllegalArgumentException if the protocol or a port is out of range
+         * @throws IllegalStateException if called from another thread, or the table is closed
+         */
+        <V> V readIpv4(int protocol, int localAddress, int localPort, int foreignAddress, int foreignPort,
+                java.util.function.Function<? super ControlBlock, ? extends V> function);
+
+        /**
+         * The read of {@code ConnectionKey.ipv6(protocol, localHi, localLo, localPort,
+         * foreignHi, foreignLo, foreignPort)}, without the key.
+         *
+         * @param <V> the result type
+         * @param protocol IP protocol number, 0 to 255
+         * @param localHi high 64 bits of the local address
+         * @param localLo low 64 bits of the local address
+         * @param localPort 0 to 65535
+         * @param foreignHi high 64 bits of the foreign address
+         * @param foreignLo low 64 bits of the foreign address
+         * @param foreignPort 0 to 65535
+         * @param function what to read from the block
+         * @return {@code function}'s result, or {@code null} if the connection is not present
+         * @throws NullPointerException if {@code function} is null
+         * @throws IllegalArgumentException if the protocol or a port is out of range
+         * @throws IllegalStateException if called from another thread, or the table is closed
+         */
+        <V> V readIpv6(int protocol, long localHi, long localLo, int localPort, long foreignHi, long foreignLo,
+                int foreignPort, java.util.function.Function<? super ControlBlock, ? extends V> function);
+    }
 
     /**
      * A snapshot of a table's counters.

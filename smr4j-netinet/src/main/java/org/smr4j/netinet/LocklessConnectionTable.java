@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The connection table with lockless lookup, after FreeBSD's {@code in_pcb.c}
@@ -143,11 +144,24 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
 
     // ------------------------------------------------------------------ strategy hooks
 
-    /** Enters a read section of the calling thread and returns its handle. */
-    abstract R enterRead();
+    /**
+     * The calling thread's section record (a thread-local lookup in the domain); the table's
+     * own methods call it per operation, a {@link ConnectionTable.Reader} once.
+     */
+    abstract R handle();
 
-    /** Leaves the section entered by {@link #enterRead()}. */
-    abstract void exitRead(R reader);
+    /** Enters a read section with the calling thread's record {@code r}. */
+    abstract void enter(R r);
+
+    /** Leaves the section entered with {@link #enter}. */
+    abstract void exit(R r);
+
+    /** Enters a read section of the calling thread and returns its record (forEach). */
+    final R enterRead() {
+        final R r = handle();
+        enter(r);
+        return r;
+    }
 
     /** A block from the pool, init'ed (its lock exists); may wait at the pool's hard limit. */
     abstract ControlBlock allocate();
@@ -197,54 +211,112 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
         if (isClosed()) {
             throw closedException("lookup(key, mode)");
         }
-        final int h = hash(key);
-        final HashChains hc = key.isListener() ? listeners : connections;
-        final R reader = enterRead();
-        final Chains chains = hc.current();
-        final int bucket = chains.index(h);
-        final int stamp = chainStamp(chains, bucket);
-        final int parity = chains.parity;
-        for (ControlBlock b = chains.head(bucket); b != null; b = b.next(parity)) {
-            if (b.hash == h && b.matches(key)) {
-                return lockFound(reader, b, key, h, hc, mode);
-            }
-        }
-        final boolean trusted = chainUnchanged(hc, chains, bucket, stamp) && rehashing == 0;
-        exitRead(reader);
-        if (trusted) {
-            return null;
-        }
-        missRetries.increment();
-        return lookupLocked(key, h, hc, mode);
+        return lookupFields(handle(), hash(key), key.ports(), key.localHi(), key.localLo(), key.foreignHi(),
+                key.foreignLo(), mode);
     }
 
     @Override
-    public final <V> V read(final ConnectionKey key,
-            final java.util.function.Function<? super ControlBlock, ? extends V> function) {
+    public final <V> V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(function, "function");
         if (isClosed()) {
             throw closedException("read(key, function)");
         }
-        final int h = hash(key);
-        final HashChains hc = key.isListener() ? listeners : connections;
+        return readFields(handle(), hash(key), key.ports(), key.localHi(), key.localLo(), key.foreignHi(),
+                key.foreignLo(), function);
+    }
+
+    @Override
+    final Object readerHandle() {
+        return handle();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    final ControlBlock lookupVia(final Object handle, final ConnectionKey key, final LockMode mode) {
+        return lookupFields((R) handle, hash(key), key.ports(), key.localHi(), key.localLo(), key.foreignHi(),
+                key.foreignLo(), mode);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    final <V> V readVia(final Object handle, final ConnectionKey key,
+            final Function<? super ControlBlock, ? extends V> function) {
+        return readFields((R) handle, hash(key), key.ports(), key.localHi(), key.localLo(), key.foreignHi(),
+                key.foreignLo(), function);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    final ControlBlock lookupFieldsVia(final Object handle, final long p, final long lHi, final long lLo,
+            final long fHi, final long fLo, final LockMode mode) {
+        return lookupFields((R) handle, hasher.folded(p, lHi, lLo, fHi, fLo), p, lHi, lLo, fHi, fLo, mode);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    final <V> V readFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final Function<? super ControlBlock, ? extends V> function) {
+        return readFields((R) handle, hasher.folded(p, lHi, lLo, fHi, fLo), p, lHi, lLo, fHi, fLo, function);
+    }
+
+    /**
+     * The lookup ({@code in_pcblookup_hash_smr}) of the tuple {@code (p, lHi, lLo, fHi, fLo)}
+     * whose keyed hash is {@code h}, in the section of {@code r}. Every form of lookup (key or
+     * fields, table or reader handle) ends here.
+     */
+    private ControlBlock lookupFields(final R r, final int h, final long p, final long lHi, final long lLo,
+            final long fHi, final long fLo, final LockMode mode) {
+        final HashChains hc = ConnectionKey.isListener(p, fHi, fLo) ? listeners : connections;
+        enter(r);
+        final Chains chains = hc.current();
+        final int bucket = chains.index(h);
+        final int stamp = chainStamp(chains, bucket);
+        final int parity = chains.parity;
+        for (ControlBlock b = chains.head(bucket); b != null; b = b.next(parity)) {
+            if (b.matches(p, lHi, lLo, fHi, fLo)) {
+                // inp_smr_lock: try-lock inside the section, then leave it and revalidate
+                // under the lock (a writer may have removed or rehashed the block after we
+                // compared; matches() also sees FREED).
+                if (b.tryLock(mode)) {
+                    exit(r);
+                    if (b.matches(p, lHi, lLo, fHi, fLo)) {
+                        return b;
+                    }
+                    b.unlock(mode);
+                    return fallback(h, p, lHi, lLo, fHi, fLo, hc, mode);
+                }
+                return lockBusy(r, b, h, p, lHi, lLo, fHi, fLo, hc, mode);
+            }
+        }
+        final boolean trusted = chainUnchanged(hc, chains, bucket, stamp) && rehashing == 0;
+        exit(r);
+        if (trusted) {
+            return null;
+        }
+        missRetries.increment();
+        return lookupLocked(h, p, lHi, lLo, fHi, fLo, hc, mode);
+    }
+
+    /**
+     * The lock-free read of the tuple {@code (p, lHi, lLo, fHi, fLo)} whose keyed hash is
+     * {@code h}, in the section of {@code r}; see {@link ConnectionTable#read}.
+     */
+    private <V> V readFields(final R r, final int h, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final Function<? super ControlBlock, ? extends V> function) {
+        final HashChains hc = ConnectionKey.isListener(p, fHi, fLo) ? listeners : connections;
         for (int attempt = 0; attempt < 4; attempt++) {
-            final R r = enterRead();
+            enter(r);
             try {
                 final Chains chains = hc.current();
                 final int bucket = chains.index(h);
                 final int stamp = chainStamp(chains, bucket);
                 final int parity = chains.parity;
                 for (ControlBlock b = chains.head(bucket); b != null; b = b.next(parity)) {
-                    if (b.hash == h && b.matches(key)) {
-                        // Acquire loads of generation and flags before the reader's loads;
-                        // see readValidated.
-                        final long generation = b.generationAcquire();
-                        if (b.isFreed()) {
-                            break; // removed: look again (it may be back under a new block)
-                        }
+                    if (b.matches(p, lHi, lLo, fHi, fLo)) { // not freed, tuple equal
+                        final long generation = readBegin(b);
                         final V v = function.apply(b);
-                        if (readValidated(b, generation, key)) {
+                        if (readValidated(b, generation, p, lHi, lLo, fHi, fLo)) {
                             return v;
                         }
                         break;
@@ -253,14 +325,20 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
                 if (!chainUnchanged(hc, chains, bucket, stamp) || rehashing != 0) {
                     continue;
                 }
-                // A trusted miss, or a freed block found: the key is absent (now).
+                // A trusted miss, or a match that did not survive validation in a trusted
+                // walk (freed meanwhile): the key is absent (now).
                 return null;
             } finally {
-                exitRead(r);
+                exit(r);
             }
         }
-        // Persistent interference: fall back to the locked lookup.
-        final ControlBlock b = lookupLocked(key, h, hc, LockMode.READ);
+        return readLocked(h, p, lHi, lLo, fHi, fLo, hc, function);
+    }
+
+    /** Persistent interference (pserialize): the locked lookup, and the function under the read lock. */
+    private <V> V readLocked(final int h, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final HashChains hc, final Function<? super ControlBlock, ? extends V> function) {
+        final ControlBlock b = lookupLocked(h, p, lHi, lLo, fHi, fLo, hc, LockMode.READ);
         if (b == null) {
             return null;
         }
@@ -272,42 +350,42 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
     }
 
     /**
-     * Whether what a lock-free reader read from {@code b} since loading {@code generation}
-     * belongs to an incarnation for {@code key}. SMR: always (no reuse inside the section,
-     * and a rehash changes the tuple only after the section's grace period). Pserialize: the
-     * tuple must still match and then, after a load-load fence, the generation must not have
-     * moved; see {@code ControlBlock.assign} for the writer's half.
+     * Before a lock-free reader function runs on {@code b}: a token for
+     * {@link #readValidated}. Pserialize: the block's generation, with acquire, so that the
+     * function's loads come after it. SMR: 0, no load (the block is not reused before the
+     * section ends, and the generation is on the block's second line).
      */
-    abstract boolean readValidated(ControlBlock b, long generation, ConnectionKey key);
+    abstract long readBegin(ControlBlock b);
 
     /**
-     * {@code inp_smr_lock} followed by the revalidation of {@code in_pcblookup_hash_smr}:
-     * called inside the section with a block whose tuple matched; always leaves the section.
+     * Whether what a lock-free reader read from {@code b} since {@link #readBegin} belongs to
+     * an incarnation for the tuple. SMR: always (no reuse inside the section, and a rehash
+     * changes the tuple only after the section's grace period). Pserialize: the tuple must
+     * still match and then, after a load-load fence, the generation must not have moved; see
+     * {@code ControlBlock.assign} for the writer's half.
      */
-    private ControlBlock lockFound(final R reader, final ControlBlock b, final ConnectionKey key, final int h,
-            final HashChains hc, final LockMode mode) {
-        if (b.tryLock(mode)) {
-            exitRead(reader);
-            if (!b.isFreed() && b.matches(key)) {
-                return b;
-            }
-            b.unlock(mode);
-            return fallback(key, h, hc, mode);
-        }
-        // The lock is busy. Inside the section the block is this incarnation (SMR) or at
-        // least a block of the pool (pserialize), so its count is safe to touch.
+    abstract boolean readValidated(ControlBlock b, long token, long p, long lHi, long lLo, long fHi, long fLo);
+
+    /**
+     * The reference path of {@code inp_smr_lock}: the block's lock is busy. Inside the section
+     * the block is this incarnation (SMR) or at least a block of the pool (pserialize), so its
+     * count is safe to touch. Always leaves the section.
+     */
+    private ControlBlock lockBusy(final R r, final ControlBlock b, final int h, final long p, final long lHi,
+            final long lLo, final long fHi, final long fLo, final HashChains hc, final LockMode mode) {
         if (!b.acquireIfNotZero()) {
-            exitRead(reader);
-            return fallback(key, h, hc, mode); // being freed
+            exit(r);
+            return fallback(h, p, lHi, lLo, fHi, fLo, hc, mode); // being freed
         }
-        exitRead(reader);
-        final ControlBlock locked = lockReferenced(b, key, mode);
-        return locked != null ? locked : fallback(key, h, hc, mode);
+        exit(r);
+        final ControlBlock locked = lockReferenced(b, p, lHi, lLo, fHi, fLo, mode);
+        return locked != null ? locked : fallback(h, p, lHi, lLo, fHi, fLo, hc, mode);
     }
 
-    private ControlBlock fallback(final ConnectionKey key, final int h, final HashChains hc, final LockMode mode) {
+    private ControlBlock fallback(final int h, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final HashChains hc, final LockMode mode) {
         lockedFallbacks.increment();
-        return lookupLocked(key, h, hc, mode);
+        return lookupLocked(h, p, lHi, lLo, fHi, fLo, hc, mode);
     }
 
     /**
@@ -319,7 +397,8 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
      * @return {@code b} locked in {@code mode}; or null, unlocked, if it was removed or
      *         rehashed while we waited
      */
-    private ControlBlock lockReferenced(final ControlBlock b, final ConnectionKey key, final LockMode mode) {
+    private ControlBlock lockReferenced(final ControlBlock b, final long p, final long lHi, final long lLo,
+            final long fHi, final long fLo, final LockMode mode) {
         referencePaths.increment();
         b.lock(mode);
         if (b.release()) {
@@ -327,7 +406,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
             free(b);
             return null;
         }
-        if (!b.isFreed() && b.matches(key)) {
+        if (b.matches(p, lHi, lLo, fHi, fLo)) { // not freed, tuple equal
             return b;
         }
         b.unlock(mode);
@@ -335,13 +414,13 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
     }
 
     /** The locked lookup ({@code in_pcblookup_hash}): under the hash lock, no section. */
-    private ControlBlock lookupLocked(final ConnectionKey key, final int h, final HashChains hc,
-            final LockMode mode) {
+    private ControlBlock lookupLocked(final int h, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final HashChains hc, final LockMode mode) {
         for (;;) {
             final ControlBlock b;
             hashLock.lock();
             try {
-                b = hc.current().find(key, h);
+                b = hc.current().find(h, p, lHi, lLo, fHi, fLo);
                 if (b == null) {
                     return null;
                 }
@@ -352,7 +431,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
             } finally {
                 hashLock.unlock();
             }
-            final ControlBlock locked = lockReferenced(b, key, mode);
+            final ControlBlock locked = lockReferenced(b, p, lHi, lLo, fHi, fLo, mode);
             if (locked != null) {
                 return locked;
             }
@@ -535,7 +614,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
                         }
                         unchanged = chainUnchanged(hc, c, bucket, stamp);
                     } finally {
-                        exitRead(reader);
+                        exit(reader);
                     }
                     if (unchanged) {
                         break;
@@ -779,10 +858,15 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
             return (int) REMOVALS.getOpaque(removals, bucket);
         }
 
-        /** Under the hash lock: the chain with {@code key}'s block, or null. */
+        /** Under the hash lock: the block of {@code key}, or null. */
         ControlBlock find(final ConnectionKey key, final int h) {
+            return find(h, key.ports(), key.localHi(), key.localLo(), key.foreignHi(), key.foreignLo());
+        }
+
+        /** Under the hash lock: the block of the tuple, or null. */
+        ControlBlock find(final int h, final long p, final long lHi, final long lLo, final long fHi, final long fLo) {
             for (ControlBlock b = heads[index(h)]; b != null; b = b.next(parity)) {
-                if (b.hash == h && b.matches(key)) {
+                if (b.hash == h && b.matches(p, lHi, lLo, fHi, fLo)) {
                     return b;
                 }
             }

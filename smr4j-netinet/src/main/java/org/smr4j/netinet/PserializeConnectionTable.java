@@ -50,15 +50,18 @@ final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize
     }
 
     @Override
-    Pserialize.Reader enterRead() {
-        final Pserialize.Reader r = psz.reader();
-        r.enter();
-        return r;
+    Pserialize.Reader handle() {
+        return psz.reader();
     }
 
     @Override
-    void exitRead(final Pserialize.Reader reader) {
-        reader.exit();
+    void enter(final Pserialize.Reader r) {
+        r.enter();
+    }
+
+    @Override
+    void exit(final Pserialize.Reader r) {
+        r.exit();
     }
 
     @Override
@@ -84,8 +87,14 @@ final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize
     }
 
     @Override
-    boolean readValidated(final ControlBlock b, final long generation, final ConnectionKey key) {
-        return b.matches(key) && b.generationAfterRead() == generation;
+    long readBegin(final ControlBlock b) {
+        return b.generationAcquire(); // acquire: the reader function's loads come after it
+    }
+
+    @Override
+    boolean readValidated(final ControlBlock b, final long generation, final long p, final long lHi,
+            final long lLo, final long fHi, final long fLo) {
+        return b.matches(p, lHi, lLo, fHi, fLo) && b.generationAfterRead() == generation;
     }
 
     @Override

@@ -53,15 +53,18 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
     }
 
     @Override
-    Smr.Reader enterRead() {
-        final Smr.Reader r = smr.reader();
-        r.enter();
-        return r;
+    Smr.Reader handle() {
+        return smr.reader();
     }
 
     @Override
-    void exitRead(final Smr.Reader reader) {
-        reader.exit();
+    void enter(final Smr.Reader r) {
+        r.enter();
+    }
+
+    @Override
+    void exit(final Smr.Reader r) {
+        r.exit();
     }
 
     @Override
@@ -90,7 +93,13 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
     }
 
     @Override
-    boolean readValidated(final ControlBlock b, final long generation, final ConnectionKey key) {
+    long readBegin(final ControlBlock b) {
+        return 0L; // no load: the block is not reused before the section ends
+    }
+
+    @Override
+    boolean readValidated(final ControlBlock b, final long token, final long p, final long lHi, final long lLo,
+            final long fHi, final long fLo) {
         return true; // not reused before the section ends
     }
 
