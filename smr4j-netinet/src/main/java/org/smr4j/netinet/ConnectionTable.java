@@ -50,7 +50,9 @@ import java.util.function.Consumer;
  * ordering.
  *
  * <h2>Threads</h2>
- * All methods may be called from any thread, platform or virtual. A lookup never blocks
+ * All methods may be called from any thread, platform or virtual. A hot path takes the
+ * thread's {@link #reader() Reader} once and looks up through it: the same contract, without
+ * a thread-local lookup per call, and by the tuple's fields without a key. A lookup never blocks
  * except on the lock of the block it found when that lock is busy (then it holds a reference,
  * not a read section). {@code insert}, {@code remove} and {@code rehash} serialise on the
  * table's write lock; {@code rehash} may wait for a grace period.

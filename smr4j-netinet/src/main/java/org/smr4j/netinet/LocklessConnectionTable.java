@@ -25,12 +25,18 @@ import java.util.function.Function;
  * at the head of their chain.
  *
  * <h2>Lookup ({@code in_pcblookup_hash_smr})</h2>
+ * Every form (by key or by fields; through the table, which finds the thread's section
+ * record in the domain's thread-local, or through a {@link ConnectionTable.Reader}, which
+ * holds it) ends in one method over the tuple's five words ({@code lookupFields},
+ * {@code readFields}); a key only supplies its words and its cached keyed hash, the field
+ * forms hash the words with SipHash.
  * <ol>
  * <li>Enter a read section; load the current bucket array (acquire) and walk the chain with
- *     acquire loads of the links, comparing the stored hash and then the tuple (plain loads,
- *     see {@link ControlBlock}).</li>
- * <li>Found: try-lock the block. On success leave the section, then check that it is not
- *     freed and revalidate its tuple under the lock (a writer may have removed or rehashed it
+ *     acquire loads of the links, comparing the tuple's words with the block's (plain loads,
+ *     all in the block's first 64 bytes, see {@link ControlBlockLayout}; the ports word
+ *     first, which also carries {@code FREED}, so a freed block never matches).</li>
+ * <li>Found: try-lock the block. On success leave the section, then revalidate its tuple
+ *     and that it is not freed under the lock (a writer may have removed or rehashed it
  *     after we compared); return it locked. If the try-lock fails, take a reference with
  *     {@code acquireIfNotZero} (the section guarantees the block is not yet reused, so the
  *     count is the count of this incarnation) and leave the section; block on the lock, drop

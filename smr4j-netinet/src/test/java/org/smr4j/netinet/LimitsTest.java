@@ -1,7 +1,6 @@
 package org.smr4j.netinet;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -10,7 +9,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.smr4j.Smr;
-import org.smr4j.netinet.ConnectionTable.LockMode;
 import org.smr4j.netinet.ConnectionTable.Strategy;
 
 /**
