@@ -1,5 +1,6 @@
 package org.smr4j.netinet;
 
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -17,36 +18,22 @@ import java.util.function.Function;
  * again. Writers follow the same lock order as the lockless tables: the block first, then
  * the map's own bin lock inside {@code putIfAbsent}/{@code remove}.
  */
-final class ConcurrentMapConnectionTable implements ConnectionTable {
+final class ConcurrentMapConnectionTable extends AbstractConnectionTable {
 
-    private final String name;
     private final ConcurrentHashMap<ConnectionKey, ControlBlock> map;
     private final LongAdder inserts = new LongAdder();
-    /** Set by close(); volatile so that a later insert on any thread sees it. */
-    private volatile boolean closed;
     private final LongAdder removes = new LongAdder();
     private final LongAdder rehashes = new LongAdder();
 
     ConcurrentMapConnectionTable(final ConnectionTable.Builder b) {
-        this.name = b.name;
+        super(b);
         this.map = new ConcurrentHashMap<>(b.initialBuckets);
     }
 
     @Override
-    public Strategy strategy() {
-        return Strategy.CONCURRENT_HASH_MAP;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
     public ControlBlock insert(final ConnectionKey key) {
-        if (closed) {
-            throw new IllegalStateException("connection table " + name + " is closed");
-        }
+        Objects.requireNonNull(key, "key");
+        checkOpen("insert(key)");
         final ControlBlock block = new ControlBlock();
         block.init();
         block.lock(LockMode.WRITE);
@@ -55,19 +42,35 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
             block.unlock(LockMode.WRITE);
             return null;
         }
+        if (isClosed()) {
+            // close() began after our first check. Both sides are volatile (the flag; the
+            // map's own CAS and locks): either close's clear() runs after our put and takes
+            // the block, or we see the flag here and take it out ourselves.
+            map.remove(key, block);
+            block.markFreed();
+            block.unlock(LockMode.WRITE);
+            throw closedException("insert(key)");
+        }
         inserts.increment();
         return block;
     }
 
     @Override
-    public <V> V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> reader) {
+    public <V> V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(function, "function");
+        checkOpen("read(key, function)");
+        return readKey(key, function);
+    }
+
+    private <V> V readKey(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
         for (;;) {
             final ControlBlock block = map.get(key);
             if (block == null || block.isFreed()) {
                 return null; // absent, or unmapped before it was marked
             }
             if (block.matches(key)) {
-                final V v = reader.apply(block);
+                final V v = function.apply(block);
                 // The reader's loads before the re-check (load-load fence): a rehash rekeys
                 // in place, so a tuple still equal to the key means the reader saw this
                 // connection (the rehash's stores are after our first check, and per-field
@@ -86,6 +89,44 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
 
     @Override
     public ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
+        checkKeyAndMode(key, mode);
+        checkOpen("lookup(key, mode)");
+        return lookupKey(key, mode);
+    }
+
+    // ------------------------------------------------------------------ reader handles
+    // No section record: a handle is the owner and closed checks in front of the same code.
+    // The fields become a key, which the map needs.
+
+    @Override
+    Object readerHandle() {
+        return null;
+    }
+
+    @Override
+    ControlBlock lookupVia(final Object handle, final ConnectionKey key, final LockMode mode) {
+        return lookupKey(key, mode);
+    }
+
+    @Override
+    <V> V readVia(final Object handle, final ConnectionKey key,
+            final Function<? super ControlBlock, ? extends V> function) {
+        return readKey(key, function);
+    }
+
+    @Override
+    ControlBlock lookupFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final LockMode mode) {
+        return lookupKey(ConnectionKey.ofFields(p, lHi, lLo, fHi, fLo), mode);
+    }
+
+    @Override
+    <V> V readFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final Function<? super ControlBlock, ? extends V> function) {
+        return readKey(ConnectionKey.ofFields(p, lHi, lLo, fHi, fLo), function);
+    }
+
+    private ControlBlock lookupKey(final ConnectionKey key, final LockMode mode) {
         for (;;) {
             final ControlBlock block = map.get(key);
             if (block == null) {
@@ -101,7 +142,9 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
 
     @Override
     public void remove(final ControlBlock block) {
-        block.checkWriteLockedIn(this, name);
+        Objects.requireNonNull(block, "block");
+        checkOpen("remove(block)");
+        checkHeldForWrite(block, "remove(block)");
         // Unmap first, then mark: the removal takes effect at the unmapping, so an insert
         // of the same key that fails (putIfAbsent) still saw the block present.
         map.remove(block.key, block);
@@ -113,7 +156,10 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
 
     @Override
     public boolean rehash(final ControlBlock block, final ConnectionKey newKey) {
-        block.checkWriteLockedIn(this, name);
+        Objects.requireNonNull(block, "block");
+        Objects.requireNonNull(newKey, "newKey");
+        checkOpen("rehash(block, newKey)");
+        checkHeldForWrite(block, "rehash(block, newKey)");
         final ConnectionKey oldKey = block.key;
         if (oldKey.equals(newKey)) {
             return true;
@@ -132,6 +178,9 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
 
     @Override
     public void forEach(final LockMode mode, final Consumer<? super ControlBlock> action) {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(action, "action");
+        checkOpen("forEach(mode, action)");
         // ConcurrentHashMap's iterator is weakly consistent: every mapping present for the
         // whole traversal is returned exactly once.
         for (final ControlBlock block : map.values()) {
@@ -141,11 +190,13 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
 
     @Override
     public int longestChain() {
+        checkOpen("longestChain()");
         return -1;
     }
 
     @Override
     public long size() {
+        checkOpen("size()");
         return map.mappingCount();
     }
 
@@ -158,12 +209,26 @@ final class ConcurrentMapConnectionTable implements ConnectionTable {
 
     @Override
     public void close() {
-        closed = true;
-        map.clear();
+        synchronized (this) { // two closes do not race (close only)
+            if (!markClosed()) {
+                return;
+            }
+        }
+        // As remove does, for each block: a caller holding a block makes close wait for it.
+        for (final ControlBlock block : map.values()) {
+            block.lock(LockMode.WRITE);
+            if (!block.isFreed() && map.remove(block.key, block)) {
+                block.markFreed();
+                block.release();
+                removes.increment();
+            }
+            block.unlock(LockMode.WRITE);
+        }
+        map.clear(); // whatever an insert racing close left (it takes its own out, see insert)
     }
 
     @Override
     public String toString() {
-        return "ConnectionTable[" + name + ", " + strategy() + ", " + size() + " connections]";
+        return "ConnectionTable[" + name + ", " + strategy() + ", " + map.mappingCount() + " connections]";
     }
 }

@@ -24,6 +24,12 @@ import java.util.Objects;
  * it: they hash with a per-table secret (SipHash-1-3), so that a remote party cannot
  * choose keys that collide. Keys are {@link Comparable} (by their fields), so a
  * {@code ConcurrentHashMap} under a collision flood can keep its long bins as trees.
+ *
+ * <p>Misuse: a null socket address throws {@link NullPointerException} naming the parameter;
+ * a protocol outside [0, 255], a port outside [0, 65535] or an unresolved socket address
+ * throws {@link IllegalArgumentException} naming the parameter, the value and the valid
+ * range. Null arguments are checked first, then the protocol, then the local side, then the
+ * foreign side.
  */
 public final class ConnectionKey implements Comparable<ConnectionKey> {
 
@@ -34,13 +40,16 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
 
     private static final long V4_MAPPED_LO = 0x0000_ffff_0000_0000L;
 
-    private final int protocol;
+    /**
+     * Protocol and ports in one word, {@code protocol << 32 | localPort << 16 | foreignPort}
+     * (bits 40 to 63 zero): the word the tables store and compare first, and the first word
+     * SipHash reads (see {@link #ports(int, int, int)}).
+     */
+    private final long ports;
     private final long localHi;
     private final long localLo;
-    private final int localPort;
     private final long foreignHi;
     private final long foreignLo;
-    private final int foreignPort;
     /**
      * The unkeyed hash, computed on first use and cached (0: not yet), as {@link String}
      * does: a racy, idempotent write of an int, so at worst computed twice. Lazy because the
@@ -69,13 +78,16 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
 
     private ConnectionKey(final int protocol, final long localHi, final long localLo, final int localPort,
             final long foreignHi, final long foreignLo, final int foreignPort) {
-        this.protocol = checkProtocol(protocol);
+        this(checkedPorts(protocol, localPort, foreignPort), localHi, localLo, foreignHi, foreignLo);
+    }
+
+    private ConnectionKey(final long ports, final long localHi, final long localLo, final long foreignHi,
+            final long foreignLo) {
+        this.ports = ports;
         this.localHi = localHi;
         this.localLo = localLo;
-        this.localPort = checkPort("localPort", localPort);
         this.foreignHi = foreignHi;
         this.foreignLo = foreignLo;
-        this.foreignPort = checkPort("foreignPort", foreignPort);
     }
 
     /**
@@ -122,13 +134,17 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
      * @param local local address and port
      * @param foreign foreign address and port
      * @return the key
+     * @throws NullPointerException if {@code local} or {@code foreign} is null
      * @throws IllegalArgumentException if the protocol is out of range or an address is
      *         unresolved
      */
     public static ConnectionKey of(final int protocol, final InetSocketAddress local,
             final InetSocketAddress foreign) {
-        final long[] l = words(Objects.requireNonNull(local, "local"));
-        final long[] f = words(Objects.requireNonNull(foreign, "foreign"));
+        Objects.requireNonNull(local, "local");
+        Objects.requireNonNull(foreign, "foreign");
+        checkProtocol(protocol);
+        final long[] l = words("local", local);
+        final long[] f = words("foreign", foreign);
         return new ConnectionKey(protocol, l[0], l[1], local.getPort(), f[0], f[1], foreign.getPort());
     }
 
@@ -139,6 +155,7 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
      * @param localAddress the bound IPv4 address
      * @param localPort 0 to 65535
      * @return the listener key
+     * @throws IllegalArgumentException if the protocol or the port is out of range
      */
     public static ConnectionKey listener(final int protocol, final int localAddress, final int localPort) {
         return new ConnectionKey(protocol, 0L, mapped(localAddress), localPort, 0L, 0L, 0);
@@ -150,6 +167,7 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
      * @param protocol IP protocol number, 0 to 255
      * @param localPort 0 to 65535
      * @return the listener key
+     * @throws IllegalArgumentException if the protocol or the port is out of range
      */
     public static ConnectionKey listener(final int protocol, final int localPort) {
         return new ConnectionKey(protocol, 0L, 0L, localPort, 0L, 0L, 0);
@@ -162,25 +180,44 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
      * @param protocol IP protocol number, 0 to 255
      * @param local the bound address and port
      * @return the listener key
+     * @throws NullPointerException if {@code local} is null
+     * @throws IllegalArgumentException if the protocol is out of range or the address is
+     *         unresolved
      */
     public static ConnectionKey listener(final int protocol, final InetSocketAddress local) {
-        final long[] l = words(Objects.requireNonNull(local, "local"));
+        Objects.requireNonNull(local, "local");
+        checkProtocol(protocol);
+        final long[] l = words("local", local);
         return new ConnectionKey(protocol, l[0], l[1], local.getPort(), 0L, 0L, 0);
     }
 
     /** @return the IP protocol number */
     public int protocol() {
-        return protocol;
+        return (int) (ports >>> 32) & 0xFF;
     }
 
     /** @return the local port */
     public int localPort() {
-        return localPort;
+        return (int) (ports >>> 16) & 0xFFFF;
     }
 
     /** @return the foreign port (0 for a listener) */
     public int foreignPort() {
-        return foreignPort;
+        return (int) ports & 0xFFFF;
+    }
+
+    /**
+     * The key of these fields, checked already ({@code ports} packed by
+     * {@link #checkedPorts}): the map strategies' field lookups, which need a key object.
+     */
+    static ConnectionKey ofFields(final long ports, final long localHi, final long localLo, final long foreignHi,
+            final long foreignLo) {
+        return new ConnectionKey(ports, localHi, localLo, foreignHi, foreignLo);
+    }
+
+    /** The packed protocol and ports; see the field. */
+    long ports() {
+        return ports;
     }
 
     /** @return the high 64 bits of the local address (IPv6 form) */
@@ -205,7 +242,12 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
 
     /** @return true if this key names a listening socket (no foreign address and port) */
     public boolean isListener() {
-        return foreignHi == 0L && foreignLo == 0L && foreignPort == 0;
+        return isListener(ports, foreignHi, foreignLo);
+    }
+
+    /** Whether these fields name a listener: no foreign address and foreign port 0. */
+    static boolean isListener(final long ports, final long foreignHi, final long foreignLo) {
+        return (foreignHi | foreignLo | (ports & 0xFFFF)) == 0L;
     }
 
     /** @return true if the local address is unspecified (a wildcard listener) */
@@ -239,7 +281,7 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
      * @return the listener key
      */
     public ConnectionKey toListener() {
-        return isListener() ? this : new ConnectionKey(protocol, localHi, localLo, localPort, 0L, 0L, 0);
+        return isListener() ? this : new ConnectionKey(ports & ~0xFFFFL, localHi, localLo, 0L, 0L);
     }
 
     /**
@@ -253,29 +295,17 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
         if ((int) (cached >>> 32) == tableId && tableId != 0) {
             return (int) cached;
         }
-        final long h = hasher.hash(protocol, localHi, localLo, localPort, foreignHi, foreignLo, foreignPort);
-        final int folded = (int) (h ^ (h >>> 32));
+        final int folded = hasher.folded(ports, localHi, localLo, foreignHi, foreignLo);
         if (tableId != 0) {
             KEYED_HASH.setOpaque(this, (long) tableId << 32 | (folded & 0xFFFF_FFFFL));
         }
         return folded;
     }
 
-    /**
-     * Whether this key equals the given fields; the tables compare stored tuples this way
-     * without building a key.
-     */
-    boolean matches(final int protocol, final long localHi, final long localLo, final int localPort,
-            final long foreignHi, final long foreignLo, final int foreignPort) {
-        return this.localLo == localLo && this.foreignLo == foreignLo && this.localPort == localPort
-                && this.foreignPort == foreignPort && this.localHi == localHi && this.foreignHi == foreignHi
-                && this.protocol == protocol;
-    }
-
     @Override
     public boolean equals(final Object o) {
-        return o instanceof ConnectionKey k
-                && matches(k.protocol, k.localHi, k.localLo, k.localPort, k.foreignHi, k.foreignLo, k.foreignPort);
+        return o instanceof ConnectionKey k && ports == k.ports && foreignLo == k.foreignLo && localLo == k.localLo
+                && foreignHi == k.foreignHi && localHi == k.localHi;
     }
 
     @Override
@@ -288,45 +318,56 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
         return h == 0 ? 1 : h;
     }
 
+    /**
+     * Orders keys by their fields (protocol, local address, local port, foreign address,
+     * foreign port), consistently with {@link #equals}.
+     *
+     * @param o the other key
+     * @return negative, zero or positive as this key is less than, equal to or greater than
+     *         {@code o}
+     * @throws NullPointerException if {@code o} is null
+     */
     @Override
     public int compareTo(final ConnectionKey o) {
-        int c = Integer.compare(protocol, o.protocol);
+        Objects.requireNonNull(o, "o");
+        int c = Integer.compare(protocol(), o.protocol());
         if (c == 0) c = Long.compare(localHi, o.localHi);
         if (c == 0) c = Long.compare(localLo, o.localLo);
-        if (c == 0) c = Integer.compare(localPort, o.localPort);
+        if (c == 0) c = Integer.compare(localPort(), o.localPort());
         if (c == 0) c = Long.compare(foreignHi, o.foreignHi);
         if (c == 0) c = Long.compare(foreignLo, o.foreignLo);
-        if (c == 0) c = Integer.compare(foreignPort, o.foreignPort);
+        if (c == 0) c = Integer.compare(foreignPort(), o.foreignPort());
         return c;
     }
 
     /** Formats as {@code tcp 10.0.0.1:80 <- 192.0.2.7:51000} (IPv6 in brackets). */
     @Override
     public String toString() {
+        final int protocol = protocol();
         final String proto = switch (protocol) {
             case TCP -> "tcp";
             case UDP -> "udp";
             default -> "proto" + protocol;
         };
-        final String local = format(localHi, localLo) + ':' + localPort;
+        final String local = format(localHi, localLo) + ':' + localPort();
         return isListener() ? proto + ' ' + local + " (listen)"
-                : proto + ' ' + local + " <- " + format(foreignHi, foreignLo) + ':' + foreignPort;
+                : proto + ' ' + local + " <- " + format(foreignHi, foreignLo) + ':' + foreignPort();
     }
 
     // ------------------------------------------------------------------ helpers
 
     private int unkeyedHash() {
-        long h = protocol * 0x9E3779B97F4A7C15L;
+        long h = protocol() * 0x9E3779B97F4A7C15L;
         h = (h ^ localHi) * 0xBF58476D1CE4E5B9L;
         h = (h ^ localLo) * 0x94D049BB133111EBL;
-        h = (h ^ ((long) localPort << 16 | foreignPort)) * 0x9E3779B97F4A7C15L;
+        h = (h ^ (ports & 0xFFFF_FFFFL)) * 0x9E3779B97F4A7C15L;
         h = (h ^ foreignHi) * 0xBF58476D1CE4E5B9L;
         h = (h ^ foreignLo) * 0x94D049BB133111EBL;
         return (int) (h ^ (h >>> 32));
     }
 
     /** The IPv4-mapped form; 0.0.0.0 ({@code INADDR_ANY}) is the unspecified address. */
-    private static long mapped(final int v4) {
+    static long mapped(final int v4) {
         return v4 == 0 ? 0L : V4_MAPPED_LO | (v4 & 0xFFFF_FFFFL);
     }
 
@@ -334,24 +375,42 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
         return hi == 0L && (lo == 0L || (lo & 0xFFFF_FFFF_0000_0000L) == V4_MAPPED_LO);
     }
 
+    /**
+     * The packed word of {@link #ports}, after checking the ranges (protocol, then local port,
+     * then foreign port), with the messages of the factories.
+     */
+    static long checkedPorts(final int protocol, final int localPort, final int foreignPort) {
+        if ((protocol & ~0xFF | localPort & ~0xFFFF | foreignPort & ~0xFFFF) != 0) {
+            checkProtocol(protocol);
+            checkPort("localPort", localPort);
+            checkPort("foreignPort", foreignPort);
+        }
+        return ports(protocol, localPort, foreignPort);
+    }
+
+    /** {@code protocol << 32 | localPort << 16 | foreignPort}, for values in range. */
+    static long ports(final int protocol, final int localPort, final int foreignPort) {
+        return (long) protocol << 32 | (long) localPort << 16 | foreignPort;
+    }
+
     private static int checkProtocol(final int protocol) {
         if (protocol < 0 || protocol > 255) {
-            throw new IllegalArgumentException("protocol must be 0..255: " + protocol);
+            throw new IllegalArgumentException("protocol must be in [0, 255], was " + protocol);
         }
         return protocol;
     }
 
     private static int checkPort(final String what, final int port) {
         if (port < 0 || port > 0xFFFF) {
-            throw new IllegalArgumentException(what + " must be 0..65535: " + port);
+            throw new IllegalArgumentException(what + " must be in [0, 65535], was " + port);
         }
         return port;
     }
 
-    private static long[] words(final InetSocketAddress sa) {
+    private static long[] words(final String what, final InetSocketAddress sa) {
         final InetAddress a = sa.getAddress();
         if (a == null) {
-            throw new IllegalArgumentException("unresolved address: " + sa);
+            throw new IllegalArgumentException(what + " must be a resolved address, was unresolved " + sa);
         }
         final byte[] b = a.getAddress();
         if (b.length == 4) {

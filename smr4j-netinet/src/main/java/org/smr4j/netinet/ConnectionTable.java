@@ -50,12 +50,36 @@ import java.util.function.Consumer;
  * ordering.
  *
  * <h2>Threads</h2>
- * All methods may be called from any thread, platform or virtual. A lookup never blocks
+ * All methods may be called from any thread, platform or virtual. A hot path takes the
+ * thread's {@link #reader() Reader} once and looks up through it: the same contract, without
+ * a thread-local lookup per call, and by the tuple's fields without a key. A lookup never blocks
  * except on the lock of the block it found when that lock is busy (then it holds a reference,
  * not a read section). {@code insert}, {@code remove} and {@code rehash} serialise on the
  * table's write lock; {@code rehash} may wait for a grace period.
+ *
+ * <h2>Misuse</h2>
+ * Every strategy refuses the same calls, before doing anything, so that a refused call changes
+ * nothing and the table stays usable:
+ * <ul>
+ * <li>a {@code null} argument: {@link NullPointerException} whose message is the parameter's
+ *     name as documented here ({@code "key"}, {@code "mode"}, {@code "function"},
+ *     {@code "block"}, {@code "newKey"}, {@code "action"});</li>
+ * <li>a value out of range (the {@link Builder}'s settings): {@link IllegalArgumentException}
+ *     naming the parameter, the value and the valid range;</li>
+ * <li>a call in the wrong state: {@link IllegalStateException} whose message names the table
+ *     (name and strategy), the state and the calling thread. The states, each with its own
+ *     message: the table is closed; a block passed to {@link #remove(ControlBlock)} or
+ *     {@link #rehash} is freed (removed already), belongs to another table, is read-locked,
+ *     or is not locked (it must be write-locked by the caller; the lock is not owner-aware,
+ *     so a block write-locked by another thread is not detected).</li>
+ * </ul>
+ * After {@link #close()} every operation but {@code close()}, {@link #stats()},
+ * {@link #name()} and {@link #strategy()} is refused ({@code toString()} keeps working).
+ * The callbacks ({@link #forEach forEach}'s action, {@link #read read}'s function) may throw
+ * anything, checked exceptions included: the exception propagates unchanged, and the table
+ * first unlocks the block, drops its references and leaves its read section.
  */
-public interface ConnectionTable extends AutoCloseable {
+public sealed interface ConnectionTable extends AutoCloseable permits AbstractConnectionTable {
 
     /** The mode in which a block is locked for the caller. */
     enum LockMode {
@@ -84,6 +108,7 @@ public interface ConnectionTable extends AutoCloseable {
      *
      * @param strategy the reclamation strategy
      * @return a builder
+     * @throws NullPointerException if {@code strategy} is null
      */
     static Builder builder(final Strategy strategy) {
         return new Builder(Objects.requireNonNull(strategy, "strategy"));
@@ -94,6 +119,7 @@ public interface ConnectionTable extends AutoCloseable {
      *
      * @param strategy the reclamation strategy
      * @return the table
+     * @throws NullPointerException if {@code strategy} is null
      */
     static ConnectionTable create(final Strategy strategy) {
         return builder(strategy).build();
@@ -112,8 +138,8 @@ public interface ConnectionTable extends AutoCloseable {
      * @param key the connection; a {@linkplain ConnectionKey#isListener() listener} key
      *        inserts a listening socket
      * @return the block, write-locked; or {@code null} if the key is already present
-     * @throws IllegalStateException if the table is closed, or the block pool is at its hard
-     *         limit and configured to fail
+     * @throws NullPointerException if {@code key} is null
+     * @throws IllegalStateException if the table is closed
      */
     ControlBlock insert(ConnectionKey key);
 
@@ -123,30 +149,49 @@ public interface ConnectionTable extends AutoCloseable {
      * @param key the connection
      * @param mode how to lock the block returned
      * @return the block, locked in {@code mode}; or {@code null}
+     * @throws NullPointerException if {@code key} or {@code mode} is null
+     * @throws IllegalStateException if the table is closed
      */
     ControlBlock lookup(ConnectionKey key, LockMode mode);
 
     /**
-     * Lock-free read: finds the connection and applies {@code reader} to its block without
+     * Lock-free read: finds the connection and applies {@code function} to its block without
      * locking it, the way {@code ConcurrentHashMap.get} hands out a value. The lockless
      * strategies apply it inside their read section, so the block cannot be reused meanwhile
      * (SMR); pserialize, whose blocks can be reused at once, checks the block's
      * {@linkplain ControlBlock#generation() generation} around the call and retries on a
-     * change. {@code reader} sees the block as of some instant during the call; a remove
+     * change. {@code function} sees the block as of some instant during the call; a remove
      * running concurrently may already have marked it {@linkplain ControlBlock#isFreed()
-     * freed} while {@code reader} runs (the read is then ordered just before the remove), so
-     * a reader that must not act on a closing connection checks {@code isFreed()}. It may run
+     * freed} while {@code function} runs (the read is then ordered just before the remove), so
+     * a function that must not act on a closing connection checks {@code isFreed()}. It may run
      * more than once, must not block, lock the block or change the table, and should read only
      * fields that the connection's writers publish safely (the
      * {@linkplain ControlBlock#attachment() attachment} is written under the block's write
-     * lock; read what it refers to through its own synchronisation).
+     * lock; read what it refers to through its own synchronisation). If it throws, the
+     * exception propagates and the read section is left.
      *
      * @param <V> the result type
      * @param key the connection
-     * @param reader what to read from the block
-     * @return {@code reader}'s result, or {@code null} if the key is not present
+     * @param function what to read from the block
+     * @return {@code function}'s result, or {@code null} if the key is not present
+     * @throws NullPointerException if {@code key} or {@code function} is null
+     * @throws IllegalStateException if the table is closed
      */
-    <V> V read(ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> reader);
+    <V> V read(ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> function);
+
+    /**
+     * A reader handle for the calling thread: {@link Reader#lookup lookup} and
+     * {@link Reader#read read} with this table's contract, and lookups by the tuple's fields
+     * ({@link Reader#lookupIpv4 lookupIpv4}, {@link Reader#readIpv4 readIpv4} and the IPv6
+     * forms), for hot paths. The handle skips the per-call thread-local lookup of the
+     * table's read section (it holds the thread's section record itself, as
+     * {@link org.smr4j.Smr.Reader} does for a domain). Call it once per thread and keep the
+     * handle; each call returns a new handle, and every handle of a thread works.
+     *
+     * @return a handle that only the calling thread may use
+     * @throws IllegalStateException if the table is closed
+     */
+    Reader reader();
 
     /**
      * Wildcard lookup ({@code INPLOOKUP_WILDCARD}): the connection if present, else the
@@ -156,18 +201,10 @@ public interface ConnectionTable extends AutoCloseable {
      * @param key the connection (a listener key skips the first step)
      * @param mode how to lock the block returned
      * @return the block, locked in {@code mode}; or {@code null}
+     * @throws NullPointerException if {@code key} or {@code mode} is null
+     * @throws IllegalStateException if the table is closed
      */
-    default ControlBlock lookupWildcard(final ConnectionKey key, final LockMode mode) {
-        ControlBlock block;
-        if (!key.isListener() && (block = lookup(key, mode)) != null) {
-            return block;
-        }
-        final ConnectionKey listener = key.toListener();
-        if ((block = lookup(listener, mode)) != null || listener.isLocalWildcard()) {
-            return block;
-        }
-        return lookup(ConnectionKey.listener(key.protocol(), key.localPort()), mode);
-    }
+    ControlBlock lookupWildcard(ConnectionKey key, LockMode mode);
 
     /**
      * Removes a connection ({@code in_pcbfree}): marks its block freed under the block's write
@@ -176,22 +213,19 @@ public interface ConnectionTable extends AutoCloseable {
      *
      * @param key the connection
      * @return true if it was present
+     * @throws NullPointerException if {@code key} is null
+     * @throws IllegalStateException if the table is closed
      */
-    default boolean remove(final ConnectionKey key) {
-        final ControlBlock block = lookup(key, LockMode.WRITE);
-        if (block == null) {
-            return false;
-        }
-        remove(block);
-        return true;
-    }
+    boolean remove(ConnectionKey key);
 
     /**
      * Removes the connection of a block the caller holds write-locked (from
      * {@link #insert insert} or a {@link LockMode#WRITE} lookup), and unlocks it.
      *
      * @param block the block, write-locked by the caller
-     * @throws IllegalStateException if the block is not write-locked or not in this table
+     * @throws NullPointerException if {@code block} is null
+     * @throws IllegalStateException if the table is closed, or the block is freed, of another
+     *         table, read-locked or not locked (each with its own message)
      */
     void remove(ControlBlock block);
 
@@ -204,27 +238,39 @@ public interface ConnectionTable extends AutoCloseable {
      * @param block the block, write-locked by the caller
      * @param newKey the new tuple
      * @return true if moved; false if {@code newKey} is already present (nothing changes)
-     * @throws IllegalStateException if the block is not write-locked or not in this table
+     * @throws NullPointerException if {@code block} or {@code newKey} is null
+     * @throws IllegalStateException if the table is closed, or the block is freed, of another
+     *         table, read-locked or not locked (each with its own message)
      */
     boolean rehash(ControlBlock block, ConnectionKey newKey);
 
     /**
      * Calls {@code action} for each block, locked in {@code mode} for the duration of the
      * call, and tolerates concurrent changes (see the class comment). The action must not
-     * insert, remove or rehash in this table.
+     * insert, remove or rehash in this table. If the action throws, the iteration stops and
+     * the exception propagates, after the block is unlocked and every reference the iteration
+     * held is dropped.
      *
      * @param mode how to lock each block
      * @param action what to do with each
+     * @throws NullPointerException if {@code mode} or {@code action} is null
+     * @throws IllegalStateException if the table is closed
      */
     void forEach(LockMode mode, Consumer<? super ControlBlock> action);
 
-    /** @return the number of connections and listeners present */
+    /**
+     * The number of connections and listeners present.
+     *
+     * @return the count
+     * @throws IllegalStateException if the table is closed
+     */
     long size();
 
     /**
      * A snapshot of the table's counters. The pooled strategies read their pool's statistics,
      * which takes each of the pool's stripe locks briefly: sampling every millisecond is
-     * fine, calling it per operation is not.
+     * fine, calling it per operation is not. Allowed after {@link #close()} (the counters as
+     * the close left them).
      *
      * @return the counters
      */
@@ -235,15 +281,164 @@ public interface ConnectionTable extends AutoCloseable {
      * lock, so O(n); for tests and reports, not for sampling.
      *
      * @return the longest chain, or -1 where the strategy does not chain its own buckets
+     * @throws IllegalStateException if the table is closed
      */
     int longestChain();
 
     /**
-     * Removes every connection and releases the pool and domain the table created. The table
-     * must not be used concurrently with or after {@code close}.
+     * Removes every connection and releases the pool and domain the table created; from then
+     * on the table refuses every operation but {@code close()} (a no-op), {@link #stats()},
+     * {@link #name()} and {@link #strategy()}. Operations concurrent with {@code close} either
+     * complete or are refused; a caller holding a block's lock makes {@code close} wait for
+     * it.
      */
     @Override
     void close();
+
+    /**
+     * One thread's handle for lookups on hot paths, from {@link ConnectionTable#reader()}:
+     * what the packet input path of a stack holds per CPU. {@link #lookup lookup} and
+     * {@link #read read} keep the table's contract exactly (results, linearizability, memory
+     * consistency effects, misuse); the handle only saves work: no thread-local lookup per
+     * call, since it holds the thread's section record of the table's domain.
+     *
+     * <h2>Lookup by fields</h2>
+     * {@link #lookupIpv4 lookupIpv4}, {@link #lookupIpv6 lookupIpv6},
+     * {@link #readIpv4 readIpv4} and {@link #readIpv6 readIpv6} take the tuple's fields, as
+     * FreeBSD's {@code in_pcblookup} does, instead of a {@link ConnectionKey}: the lockless
+     * strategies hash and compare the fields directly and build no key object. Each is
+     * equivalent to the key form with {@link ConnectionKey#ipv4 ConnectionKey.ipv4} or
+     * {@link ConnectionKey#ipv6 ConnectionKey.ipv6} of the same fields (so a foreign side of
+     * zeros names a listener, and an IPv4 address 0 is the unspecified address). The
+     * {@code RW_LOCK} and {@code CONCURRENT_HASH_MAP} strategies are maps keyed by
+     * {@code ConnectionKey}: they build the key inside.
+     *
+     * <h2>Threads</h2>
+     * Only the thread that called {@link ConnectionTable#reader()} may use the handle,
+     * platform or virtual: a call from another thread is refused with an
+     * {@link IllegalStateException} naming the table, the handle's thread and the calling
+     * thread. A virtual thread keeps its handle across unmounts (the section record belongs
+     * to the thread, not to its carrier); do not share a handle between the virtual threads
+     * of a pool.
+     *
+     * <h2>Misuse</h2>
+     * As for the table: null arguments throw {@link NullPointerException} naming the
+     * parameter; a protocol outside [0, 255] or a port outside [0, 65535] throws
+     * {@link IllegalArgumentException} as the {@link ConnectionKey} factories do; a call
+     * after the table's {@link ConnectionTable#close() close()} throws
+     * {@link IllegalStateException}. Null checks come first, then the thread, then the
+     * closed state, then the ranges.
+     *
+     * <h2>Memory consistency effects</h2>
+     * Those of {@link ConnectionTable#lookup} and {@link ConnectionTable#read}.
+     */
+    sealed interface Reader permits AbstractConnectionTable.TableReader {
+
+        /** @return the table this handle reads */
+        ConnectionTable table();
+
+        /**
+         * {@link ConnectionTable#lookup(ConnectionKey, LockMode)}, through this handle.
+         *
+         * @param key the connection
+         * @param mode how to lock the block returned
+         * @return the block, locked in {@code mode}; or {@code null}
+         * @throws NullPointerException if {@code key} or {@code mode} is null
+         * @throws IllegalStateException if called from another thread, or the table is closed
+         */
+        ControlBlock lookup(ConnectionKey key, LockMode mode);
+
+        /**
+         * {@link ConnectionTable#read(ConnectionKey, java.util.function.Function)}, through
+         * this handle.
+         *
+         * @param <V> the result type
+         * @param key the connection
+         * @param function what to read from the block
+         * @return {@code function}'s result, or {@code null} if the key is not present
+         * @throws NullPointerException if {@code key} or {@code function} is null
+         * @throws IllegalStateException if called from another thread, or the table is closed
+         */
+        <V> V read(ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> function);
+
+        /**
+         * The lookup of {@code ConnectionKey.ipv4(protocol, localAddress, localPort,
+         * foreignAddress, foreignPort)}, without the key.
+         *
+         * @param protocol IP protocol number, 0 to 255
+         * @param localAddress local IPv4 address, network byte order in an int
+         * @param localPort 0 to 65535
+         * @param foreignAddress foreign IPv4 address
+         * @param foreignPort 0 to 65535
+         * @param mode how to lock the block returned
+         * @return the block, locked in {@code mode}; or {@code null}
+         * @throws NullPointerException if {@code mode} is null
+         * @throws IllegalArgumentException if the protocol or a port is out of range
+         * @throws IllegalStateException if called from another thread, or the table is closed
+         */
+        ControlBlock lookupIpv4(int protocol, int localAddress, int localPort, int foreignAddress, int foreignPort,
+                LockMode mode);
+
+        /**
+         * The lookup of {@code ConnectionKey.ipv6(protocol, localHi, localLo, localPort,
+         * foreignHi, foreignLo, foreignPort)}, without the key.
+         *
+         * @param protocol IP protocol number, 0 to 255
+         * @param localHi high 64 bits of the local address
+         * @param localLo low 64 bits of the local address
+         * @param localPort 0 to 65535
+         * @param foreignHi high 64 bits of the foreign address
+         * @param foreignLo low 64 bits of the foreign address
+         * @param foreignPort 0 to 65535
+         * @param mode how to lock the block returned
+         * @return the block, locked in {@code mode}; or {@code null}
+         * @throws NullPointerException if {@code mode} is null
+         * @throws IllegalArgumentException if the protocol or a port is out of range
+         * @throws IllegalStateException if called from another thread, or the table is closed
+         */
+        ControlBlock lookupIpv6(int protocol, long localHi, long localLo, int localPort, long foreignHi,
+                long foreignLo, int foreignPort, LockMode mode);
+
+        /**
+         * The read of {@code ConnectionKey.ipv4(protocol, localAddress, localPort,
+         * foreignAddress, foreignPort)}, without the key.
+         *
+         * @param <V> the result type
+         * @param protocol IP protocol number, 0 to 255
+         * @param localAddress local IPv4 address, network byte order in an int
+         * @param localPort 0 to 65535
+         * @param foreignAddress foreign IPv4 address
+         * @param foreignPort 0 to 65535
+         * @param function what to read from the block
+         * @return {@code function}'s result, or {@code null} if the connection is not present
+         * @throws NullPointerException if {@code function} is null
+         * @throws IllegalArgumentException if the protocol or a port is out of range
+         * @throws IllegalStateException if called from another thread, or the table is closed
+         */
+        <V> V readIpv4(int protocol, int localAddress, int localPort, int foreignAddress, int foreignPort,
+                java.util.function.Function<? super ControlBlock, ? extends V> function);
+
+        /**
+         * The read of {@code ConnectionKey.ipv6(protocol, localHi, localLo, localPort,
+         * foreignHi, foreignLo, foreignPort)}, without the key.
+         *
+         * @param <V> the result type
+         * @param protocol IP protocol number, 0 to 255
+         * @param localHi high 64 bits of the local address
+         * @param localLo low 64 bits of the local address
+         * @param localPort 0 to 65535
+         * @param foreignHi high 64 bits of the foreign address
+         * @param foreignLo low 64 bits of the foreign address
+         * @param foreignPort 0 to 65535
+         * @param function what to read from the block
+         * @return {@code function}'s result, or {@code null} if the connection is not present
+         * @throws NullPointerException if {@code function} is null
+         * @throws IllegalArgumentException if the protocol or a port is out of range
+         * @throws IllegalStateException if called from another thread, or the table is closed
+         */
+        <V> V readIpv6(int protocol, long localHi, long localLo, int localPort, long foreignHi, long foreignLo,
+                int foreignPort, java.util.function.Function<? super ControlBlock, ? extends V> function);
+    }
 
     /**
      * A snapshot of a table's counters.
@@ -270,14 +465,28 @@ public interface ConnectionTable extends AutoCloseable {
     }
 
     /**
-     * Configures a {@link ConnectionTable}. Settings a strategy has no use for are ignored.
+     * Configures a {@link ConnectionTable}. Settings a strategy has no use for are ignored,
+     * but every strategy checks them the same way, so that a configuration means the same in
+     * each. A refused setting leaves the builder as it was; nothing is allocated before
+     * {@link #build()}, which checks nothing further. Not thread-safe.
      */
     final class Builder {
+        /**
+         * The largest {@code maxConnections + pendingLimit} of {@link #limits limits}:
+         * 2<sup>31</sup> - 1, the largest hard limit a {@code PserializePool} supports, for
+         * every strategy.
+         */
+        public static final long MAX_BLOCKS = Integer.MAX_VALUE;
+        /** The largest {@link #initialBuckets initialBuckets}: 2<sup>30</sup>. */
+        public static final int MAX_BUCKETS = 1 << 30;
+
         final Strategy strategy;
         String name;
         int initialBuckets = 1024;
         int maxChain = 8;
-        long maxConnections = Long.MAX_VALUE;
+        /** Whether {@link #limits} was called; without it the pools have no hard limit. */
+        boolean limited;
+        long maxConnections;
         int pendingLimit = 4096;
 
         Builder(final Strategy strategy) {
@@ -286,26 +495,33 @@ public interface ConnectionTable extends AutoCloseable {
         }
 
         /**
-         * Names the table.
+         * Names the table (and the pool and domain it creates).
          *
-         * @param name the name
+         * @param name the name, not empty (default: the strategy's name in lower case,
+         *        followed by {@code -table})
          * @return this builder
+         * @throws NullPointerException if {@code name} is null
+         * @throws IllegalArgumentException if {@code name} is empty
          */
         public Builder name(final String name) {
-            this.name = Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(name, "name");
+            if (name.isEmpty()) {
+                throw new IllegalArgumentException("name must not be empty, was \"\"");
+            }
+            this.name = name;
             return this;
         }
 
         /**
          * The number of hash buckets to start with, rounded up to a power of two.
          *
-         * @param n 1 to 2^30 (default 1024)
+         * @param n 1 to {@value #MAX_BUCKETS} (default 1024)
          * @return this builder
          * @throws IllegalArgumentException if out of range
          */
         public Builder initialBuckets(final int n) {
-            if (n < 1 || n > 1 << 30) {
-                throw new IllegalArgumentException("initialBuckets must be 1..2^30: " + n);
+            if (n < 1 || n > MAX_BUCKETS) {
+                throw outOfRange("initialBuckets", n, 1, MAX_BUCKETS);
             }
             this.initialBuckets = n;
             return this;
@@ -316,13 +532,13 @@ public interface ConnectionTable extends AutoCloseable {
          * this long or longer, or the table holding more than one block per bucket, doubles
          * the bucket array.
          *
-         * @param n 2 or more (default 8)
+         * @param n 2 to {@value Integer#MAX_VALUE} (default 8)
          * @return this builder
          * @throws IllegalArgumentException if below 2
          */
         public Builder maxChain(final int n) {
             if (n < 2) {
-                throw new IllegalArgumentException("maxChain must be at least 2: " + n);
+                throw outOfRange("maxChain", n, 2, Integer.MAX_VALUE);
             }
             this.maxChain = n;
             return this;
@@ -345,15 +561,19 @@ public interface ConnectionTable extends AutoCloseable {
          * @param pendingLimit blocks the pool may hold beyond {@code maxConnections}: removed
          *        and awaiting reuse, or cached; 1 or more (default 4096)
          * @return this builder
-         * @throws IllegalArgumentException if either is below 1
+         * @throws IllegalArgumentException if either is below 1, or their sum exceeds
+         *         {@link #MAX_BLOCKS}
          */
         public Builder limits(final long maxConnections, final int pendingLimit) {
-            if (maxConnections < 1) {
-                throw new IllegalArgumentException("maxConnections must be at least 1: " + maxConnections);
+            if (pendingLimit < 1 || pendingLimit > MAX_BLOCKS - 1) {
+                throw outOfRange("pendingLimit", pendingLimit, 1, MAX_BLOCKS - 1);
             }
-            if (pendingLimit < 1) {
-                throw new IllegalArgumentException("pendingLimit must be at least 1: " + pendingLimit);
+            if (maxConnections < 1 || maxConnections > MAX_BLOCKS - pendingLimit) {
+                throw new IllegalArgumentException("maxConnections must be in [1, " + (MAX_BLOCKS - pendingLimit)
+                        + "] with pendingLimit " + pendingLimit + " (maxConnections + pendingLimit <= MAX_BLOCKS = "
+                        + MAX_BLOCKS + "), was " + maxConnections);
             }
+            this.limited = true;
             this.maxConnections = maxConnections;
             this.pendingLimit = pendingLimit;
             return this;
@@ -371,6 +591,11 @@ public interface ConnectionTable extends AutoCloseable {
                 case RW_LOCK -> new LockedConnectionTable(this);
                 case CONCURRENT_HASH_MAP -> new ConcurrentMapConnectionTable(this);
             };
+        }
+
+        /** {@code name must be in [lo, hi], was value}. */
+        static IllegalArgumentException outOfRange(final String name, final long value, final long lo, final long hi) {
+            return new IllegalArgumentException(name + " must be in [" + lo + ", " + hi + "], was " + value);
         }
     }
 }

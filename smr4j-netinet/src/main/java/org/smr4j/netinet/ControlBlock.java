@@ -28,21 +28,26 @@ import java.util.concurrent.locks.StampedLock;
  *
  * <h2>Fields and access modes</h2>
  * <ul>
- * <li>The tuple fields are written only by the table, under its write lock, while the block
- *     is unreachable by readers (before publication, or after unlinking and the grace
- *     period); lockless readers compare them with plain loads while walking a chain. Such a
- *     load may race only with a reuse in the pserialize strategy (which forbids nothing), and
- *     every match is revalidated under the block lock, whose acquisition orders it after
- *     the writer's unlock: a torn match is therefore harmless, and a miss is confirmed by the
- *     strategy (see {@link ConnectionTable}).</li>
+ * <li>The tuple fields ({@code ports}: protocol and both ports in one word; the four address
+ *     words) are written only by the table, under its write lock, while the block is
+ *     unreachable by readers (before publication, or after unlinking and the grace period);
+ *     {@code ports} last, with release. Lockless readers compare them with plain loads while
+ *     walking a chain. Such a load may race only with a reuse in the pserialize strategy
+ *     (which forbids nothing), and every match is revalidated under the block lock, whose
+ *     acquisition orders it after the writer's unlock (or, for {@code read}, by the
+ *     generation): a torn match is therefore harmless, and a miss is confirmed by the
+ *     strategy (see {@link ConnectionTable}). The layout puts them, the links and the
+ *     attachment in the object's first 64 bytes ({@link ControlBlockLayout}).</li>
  * <li>{@code link0}/{@code link1}: the two hash-chain links, one per parity of the bucket
  *     array, so that growing the table builds the new chains on the other link while readers
  *     still walk the old ones (see {@code LocklessConnectionTable}). Stored with release by
  *     writers (publication of a block's fields before the block is reachable through the
  *     link), loaded with acquire by readers (Java has no consume).</li>
- * <li>{@code flags} ({@link #isFreed()}): written under the block's write lock; read under
- *     the block lock, so plain would do, but read with acquire so that {@code isFreed()} is
- *     also meaningful to a caller that only holds a reference.</li>
+ * <li>{@code FREED} ({@link #isFreed()}) is bit 63 of {@code ports}: set with release by
+ *     the remove, under the block's write lock, cleared by the release store that completes
+ *     the next assignment. A lookup compares the whole word, so a freed block never matches
+ *     (its key's word has bit 63 clear); {@code isFreed()} reads it with acquire so that it
+ *     is also meaningful to a caller that only holds a reference.</li>
  * <li>{@code refs}: the reference count, updated by CAS. One reference belongs to the table
  *     while the block is inserted; a lockless lookup whose try-lock fails takes a temporary
  *     one with {@link #acquireIfNotZero()} so that the block is not freed while it blocks on
@@ -51,22 +56,31 @@ import java.util.concurrent.locks.StampedLock;
  */
 public final class ControlBlock extends ControlBlockLayout.Hot {
 
-    static final int FREED = 1;
+    /** Bit 63 of {@code ports}: freed, or not yet assigned. */
+    static final long FREED = 1L << 63;
 
-    // -------------------------------------------------------------- identity (per connection)
-    int protocol;
-    long localHi;
-    long localLo;
-    int localPort;
-    long foreignHi;
-    long foreignLo;
-    int foreignPort;
-    /** The table the current incarnation belongs to (checked by remove and rehash). */
-    Object owner;
+    // The fields a lookup reads (the tuple, the links, the attachment) are declared in
+    // ControlBlockLayout.Hot, so that HotSpot lays them out first, in the object's first 64
+    // bytes. The rest follows.
 
-    // The fields a lookup touches (hash, links, key, flags, generation, attachment, lock) are
-    // declared in ControlBlockLayout.Hot, so that HotSpot lays them out first, next to the
-    // header: one cache line for the common path instead of fields spread over two.
+    /** The per-block lock; created once by the pool's init hook, survives reuse. */
+    StampedLock lock;
+    /** The key this block was inserted or rehashed with ({@link #key()}). */
+    ConnectionKey key;
+    /** Keyed hash of the tuple, kept so that growth and removal need not rehash (writers only). */
+    int hash;
+    /**
+     * Incarnation count: incremented each time the block is handed out for a connection;
+     * through GENERATION (see assign).
+     */
+    @SuppressWarnings("unused") // accessed through GENERATION
+    private long generation;
+    /**
+     * The table whose pool made the block (set by every assign, never cleared: a pooled block
+     * serves one table for life). Checked by remove and rehash, and named in the messages of
+     * refused calls.
+     */
+    AbstractConnectionTable owner;
 
     // -------------------------------------------------------------- state
     @SuppressWarnings("unused") // accessed through REFS
@@ -78,7 +92,7 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
 
     private static final VarHandle LINK0;
     private static final VarHandle LINK1;
-    private static final VarHandle FLAGS;
+    private static final VarHandle PORTS;
     private static final VarHandle REFS;
     private static final VarHandle GENERATION;
 
@@ -87,9 +101,9 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
             final MethodHandles.Lookup l = MethodHandles.lookup();
             LINK0 = l.findVarHandle(ControlBlockLayout.Hot.class, "link0", ControlBlock.class);
             LINK1 = l.findVarHandle(ControlBlockLayout.Hot.class, "link1", ControlBlock.class);
-            FLAGS = l.findVarHandle(ControlBlockLayout.Hot.class, "flags", int.class);
+            PORTS = l.findVarHandle(ControlBlockLayout.Hot.class, "ports", long.class);
             REFS = l.findVarHandle(ControlBlock.class, "refs", int.class);
-            GENERATION = l.findVarHandle(ControlBlockLayout.Hot.class, "generation", long.class);
+            GENERATION = l.findVarHandle(ControlBlock.class, "generation", long.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -118,7 +132,7 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
      * @return true once removed, until the block is handed out again
      */
     public boolean isFreed() {
-        return ((int) FLAGS.getAcquire(this) & FREED) != 0;
+        return (long) PORTS.getAcquire(this) < 0L; // FREED is the sign bit
     }
 
     /**
@@ -162,11 +176,21 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
     }
 
     /**
-     * Attaches user data to the connection. Call with the block locked for writing.
+     * Attaches user data to the connection. Call with the block locked for writing (as
+     * {@link ConnectionTable#insert insert} and a {@link ConnectionTable.LockMode#WRITE WRITE}
+     * lookup return it). The lock is not owner-aware, so a block write-locked by another
+     * thread is not detected.
      *
      * @param value the attachment, or null
+     * @throws IllegalStateException if the block is freed (its connection was removed),
+     *         read-locked or not locked; the message names the table, the state and the thread
      */
     public void attach(final Object value) {
+        if (isFreed() || !lock.isWriteLocked()) {
+            throw refuse("attach(value)", isFreed() ? "freed (its connection was removed)"
+                    : lock.isReadLocked() ? "read-locked; it must be write-locked by the caller"
+                    : "not locked; it must be write-locked by the caller");
+        }
         attachment = value;
     }
 
@@ -178,15 +202,24 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
      *
      * <p>Memory consistency effects: release.
      *
-     * @throws IllegalMonitorStateException if the block is not locked
+     * @throws IllegalStateException if the block is not locked; the message names the table
+     *         and the thread
      */
     public void unlock() {
         final StampedLock l = lock;
         if (l.isWriteLocked()) {
             l.tryUnlockWrite();
         } else if (!l.tryUnlockRead()) {
-            throw new IllegalMonitorStateException("block not locked: " + this);
+            throw refuse("unlock()", "not locked");
         }
+    }
+
+    /** A refusal of {@code op} on this block in {@code state}, naming the table and the thread. */
+    private IllegalStateException refuse(final String op, final String state) {
+        final AbstractConnectionTable t = owner;
+        final String what = op + ": the block is " + state + ": " + this;
+        return new IllegalStateException(t != null ? t.describe(what)
+                : "connection table block " + what + " (thread " + Thread.currentThread() + ")");
     }
 
     /**
@@ -216,9 +249,10 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
 
     // ------------------------------------------------------------------ pool hooks
 
-    /** Pool init hook: once per object. Creates the lock that survives reuse. */
+    /** Pool init hook: once per object. Creates the lock that survives reuse; not yet assigned. */
     void init() {
         lock = new StampedLock();
+        ports = FREED; // plain: the pool's hand-off (or the table's publication) orders it
     }
 
     // No fini hook: the pool's fini would be the place to destroy the lock (FreeBSD's
@@ -232,7 +266,7 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
      * no reader can reach the block; the release stores of the link that publishes it order
      * these plain stores before any reader sees the block.
      */
-    void assign(final Object table, final ConnectionKey k, final int keyedHash) {
+    void assign(final AbstractConnectionTable table, final ConnectionKey k, final int keyedHash) {
         // A seqlock-like protocol for pserialize's lock-free readers (see
         // ConnectionTable.read): the generation moves first, and the store-store fence keeps
         // every store of the new incarnation after it, so a reader that read any new field
@@ -241,11 +275,10 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
         GENERATION.getAndAdd(this, 1L);
         VarHandle.storeStoreFence();
         owner = table;
-        rekey(k, keyedHash);
         unlinkGoal = 0L;
         attachment = null;
         REFS.setOpaque(this, 1); // the count was 0, and nobody increments from 0
-        FLAGS.setRelease(this, 0);
+        rekey(k, keyedHash); // ends with the release store of ports, which clears FREED
     }
 
     /**
@@ -254,41 +287,39 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
      * only by readers that revalidate under the block lock.
      */
     void rekey(final ConnectionKey k, final int keyedHash) {
-        protocol = k.protocol();
         localHi = k.localHi();
         localLo = k.localLo();
-        localPort = k.localPort();
         foreignHi = k.foreignHi();
         foreignLo = k.foreignLo();
-        foreignPort = k.foreignPort();
         key = k;
         hash = keyedHash;
-    }
-
-    /** Throws unless the block belongs to {@code table} and is write-locked (by the caller). */
-    void checkWriteLockedIn(final Object table, final String tableName) {
-        if (owner != table || !lock.isWriteLocked()) {
-            throw new IllegalStateException("block must be in table " + tableName + " and write-locked: " + this);
-        }
+        // Release, last: a reader that reads this word sees the tuple stored before it (for a
+        // new incarnation, also clears FREED, set since the free).
+        PORTS.setRelease(this, k.ports());
     }
 
     /** Marks the block freed; called with the write lock held. */
     void markFreed() {
-        owner = null;
         freedNanos = System.nanoTime();
         attachment = null;
         // Release: a thread that sees FREED without the lock also sees the reset fields.
-        FLAGS.setRelease(this, FREED);
+        PORTS.setRelease(this, ports | FREED);
+    }
+
+    /** Whether the stored tuple equals {@code k} and the block is not freed; see {@link #matches(long, long, long, long, long)}. */
+    boolean matches(final ConnectionKey k) {
+        return matches(k.ports(), k.localHi(), k.localLo(), k.foreignHi(), k.foreignLo());
     }
 
     /**
-     * Whether the stored tuple equals {@code k}. Plain loads; see the class comment. The
-     * identity test first: a block inserted with the very key object being looked up (a
-     * server keeps its connections' keys) needs no field comparison, as in
-     * {@code ConcurrentHashMap.get}; its tuple was assigned from that key.
+     * Whether the stored tuple equals the given fields ({@code ports} packed as in
+     * {@link ConnectionKey}, so bit 63 clear) and the block is not freed (a freed block's word
+     * has bit 63 set). Plain loads, all in the object's first line; see the class comment.
+     * The ports word first (it holds the foreign port, the part of a tuple that varies most
+     * among a server's connections), then the foreign address.
      */
-    boolean matches(final ConnectionKey k) {
-        return key == k || k.matches(protocol, localHi, localLo, localPort, foreignHi, foreignLo, foreignPort);
+    boolean matches(final long p, final long lHi, final long lLo, final long fHi, final long fLo) {
+        return ports == p && foreignLo == fLo && localLo == lLo && foreignHi == fHi && localHi == lHi;
     }
 
     // ------------------------------------------------------------------ chain links

@@ -1,42 +1,61 @@
 package org.smr4j.netinet;
 
-import java.util.concurrent.locks.StampedLock;
-
 /**
- * Field layout of {@link ControlBlock}. HotSpot lays out a superclass's fields before its
- * subclass's, so the fields a lookup reads are declared here, in one small class, and land
- * together right after the object header: the keyed hash (compared first), the chain links,
- * the key (compared by identity first), the flags, the generation, the attachment (what a
- * {@code read} usually returns) and the lock (try-locked by {@code lookup}). The tuple,
- * compared only when the key is not the very object the block was inserted with, and the
- * writer-side fields follow in {@link ControlBlock}. The access modes are documented where the
- * fields are used, in {@link ControlBlock}.
+ * Field layout of {@link ControlBlock}: the fields a lookup reads, in the first 64 bytes of
+ * the object (one cache line when the object starts on one), under both object header sizes
+ * of JDK 25 (12 bytes by default, 8 with {@code -XX:+UseCompactObjectHeaders}).
+ *
+ * <p>HotSpot lays out a superclass's fields before its subclass's, so the hot fields are
+ * declared here, in one small class, and land right after the header:
+ * <pre>
+ *   default headers (12 bytes)                 compact headers (8 bytes)
+ *    0 header (mark, class)                      0 header
+ *   12 link0                                     8 ports
+ *   16 ports       (protocol, ports, FREED)     16 localHi
+ *   24 localHi                                  24 localLo
+ *   32 localLo                                  32 foreignHi
+ *   40 foreignHi                                40 foreignLo
+ *   48 foreignLo                                48 link0
+ *   56 link1                                    52 link1
+ *   60 attachment                               56 attachment
+ *   64 ... ControlBlock's own fields            60 ... ControlBlock's own fields (lock)
+ * </pre>
+ * So a lock-free {@code read} that finds its block reads one line of it: the chain walk
+ * compares {@code ports} and the four address words, follows a link, and the usual reader
+ * function returns the attachment. What lies beyond: the lock reference (the locked
+ * {@code lookup} reads it, and then the lock object, another line anyway), the key object
+ * (only {@link ControlBlock#key()}), the keyed hash (writers only: growth, unlink, insert's
+ * duplicate check), the generation (pserialize's {@code read} validation; SMR never needs
+ * it), the reference count and the writer-side state. {@code ControlBlockLayoutTest} checks
+ * this with JOL under both header sizes.
  */
 final class ControlBlockLayout {
 
     private ControlBlockLayout() {
     }
 
-    /** The hot fields; see the class comment. */
+    /** The hot fields; see the class comment. Access modes: see {@link ControlBlock}. */
     abstract static class Hot {
-        /** Keyed hash of the tuple, kept so that growth and removal need not rehash. */
-        int hash;
-        /** State bits ({@code FREED}); through ControlBlock.FLAGS. */
-        int flags;
         /**
-         * Incarnation count: incremented each time the block is handed out for a connection;
-         * through ControlBlock.GENERATION (see ControlBlock.assign).
+         * {@code protocol << 32 | localPort << 16 | foreignPort}, with bit 63
+         * ({@code ControlBlock.FREED}) set while the block is freed or not yet assigned: a
+         * freed block never matches a lookup's word, whose bit 63 is clear. Through
+         * {@code ControlBlock.PORTS}.
          */
-        long generation;
+        long ports;
+        /** High 64 bits of the local address (IPv6 form; 0 for IPv4). */
+        long localHi;
+        /** Low 64 bits of the local address (IPv4-mapped for IPv4). */
+        long localLo;
+        /** High 64 bits of the foreign address. */
+        long foreignHi;
+        /** Low 64 bits of the foreign address. */
+        long foreignLo;
         /** Chain link of the parity-0 bucket array; through ControlBlock.LINK0. */
         ControlBlock link0;
         /** Chain link of the parity-1 bucket array; through ControlBlock.LINK1. */
         ControlBlock link1;
-        /** The key this block was inserted or rehashed with. */
-        ConnectionKey key;
         /** User data, cleared on free. */
         Object attachment;
-        /** The per-block lock; created once by the pool's init hook, survives reuse. */
-        StampedLock lock;
     }
 }

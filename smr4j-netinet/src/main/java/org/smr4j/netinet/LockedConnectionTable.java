@@ -1,6 +1,7 @@
 package org.smr4j.netinet;
 
 import java.util.HashMap;
+import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.Consumer;
@@ -22,44 +23,33 @@ import java.util.function.Function;
  * key, because the map and the tuples change only under the write lock; a lookup that
  * try-locks the block there needs no further check.
  */
-final class LockedConnectionTable implements ConnectionTable {
+final class LockedConnectionTable extends AbstractConnectionTable {
 
-    private final String name;
     private final StampedLock tableLock = new StampedLock();
     private final HashMap<ConnectionKey, ControlBlock> map;
     private final LongAdder inserts = new LongAdder();
-    /** Set by close(); volatile so that a later insert on any thread sees it. */
-    private volatile boolean closed;
     private final LongAdder removes = new LongAdder();
     private final LongAdder rehashes = new LongAdder();
     private final LongAdder referencePaths = new LongAdder();
 
     LockedConnectionTable(final ConnectionTable.Builder b) {
-        this.name = b.name;
+        super(b);
         this.map = HashMap.newHashMap(b.initialBuckets);
     }
 
     @Override
-    public Strategy strategy() {
-        return Strategy.RW_LOCK;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
     public ControlBlock insert(final ConnectionKey key) {
-        if (closed) {
-            throw new IllegalStateException("connection table " + name + " is closed");
-        }
+        Objects.requireNonNull(key, "key");
+        checkOpen("insert(key)");
         final ControlBlock block = new ControlBlock();
         block.init();
         block.lock(LockMode.WRITE); // not reachable yet: cannot block
         block.assign(this, key, 0);
         final long stamp = tableLock.writeLock();
         try {
+            if (isClosed()) { // close() began after our first check
+                throw closedException("insert(key)");
+            }
             if (map.putIfAbsent(key, block) != null) {
                 block.unlock(LockMode.WRITE);
                 return null;
@@ -72,11 +62,18 @@ final class LockedConnectionTable implements ConnectionTable {
     }
 
     @Override
-    public <V> V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> reader) {
+    public <V> V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(function, "function");
+        checkOpen("read(key, function)");
+        return readKey(key, function);
+    }
+
+    private <V> V readKey(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
         final long stamp = tableLock.readLock();
         try {
             final ControlBlock block = map.get(key);
-            return block == null ? null : reader.apply(block); // present and equal under the lock
+            return block == null ? null : function.apply(block); // present and equal under the lock
         } finally {
             tableLock.unlockRead(stamp);
         }
@@ -84,6 +81,44 @@ final class LockedConnectionTable implements ConnectionTable {
 
     @Override
     public ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
+        checkKeyAndMode(key, mode);
+        checkOpen("lookup(key, mode)");
+        return lookupKey(key, mode);
+    }
+
+    // ------------------------------------------------------------------ reader handles
+    // No section record: a handle is the owner and closed checks in front of the same code.
+    // The fields become a key, which the map needs.
+
+    @Override
+    Object readerHandle() {
+        return null;
+    }
+
+    @Override
+    ControlBlock lookupVia(final Object handle, final ConnectionKey key, final LockMode mode) {
+        return lookupKey(key, mode);
+    }
+
+    @Override
+    <V> V readVia(final Object handle, final ConnectionKey key,
+            final Function<? super ControlBlock, ? extends V> function) {
+        return readKey(key, function);
+    }
+
+    @Override
+    ControlBlock lookupFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final LockMode mode) {
+        return lookupKey(ConnectionKey.ofFields(p, lHi, lLo, fHi, fLo), mode);
+    }
+
+    @Override
+    <V> V readFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final Function<? super ControlBlock, ? extends V> function) {
+        return readKey(ConnectionKey.ofFields(p, lHi, lLo, fHi, fLo), function);
+    }
+
+    private ControlBlock lookupKey(final ConnectionKey key, final LockMode mode) {
         for (;;) {
             final long stamp = tableLock.readLock();
             final ControlBlock block = map.get(key);
@@ -111,7 +146,9 @@ final class LockedConnectionTable implements ConnectionTable {
 
     @Override
     public void remove(final ControlBlock block) {
-        block.checkWriteLockedIn(this, name);
+        Objects.requireNonNull(block, "block");
+        checkOpen("remove(block)");
+        checkHeldForWrite(block, "remove(block)");
         final long stamp = tableLock.writeLock();
         try {
             block.markFreed();
@@ -126,7 +163,10 @@ final class LockedConnectionTable implements ConnectionTable {
 
     @Override
     public boolean rehash(final ControlBlock block, final ConnectionKey newKey) {
-        block.checkWriteLockedIn(this, name);
+        Objects.requireNonNull(block, "block");
+        Objects.requireNonNull(newKey, "newKey");
+        checkOpen("rehash(block, newKey)");
+        checkHeldForWrite(block, "rehash(block, newKey)");
         final long stamp = tableLock.writeLock();
         try {
             if (block.key.equals(newKey)) {
@@ -147,6 +187,9 @@ final class LockedConnectionTable implements ConnectionTable {
 
     @Override
     public void forEach(final LockMode mode, final Consumer<? super ControlBlock> action) {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(action, "action");
+        checkOpen("forEach(mode, action)");
         // Snapshot under the read lock, then lock each block outside it (lock order). Blocks
         // are never reused here, so a snapshot entry removed meanwhile shows as freed.
         final ControlBlock[] snapshot;
@@ -163,11 +206,17 @@ final class LockedConnectionTable implements ConnectionTable {
 
     @Override
     public int longestChain() {
+        checkOpen("longestChain()");
         return -1;
     }
 
     @Override
     public long size() {
+        checkOpen("size()");
+        return mapSize();
+    }
+
+    private long mapSize() {
         final long stamp = tableLock.readLock();
         try {
             return map.size();
@@ -179,23 +228,38 @@ final class LockedConnectionTable implements ConnectionTable {
     @Override
     public Stats stats() {
         final long n = inserts.sum();
-        return new Stats(Strategy.RW_LOCK, size(), -1, n, removes.sum(), rehashes.sum(), 0, 0,
+        return new Stats(Strategy.RW_LOCK, mapSize(), -1, n, removes.sum(), rehashes.sum(), 0, 0,
                 referencePaths.sum(), 0, n, -1);
     }
 
     @Override
     public void close() {
-        closed = true;
+        final ControlBlock[] all;
         final long stamp = tableLock.writeLock();
         try {
+            if (!markClosed()) {
+                return;
+            }
+            all = map.values().toArray(new ControlBlock[0]);
             map.clear();
         } finally {
             tableLock.unlockWrite(stamp);
+        }
+        // As remove does, but outside the table lock (lock order: block, then table): a
+        // caller holding a block makes close wait for it, as in the lockless tables.
+        for (final ControlBlock block : all) {
+            block.lock(LockMode.WRITE);
+            if (!block.isFreed()) {
+                block.markFreed();
+                block.release();
+                removes.increment();
+            }
+            block.unlock(LockMode.WRITE);
         }
     }
 
     @Override
     public String toString() {
-        return "ConnectionTable[" + name + ", " + strategy() + ", " + size() + " connections]";
+        return "ConnectionTable[" + name + ", " + strategy() + ", " + mapSize() + " connections]";
     }
 }

@@ -3,9 +3,11 @@ package org.smr4j.netinet;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The connection table with lockless lookup, after FreeBSD's {@code in_pcb.c}
@@ -23,12 +25,18 @@ import java.util.function.Consumer;
  * at the head of their chain.
  *
  * <h2>Lookup ({@code in_pcblookup_hash_smr})</h2>
+ * Every form (by key or by fields; through the table, which finds the thread's section
+ * record in the domain's thread-local, or through a {@link ConnectionTable.Reader}, which
+ * holds it) ends in one method over the tuple's five words ({@code lookupFields},
+ * {@code readFields}); a key only supplies its words and its cached keyed hash, the field
+ * forms hash the words with SipHash.
  * <ol>
  * <li>Enter a read section; load the current bucket array (acquire) and walk the chain with
- *     acquire loads of the links, comparing the stored hash and then the tuple (plain loads,
- *     see {@link ControlBlock}).</li>
- * <li>Found: try-lock the block. On success leave the section, then check that it is not
- *     freed and revalidate its tuple under the lock (a writer may have removed or rehashed it
+ *     acquire loads of the links, comparing the tuple's words with the block's (plain loads,
+ *     all in the block's first 64 bytes, see {@link ControlBlockLayout}; the ports word
+ *     first, which also carries {@code FREED}, so a freed block never matches).</li>
+ * <li>Found: try-lock the block. On success leave the section, then revalidate its tuple
+ *     and that it is not freed under the lock (a writer may have removed or rehashed it
  *     after we compared); return it locked. If the try-lock fails, take a reference with
  *     {@code acquireIfNotZero} (the section guarantees the block is not yet reused, so the
  *     count is the count of this incarnation) and leave the section; block on the lock, drop
@@ -66,6 +74,37 @@ import java.util.function.Consumer;
  * rewrites the other parity's links, it waits until no reader can still hold the array two
  * generations back ({@link #retireArray}, {@link #awaitArrayRetired}).
  *
+ * <h2>Trusting a walk</h2>
+ * A walk that finds its key is revalidated under the block lock (or, for {@code read}, by the
+ * generation), so only a <em>miss</em>, and the chain {@code forEach} collects, must be
+ * trusted. A walk can go wrong only if a link it follows is rewritten under it, sending it
+ * into another chain. Links are rewritten in four places: a reuse of a freed block (insert,
+ * into either hash: the two hashes share one pool), a growth (the other parity's links), a
+ * rehash (relinking the block elsewhere) and an unlink (which only skips a block, never
+ * redirects). The strategies close them differently:
+ * <ul>
+ * <li>SMR: none of them can happen to a block a section reached. Reuse waits for the grace
+ *     period of the free, which ends after every section that could have found the block,
+ *     whichever hash reuses it; a growth rewrites a parity only after the grace period of
+ *     the array that used it ({@link #awaitArrayRetired}); a rehash relinks only after the
+ *     grace period of its unlink. So an SMR walk is always trusted.</li>
+ * <li>Pserialize: growth and rehash perform a barrier as SMR waits, but reuse is immediate.
+ *     A reused block was first unlinked from the array that was current in its hash. If the
+ *     walked array was current for the whole walk, that unlink bumped the walked bucket's
+ *     removal count (the reader reached the block through this bucket), and the re-read of
+ *     the count after the walk sees it (see {@code Chains.unlink}); if the array was
+ *     replaced by a growth meanwhile, its counts no longer move (removals go to the new
+ *     array), so the walk is trusted only if the array is still the current one. Both are
+ *     re-read after the walk (load-load fence); arrays are never republished, so an unchanged
+ *     identity means current throughout. Issue 8 found the second case missing: a reader on
+ *     a retired connection array, a block removed from the new array and reused as a
+ *     listener, whose parity-0 link was the reader's next step
+ *     ({@code CrossHashReuseTest}, {@code lincheck.CrossHashReuseLincheckTest}).</li>
+ * </ul>
+ * A walk that cannot be trusted is repeated ({@code read}, {@code forEach}) or confirmed
+ * under the hash lock ({@code lookup}). A rehash in progress also sends a miss to the lock
+ * (see below), for a different reason: the block is in no chain while it moves.
+ *
  * <h2>Iteration ({@code inp_next})</h2>
  * {@link #forEach} visits buckets in reverse-binary cursor order (as Redis's {@code SCAN}
  * does), so that when the array doubles between two buckets the cursor still names exactly the
@@ -75,13 +114,12 @@ import java.util.function.Consumer;
  *
  * @param <R> the strategy's per-thread reader handle
  */
-abstract class LocklessConnectionTable<R> implements ConnectionTable {
+abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
+        permits SmrConnectionTable, PserializeConnectionTable {
 
     /** Largest bucket array. */
     static final int MAX_BUCKETS = 1 << 30;
 
-    final String name;
-    private final Strategy strategy;
     private final SipHash hasher = new SipHash();
     /** Names this table's entry in {@code ConnectionKey}'s hash cache. */
     private final int tableId = nextTableId();
@@ -90,8 +128,6 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     final ReentrantLock hashLock = new ReentrantLock();
     final HashChains connections;
     final HashChains listeners;
-    /** Set by close(); volatile so that a later insert on any thread sees it. */
-    private volatile boolean closed;
     /** Rehashes in progress; written under the hash lock (volatile), read by missing lookups. */
     private volatile int rehashing;
 
@@ -104,8 +140,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     final LongAdder missRetries = new LongAdder();
 
     LocklessConnectionTable(final ConnectionTable.Builder b) {
-        this.name = b.name;
-        this.strategy = b.strategy;
+        super(b);
         this.maxChain = b.maxChain;
         final int n = Integer.highestOneBit(b.initialBuckets) == b.initialBuckets ? b.initialBuckets
                 : Integer.highestOneBit(b.initialBuckets) << 1;
@@ -115,11 +150,24 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     // ------------------------------------------------------------------ strategy hooks
 
-    /** Enters a read section of the calling thread and returns its handle. */
-    abstract R enterRead();
+    /**
+     * The calling thread's section record (a thread-local lookup in the domain); the table's
+     * own methods call it per operation, a {@link ConnectionTable.Reader} once.
+     */
+    abstract R handle();
 
-    /** Leaves the section entered by {@link #enterRead()}. */
-    abstract void exitRead(R reader);
+    /** Enters a read section with the calling thread's record {@code r}. */
+    abstract void enter(R r);
+
+    /** Leaves the section entered with {@link #enter}. */
+    abstract void exit(R r);
+
+    /** Enters a read section of the calling thread and returns its record (forEach). */
+    final R enterRead() {
+        final R r = handle();
+        enter(r);
+        return r;
+    }
 
     /** A block from the pool, init'ed (its lock exists); may wait at the pool's hard limit. */
     abstract ControlBlock allocate();
@@ -133,8 +181,12 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
      */
     abstract int chainStamp(Chains chains, int bucket);
 
-    /** Whether the walk of {@code bucket} since {@code stamp} can be trusted. */
-    abstract boolean chainUnchanged(Chains chains, int bucket, int stamp);
+    /**
+     * Whether the walk of {@code bucket} of {@code chains}, an array of {@code hash} loaded
+     * before the walk, since {@code stamp} can be trusted: whether it cannot have been
+     * redirected into another chain (see "Trusting a walk" in the class comment).
+     */
+    abstract boolean chainUnchanged(HashChains hash, Chains chains, int bucket, int stamp);
 
     /** Called after unlinking or unpublishing something; returns a token for the wait. */
     abstract long retireArray();
@@ -161,112 +213,185 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
-        final int h = hash(key);
-        final HashChains hc = key.isListener() ? listeners : connections;
-        final R reader = enterRead();
+        checkKeyAndMode(key, mode);
+        if (isClosed()) {
+            throw closedException("lookup(key, mode)");
+        }
+        return lookupFields(handle(), hash(key), key.ports(), key.localHi(), key.localLo(), key.foreignHi(),
+                key.foreignLo(), mode);
+    }
+
+    @Override
+    public final <V> V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(function, "function");
+        if (isClosed()) {
+            throw closedException("read(key, function)");
+        }
+        return readFields(handle(), hash(key), key.ports(), key.localHi(), key.localLo(), key.foreignHi(),
+                key.foreignLo(), function);
+    }
+
+    @Override
+    final Object readerHandle() {
+        return handle();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    final ControlBlock lookupVia(final Object handle, final ConnectionKey key, final LockMode mode) {
+        return lookupFields((R) handle, hash(key), key.ports(), key.localHi(), key.localLo(), key.foreignHi(),
+                key.foreignLo(), mode);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    final <V> V readVia(final Object handle, final ConnectionKey key,
+            final Function<? super ControlBlock, ? extends V> function) {
+        return readFields((R) handle, hash(key), key.ports(), key.localHi(), key.localLo(), key.foreignHi(),
+                key.foreignLo(), function);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    final ControlBlock lookupFieldsVia(final Object handle, final long p, final long lHi, final long lLo,
+            final long fHi, final long fLo, final LockMode mode) {
+        return lookupFields((R) handle, hasher.folded(p, lHi, lLo, fHi, fLo), p, lHi, lLo, fHi, fLo, mode);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    final <V> V readFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final Function<? super ControlBlock, ? extends V> function) {
+        return readFields((R) handle, hasher.folded(p, lHi, lLo, fHi, fLo), p, lHi, lLo, fHi, fLo, function);
+    }
+
+    /**
+     * The lookup ({@code in_pcblookup_hash_smr}) of the tuple {@code (p, lHi, lLo, fHi, fLo)}
+     * whose keyed hash is {@code h}, in the section of {@code r}. Every form of lookup (key or
+     * fields, table or reader handle) ends here.
+     */
+    private ControlBlock lookupFields(final R r, final int h, final long p, final long lHi, final long lLo,
+            final long fHi, final long fLo, final LockMode mode) {
+        final HashChains hc = ConnectionKey.isListener(p, fHi, fLo) ? listeners : connections;
+        enter(r);
         final Chains chains = hc.current();
         final int bucket = chains.index(h);
         final int stamp = chainStamp(chains, bucket);
         final int parity = chains.parity;
         for (ControlBlock b = chains.head(bucket); b != null; b = b.next(parity)) {
-            if (b.hash == h && b.matches(key)) {
-                return lockFound(reader, b, key, h, hc, mode);
+            if (b.matches(p, lHi, lLo, fHi, fLo)) {
+                // inp_smr_lock: try-lock inside the section, then leave it and revalidate
+                // under the lock (a writer may have removed or rehashed the block after we
+                // compared; matches() also sees FREED).
+                if (b.tryLock(mode)) {
+                    exit(r);
+                    if (b.matches(p, lHi, lLo, fHi, fLo)) {
+                        return b;
+                    }
+                    b.unlock(mode);
+                    return fallback(h, p, lHi, lLo, fHi, fLo, hc, mode);
+                }
+                return lockBusy(r, b, h, p, lHi, lLo, fHi, fLo, hc, mode);
             }
         }
-        final boolean trusted = chainUnchanged(chains, bucket, stamp) && rehashing == 0;
-        exitRead(reader);
+        final boolean trusted = chainUnchanged(hc, chains, bucket, stamp) && rehashing == 0;
+        exit(r);
         if (trusted) {
             return null;
         }
         missRetries.increment();
-        return lookupLocked(key, h, hc, mode);
+        return lookupLocked(h, p, lHi, lLo, fHi, fLo, hc, mode);
     }
 
-    @Override
-    public final <V> V read(final ConnectionKey key,
-            final java.util.function.Function<? super ControlBlock, ? extends V> reader) {
-        final int h = hash(key);
-        final HashChains hc = key.isListener() ? listeners : connections;
+    /**
+     * The lock-free read of the tuple {@code (p, lHi, lLo, fHi, fLo)} whose keyed hash is
+     * {@code h}, in the section of {@code r}; see {@link ConnectionTable#read}.
+     */
+    private <V> V readFields(final R r, final int h, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final Function<? super ControlBlock, ? extends V> function) {
+        final HashChains hc = ConnectionKey.isListener(p, fHi, fLo) ? listeners : connections;
         for (int attempt = 0; attempt < 4; attempt++) {
-            final R r = enterRead();
+            enter(r);
             try {
                 final Chains chains = hc.current();
                 final int bucket = chains.index(h);
                 final int stamp = chainStamp(chains, bucket);
                 final int parity = chains.parity;
                 for (ControlBlock b = chains.head(bucket); b != null; b = b.next(parity)) {
-                    if (b.hash == h && b.matches(key)) {
-                        // Acquire loads of generation and flags before the reader's loads;
-                        // see readValidated.
-                        final long generation = b.generationAcquire();
-                        if (b.isFreed()) {
-                            break; // removed: look again (it may be back under a new block)
-                        }
-                        final V v = reader.apply(b);
-                        if (readValidated(b, generation, key)) {
+                    if (b.matches(p, lHi, lLo, fHi, fLo)) { // not freed, tuple equal
+                        final long generation = readBegin(b);
+                        final V v = function.apply(b);
+                        if (readValidated(b, generation, p, lHi, lLo, fHi, fLo)) {
                             return v;
                         }
                         break;
                     }
                 }
-                if (!chainUnchanged(chains, bucket, stamp) || rehashing != 0) {
+                if (!chainUnchanged(hc, chains, bucket, stamp) || rehashing != 0) {
                     continue;
                 }
-                // A trusted miss, or a freed block found: the key is absent (now).
+                // A trusted miss, or a match that did not survive validation in a trusted
+                // walk (freed meanwhile): the key is absent (now).
                 return null;
             } finally {
-                exitRead(r);
+                exit(r);
             }
         }
-        // Persistent interference: fall back to the locked lookup.
-        final ControlBlock b = lookupLocked(key, h, hc, LockMode.READ);
+        return readLocked(h, p, lHi, lLo, fHi, fLo, hc, function);
+    }
+
+    /** Persistent interference (pserialize): the locked lookup, and the function under the read lock. */
+    private <V> V readLocked(final int h, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final HashChains hc, final Function<? super ControlBlock, ? extends V> function) {
+        final ControlBlock b = lookupLocked(h, p, lHi, lLo, fHi, fLo, hc, LockMode.READ);
         if (b == null) {
             return null;
         }
         try {
-            return reader.apply(b);
+            return function.apply(b);
         } finally {
             b.unlock(LockMode.READ);
         }
     }
 
     /**
-     * Whether what a lock-free reader read from {@code b} since loading {@code generation}
-     * belongs to an incarnation for {@code key}. SMR: always (no reuse inside the section,
-     * and a rehash changes the tuple only after the section's grace period). Pserialize: the
-     * tuple must still match and then, after a load-load fence, the generation must not have
-     * moved; see {@code ControlBlock.assign} for the writer's half.
+     * Before a lock-free reader function runs on {@code b}: a token for
+     * {@link #readValidated}. Pserialize: the block's generation, with acquire, so that the
+     * function's loads come after it. SMR: 0, no load (the block is not reused before the
+     * section ends, and the generation is on the block's second line).
      */
-    abstract boolean readValidated(ControlBlock b, long generation, ConnectionKey key);
+    abstract long readBegin(ControlBlock b);
 
     /**
-     * {@code inp_smr_lock} followed by the revalidation of {@code in_pcblookup_hash_smr}:
-     * called inside the section with a block whose tuple matched; always leaves the section.
+     * Whether what a lock-free reader read from {@code b} since {@link #readBegin} belongs to
+     * an incarnation for the tuple. SMR: always (no reuse inside the section, and a rehash
+     * changes the tuple only after the section's grace period). Pserialize: the tuple must
+     * still match and then, after a load-load fence, the generation must not have moved; see
+     * {@code ControlBlock.assign} for the writer's half.
      */
-    private ControlBlock lockFound(final R reader, final ControlBlock b, final ConnectionKey key, final int h,
-            final HashChains hc, final LockMode mode) {
-        if (b.tryLock(mode)) {
-            exitRead(reader);
-            if (!b.isFreed() && b.matches(key)) {
-                return b;
-            }
-            b.unlock(mode);
-            return fallback(key, h, hc, mode);
-        }
-        // The lock is busy. Inside the section the block is this incarnation (SMR) or at
-        // least a block of the pool (pserialize), so its count is safe to touch.
+    abstract boolean readValidated(ControlBlock b, long token, long p, long lHi, long lLo, long fHi, long fLo);
+
+    /**
+     * The reference path of {@code inp_smr_lock}: the block's lock is busy. Inside the section
+     * the block is this incarnation (SMR) or at least a block of the pool (pserialize), so its
+     * count is safe to touch. Always leaves the section.
+     */
+    private ControlBlock lockBusy(final R r, final ControlBlock b, final int h, final long p, final long lHi,
+            final long lLo, final long fHi, final long fLo, final HashChains hc, final LockMode mode) {
         if (!b.acquireIfNotZero()) {
-            exitRead(reader);
-            return fallback(key, h, hc, mode); // being freed
+            exit(r);
+            return fallback(h, p, lHi, lLo, fHi, fLo, hc, mode); // being freed
         }
-        exitRead(reader);
-        final ControlBlock locked = lockReferenced(b, key, mode);
-        return locked != null ? locked : fallback(key, h, hc, mode);
+        exit(r);
+        final ControlBlock locked = lockReferenced(b, p, lHi, lLo, fHi, fLo, mode);
+        return locked != null ? locked : fallback(h, p, lHi, lLo, fHi, fLo, hc, mode);
     }
 
-    private ControlBlock fallback(final ConnectionKey key, final int h, final HashChains hc, final LockMode mode) {
+    private ControlBlock fallback(final int h, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final HashChains hc, final LockMode mode) {
         lockedFallbacks.increment();
-        return lookupLocked(key, h, hc, mode);
+        return lookupLocked(h, p, lHi, lLo, fHi, fLo, hc, mode);
     }
 
     /**
@@ -278,7 +403,8 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
      * @return {@code b} locked in {@code mode}; or null, unlocked, if it was removed or
      *         rehashed while we waited
      */
-    private ControlBlock lockReferenced(final ControlBlock b, final ConnectionKey key, final LockMode mode) {
+    private ControlBlock lockReferenced(final ControlBlock b, final long p, final long lHi, final long lLo,
+            final long fHi, final long fLo, final LockMode mode) {
         referencePaths.increment();
         b.lock(mode);
         if (b.release()) {
@@ -286,7 +412,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
             free(b);
             return null;
         }
-        if (!b.isFreed() && b.matches(key)) {
+        if (b.matches(p, lHi, lLo, fHi, fLo)) { // not freed, tuple equal
             return b;
         }
         b.unlock(mode);
@@ -294,13 +420,13 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     }
 
     /** The locked lookup ({@code in_pcblookup_hash}): under the hash lock, no section. */
-    private ControlBlock lookupLocked(final ConnectionKey key, final int h, final HashChains hc,
-            final LockMode mode) {
+    private ControlBlock lookupLocked(final int h, final long p, final long lHi, final long lLo, final long fHi,
+            final long fLo, final HashChains hc, final LockMode mode) {
         for (;;) {
             final ControlBlock b;
             hashLock.lock();
             try {
-                b = hc.current().find(key, h);
+                b = hc.current().find(h, p, lHi, lLo, fHi, fLo);
                 if (b == null) {
                     return null;
                 }
@@ -311,7 +437,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
             } finally {
                 hashLock.unlock();
             }
-            final ControlBlock locked = lockReferenced(b, key, mode);
+            final ControlBlock locked = lockReferenced(b, p, lHi, lLo, fHi, fLo, mode);
             if (locked != null) {
                 return locked;
             }
@@ -322,9 +448,8 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final ControlBlock insert(final ConnectionKey key) {
-        if (closed) {
-            throw new IllegalStateException("connection table " + name + " is closed");
-        }
+        Objects.requireNonNull(key, "key");
+        checkOpen("insert(key)");
         final int h = hash(key);
         final HashChains hc = key.isListener() ? listeners : connections;
         final ControlBlock b = allocate(); // outside the hash lock: it may wait at the hard limit
@@ -335,6 +460,9 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
         boolean linked = false;
         hashLock.lock();
         try {
+            if (isClosed()) { // close() began after our first check: do not link into a closed table
+                throw closedException("insert(key)");
+            }
             final Chains c = hc.current();
             final int bucket = c.index(h);
             int length = 0;
@@ -359,7 +487,9 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
             if (!linked) {
                 b.markFreed();
                 b.unlock(LockMode.WRITE);
-                if (b.release()) {
+                // After close() the pool may be closed too: leave the block to the collector
+                // rather than let a refused put replace the refusal.
+                if (b.release() && !isClosed()) {
                     free(b);
                 }
             }
@@ -370,7 +500,14 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final void remove(final ControlBlock block) {
-        block.checkWriteLockedIn(this, name);
+        Objects.requireNonNull(block, "block");
+        checkOpen("remove(block)");
+        checkHeldForWrite(block, "remove(block)");
+        unlinkAndFree(block);
+    }
+
+    /** remove(block) after its checks; also close()'s step. */
+    private void unlinkAndFree(final ControlBlock block) {
         hashLock.lock();
         try {
             final HashChains hc = block.key.isListener() ? listeners : connections;
@@ -389,7 +526,10 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final boolean rehash(final ControlBlock block, final ConnectionKey newKey) {
-        block.checkWriteLockedIn(this, name);
+        Objects.requireNonNull(block, "block");
+        Objects.requireNonNull(newKey, "newKey");
+        checkOpen("rehash(block, newKey)");
+        checkHeldForWrite(block, "rehash(block, newKey)");
         final int h = hash(newKey);
         final HashChains to = newKey.isListener() ? listeners : connections;
         hashLock.lock();
@@ -457,46 +597,74 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public final void forEach(final LockMode mode, final Consumer<? super ControlBlock> action) {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(action, "action");
+        checkOpen("forEach(mode, action)");
         final ArrayList<ControlBlock> held = new ArrayList<>();
         for (final HashChains hc : new HashChains[] {connections, listeners}) {
             int cursor = 0;
             do {
                 int mask;
                 for (;;) { // collect one chain, with a reference on each block
+                    final boolean unchanged;
                     final R reader = enterRead();
-                    final Chains c = hc.current();
-                    mask = c.length() - 1;
-                    final int bucket = cursor & mask;
-                    final int stamp = chainStamp(c, bucket);
-                    for (ControlBlock b = c.head(bucket); b != null; b = b.next(c.parity)) {
-                        if (b.acquireIfNotZero()) {
-                            held.add(b);
+                    try {
+                        final Chains c = hc.current();
+                        mask = c.length() - 1;
+                        final int bucket = cursor & mask;
+                        final int stamp = chainStamp(c, bucket);
+                        for (ControlBlock b = c.head(bucket); b != null; b = b.next(c.parity)) {
+                            if (b.acquireIfNotZero()) {
+                                held.add(b);
+                            }
                         }
+                        unchanged = chainUnchanged(hc, c, bucket, stamp);
+                    } finally {
+                        exit(reader);
                     }
-                    final boolean unchanged = chainUnchanged(c, bucket, stamp);
-                    exitRead(reader);
                     if (unchanged) {
                         break;
                     }
                     releaseAll(held); // redirected by a reuse (pserialize): collect again
                 }
-                for (int i = 0; i < held.size(); i++) {
-                    final ControlBlock b = held.get(i);
-                    b.lock(mode);
-                    try {
-                        if (!b.isFreed() && b.owner == this) {
-                            action.accept(b);
-                        }
-                    } finally {
-                        b.unlock(mode);
-                        if (b.release()) {
-                            free(b);
-                        }
-                    }
-                }
-                held.clear();
+                visitAll(held, mode, action);
                 cursor = nextCursor(cursor, mask);
             } while (cursor != 0);
+        }
+    }
+
+    /**
+     * Locks each held block, hands it to {@code action} unless it was removed meanwhile, and
+     * drops its reference. If the action throws, the block is unlocked, every reference still
+     * held is dropped (freeing the blocks whose last reference it was), and the exception
+     * propagates.
+     */
+    private void visitAll(final ArrayList<ControlBlock> held, final LockMode mode,
+            final Consumer<? super ControlBlock> action) {
+        int i = 0;
+        try {
+            for (; i < held.size(); i++) {
+                final ControlBlock b = held.get(i);
+                b.lock(mode);
+                try {
+                    if (!b.isFreed() && b.owner == this) {
+                        action.accept(b);
+                    }
+                } finally {
+                    b.unlock(mode);
+                    if (b.release()) {
+                        free(b);
+                    }
+                }
+            }
+        } finally {
+            for (int j = i + 1; j < held.size(); j++) { // only after a throw: i's was dropped above
+                final ControlBlock b = held.get(j);
+                if (b.release()) {
+                    free(b);
+                }
+            }
+            held.clear();
         }
     }
 
@@ -521,22 +689,14 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     // ------------------------------------------------------------------ the rest
 
     @Override
-    public final Strategy strategy() {
-        return strategy;
-    }
-
-    @Override
-    public final String name() {
-        return name;
-    }
-
-    @Override
     public final long size() {
+        checkOpen("size()");
         return connections.size + listeners.size;
     }
 
     @Override
     public final int longestChain() {
+        checkOpen("longestChain()");
         hashLock.lock();
         try {
             return Math.max(connections.current().longestChain(), listeners.current().longestChain());
@@ -548,17 +708,19 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
     @Override
     public final Stats stats() {
         final BlockCounts blocks = blockCounts();
-        return new Stats(strategy, size(), connections.current().length(), inserts.sum(),
+        return new Stats(strategy, connections.size + listeners.size, connections.current().length(), inserts.sum(),
                 removes.sum(), rehashes.sum(), resizes.sum(), lockedFallbacks.sum(), referencePaths.sum(),
                 missRetries.sum(), blocks.created(), blocks.pending());
     }
 
     @Override
     public final void close() {
-        closed = true;
         final ArrayList<ControlBlock> all = new ArrayList<>();
         hashLock.lock();
         try {
+            if (!markClosed()) {
+                return; // closed already
+            }
             for (final HashChains hc : new HashChains[] {connections, listeners}) {
                 final Chains c = hc.current();
                 for (int i = 0; i < c.length(); i++) {
@@ -575,7 +737,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
             if (b.isFreed() || b.owner != this) {
                 b.unlock(LockMode.WRITE);
             } else {
-                remove(b);
+                unlinkAndFree(b);
             }
         }
         closeStrategy();
@@ -583,7 +745,7 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
 
     @Override
     public String toString() {
-        return "ConnectionTable[" + name + ", " + strategy + ", " + size() + " connections, "
+        return "ConnectionTable[" + name + ", " + strategy + ", " + (connections.size + listeners.size) + " connections, "
                 + connections.current().length() + " buckets]";
     }
 
@@ -627,6 +789,17 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
         /** Release: publishes a fully built array. */
         void publish(final Chains next) {
             CHAINS.setRelease(this, next);
+        }
+
+        /**
+         * Reader, after a walk of {@code walked} and the load-load fence of
+         * {@link Chains#removalsAfterWalk}: whether {@code walked} is still the current array.
+         * Opaque: only the identity is needed, and the fence orders the walk before this load.
+         * A walk redirected by a reuse read a link stored (release) after a growth published
+         * the array that replaced {@code walked}, so this load sees that array or a later one.
+         */
+        boolean stillCurrent(final Chains walked) {
+            return CHAINS.getOpaque(this) == walked;
         }
 
         private static final VarHandle CHAINS;
@@ -691,10 +864,15 @@ abstract class LocklessConnectionTable<R> implements ConnectionTable {
             return (int) REMOVALS.getOpaque(removals, bucket);
         }
 
-        /** Under the hash lock: the chain with {@code key}'s block, or null. */
+        /** Under the hash lock: the block of {@code key}, or null. */
         ControlBlock find(final ConnectionKey key, final int h) {
+            return find(h, key.ports(), key.localHi(), key.localLo(), key.foreignHi(), key.foreignLo());
+        }
+
+        /** Under the hash lock: the block of the tuple, or null. */
+        ControlBlock find(final int h, final long p, final long lHi, final long lLo, final long fHi, final long fLo) {
             for (ControlBlock b = heads[index(h)]; b != null; b = b.next(parity)) {
-                if (b.hash == h && b.matches(key)) {
+                if (b.hash == h && b.matches(p, lHi, lLo, fHi, fLo)) {
                     return b;
                 }
             }

@@ -14,10 +14,14 @@ import org.smr4j.PserializePool;
  * misses blocks of its own. Linux solves this for {@code SLAB_TYPESAFE_BY_RCU} with
  * "nulls" list ends; this table uses the per-bucket removal count the base class keeps:
  * the reader reads it (acquire) before the walk and again after it, and trusts a miss only if
- * it did not change, because a redirection needs the block to be unlinked from this chain
- * and then reused, and the count goes up between the two (after the unlink, so that a reader
- * who still saw the old chain also sees the increment once it sees the redirected link; see
- * {@code Chains.unlink}). Otherwise the miss is
+ * it did not change <em>and</em> the walked array is still the current one. A redirection
+ * needs the block to be unlinked and then reused; the unlink is from the array current in
+ * the block's hash, and bumps that array's count after the unlink (so that a reader who still
+ * saw the old chain also sees the increment once it sees the redirected link; see
+ * {@code Chains.unlink}). That is the walked array's count only if the walked array is
+ * current: a reader on an array retired by a growth would never see a count move, and the
+ * reused block may be linked into the other hash, whose array can use the walked parity
+ * (issue 8; "Trusting a walk" in {@link LocklessConnectionTable}). Otherwise the miss is
  * confirmed under the hash lock ({@code missRetries} counts them).
  *
  * <p>Growth and rehash call {@link Pserialize#perform()} where SMR waits for a goal.
@@ -33,8 +37,9 @@ final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize
         final PserializePool.Builder<ControlBlock> pb = PserializePool.builder(b.name, ControlBlock::new)
                 .pserialize(psz)
                 .init(ControlBlock::init);
-        if (b.maxConnections != Long.MAX_VALUE) {
-            pb.hardLimit((int) Math.min(Integer.MAX_VALUE, b.maxConnections + b.pendingLimit));
+        if (b.limited) {
+            // An int: limits() keeps the sum within Builder.MAX_BLOCKS.
+            pb.hardLimit(Math.toIntExact(b.maxConnections + b.pendingLimit));
         }
         this.pool = pb.build();
     }
@@ -45,15 +50,18 @@ final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize
     }
 
     @Override
-    Pserialize.Reader enterRead() {
-        final Pserialize.Reader r = psz.reader();
-        r.enter();
-        return r;
+    Pserialize.Reader handle() {
+        return psz.reader();
     }
 
     @Override
-    void exitRead(final Pserialize.Reader reader) {
-        reader.exit();
+    void enter(final Pserialize.Reader r) {
+        r.enter();
+    }
+
+    @Override
+    void exit(final Pserialize.Reader r) {
+        r.exit();
     }
 
     @Override
@@ -72,13 +80,21 @@ final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize
     }
 
     @Override
-    boolean chainUnchanged(final Chains chains, final int bucket, final int stamp) {
-        return chains.removalsAfterWalk(bucket) == stamp;
+    boolean chainUnchanged(final HashChains hash, final Chains chains, final int bucket, final int stamp) {
+        // The count first: its re-read carries the load-load fence that orders the walk before
+        // both loads. See "Trusting a walk" in LocklessConnectionTable.
+        return chains.removalsAfterWalk(bucket) == stamp && hash.stillCurrent(chains);
     }
 
     @Override
-    boolean readValidated(final ControlBlock b, final long generation, final ConnectionKey key) {
-        return b.matches(key) && b.generationAfterRead() == generation;
+    long readBegin(final ControlBlock b) {
+        return b.generationAcquire(); // acquire: the reader function's loads come after it
+    }
+
+    @Override
+    boolean readValidated(final ControlBlock b, final long generation, final long p, final long lHi,
+            final long lLo, final long fHi, final long fLo) {
+        return b.matches(p, lHi, lLo, fHi, fLo) && b.generationAfterRead() == generation;
     }
 
     @Override

@@ -43,7 +43,23 @@ final class SipHash {
     /** Hashes a connection tuple; see the class comment for the word layout. */
     long hash(final int protocol, final long localHi, final long localLo, final int localPort,
             final long foreignHi, final long foreignLo, final int foreignPort) {
-        final long ports = (long) protocol << 32 | (long) localPort << 16 | foreignPort;
+        return hash(ConnectionKey.ports(protocol, localPort, foreignPort), localHi, localLo, foreignHi, foreignLo);
+    }
+
+    /**
+     * The 32-bit keyed hash the tables use: {@link #hash(long, long, long, long, long)} folded
+     * (high half xor low half).
+     */
+    int folded(final long ports, final long localHi, final long localLo, final long foreignHi, final long foreignLo) {
+        final long h = hash(ports, localHi, localLo, foreignHi, foreignLo);
+        return (int) (h ^ (h >>> 32));
+    }
+
+    /**
+     * Hashes a connection tuple whose protocol and ports are packed as
+     * {@code protocol << 32 | localPort << 16 | foreignPort}; see the class comment.
+     */
+    long hash(final long ports, final long localHi, final long localLo, final long foreignHi, final long foreignLo) {
         if (localHi == 0L && foreignHi == 0L && (localLo >>> 32 | 0xFFFF) == 0xFFFF
                 && (foreignLo >>> 32 | 0xFFFF) == 0xFFFF) {
             // IPv4 (mapped, or unspecified): the addresses fit one word. The message length

@@ -35,8 +35,9 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
                 .smr(smr)
                 .init(ControlBlock::init)
                 .jmx(false);
-        if (b.maxConnections != Long.MAX_VALUE) {
-            pb.hardLimit(Math.addExact(b.maxConnections, b.pendingLimit)).limitPolicy(SmrPool.LimitPolicy.WAIT);
+        if (b.limited) {
+            // limits() keeps the sum within Builder.MAX_BLOCKS: no overflow.
+            pb.hardLimit(b.maxConnections + b.pendingLimit).limitPolicy(SmrPool.LimitPolicy.WAIT);
         }
         this.pool = pb.build();
     }
@@ -52,15 +53,18 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
     }
 
     @Override
-    Smr.Reader enterRead() {
-        final Smr.Reader r = smr.reader();
-        r.enter();
-        return r;
+    Smr.Reader handle() {
+        return smr.reader();
     }
 
     @Override
-    void exitRead(final Smr.Reader reader) {
-        reader.exit();
+    void enter(final Smr.Reader r) {
+        r.enter();
+    }
+
+    @Override
+    void exit(final Smr.Reader r) {
+        r.exit();
     }
 
     @Override
@@ -79,12 +83,23 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
     }
 
     @Override
-    boolean chainUnchanged(final Chains chains, final int bucket, final int stamp) {
+    boolean chainUnchanged(final HashChains hash, final Chains chains, final int bucket, final int stamp) {
+        // Always trusted: no link a section can reach is rewritten before the section ends.
+        // A freed block, whichever hash (connections or listeners, one pool) reuses it, is
+        // handed out only after the grace period of its free; growth and rehash wait for the
+        // grace period of what they unpublished or unlinked. See "Trusting a walk" in
+        // LocklessConnectionTable.
         return true;
     }
 
     @Override
-    boolean readValidated(final ControlBlock b, final long generation, final ConnectionKey key) {
+    long readBegin(final ControlBlock b) {
+        return 0L; // no load: the block is not reused before the section ends
+    }
+
+    @Override
+    boolean readValidated(final ControlBlock b, final long token, final long p, final long lHi, final long lLo,
+            final long fHi, final long fLo) {
         return true; // not reused before the section ends
     }
 

@@ -144,9 +144,9 @@ class BlockReuseTest {
             for (ControlBlock b = standing.next(c.parity); b != null; b = b.next(c.parity)) {
                 found |= b.hash == h && b.matches(l.a());
             }
-            return new Walk(found, t.chainUnchanged(c, bucket, stamp), reused.get());
+            return new Walk(found, t.chainUnchanged(t.connections, c, bucket, stamp), reused.get());
         } finally {
-            t.exitRead(reader);
+            t.exit(reader);
         }
     }
 
@@ -237,7 +237,7 @@ class BlockReuseTest {
             TestSupport.join(remover, "remove");
             assertThat(b.tryLock(ConnectionTable.LockMode.READ)).as("line 238: the freed block is unlocked").isTrue();
         } finally {
-            t.exitRead(reader); // line 239
+            t.exit(reader); // line 239
         }
         // Preempted here. Meanwhile the pool lets the expired block go.
         final SmrPool<ControlBlock> pool = t.pool();

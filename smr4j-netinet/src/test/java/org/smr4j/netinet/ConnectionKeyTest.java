@@ -1,7 +1,6 @@
 package org.smr4j.netinet;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -15,8 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * {@link ConnectionKey}: the factories and what they store, validation with the offending
- * value in the message, IPv4 held as IPv4-mapped IPv6, the round trip through
+ * {@link ConnectionKey}: the factories and what they store (their refusals are in
+ * {@link ConnectionKeyContractTest}), IPv4 held as IPv4-mapped IPv6, the round trip through
  * {@link InetSocketAddress}, listeners, formatting, and the consistency of equals, hashCode
  * and compareTo on random keys.
  */
@@ -123,35 +122,7 @@ class ConnectionKeyTest {
         assertThat(ConnectionKey.listener(132, 80)).hasToString("proto132 *:80 (listen)");
     }
 
-    // ------------------------------------------------------------------ validation
-
-    @Test
-    void outOfRangeValuesAreRefusedWithTheValue() {
-        assertThatThrownBy(() -> ConnectionKey.ipv4(256, 1, 1, 1, 1)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("protocol must be 0..255: 256");
-        assertThatThrownBy(() -> ConnectionKey.listener(-1, 80)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("protocol must be 0..255: -1");
-        assertThatThrownBy(() -> ConnectionKey.ipv4(TCP, 1, 65_536, 1, 1)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("localPort must be 0..65535: 65536");
-        assertThatThrownBy(() -> ConnectionKey.ipv4(TCP, 1, -1, 1, 1)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("localPort must be 0..65535: -1");
-        assertThatThrownBy(() -> ConnectionKey.ipv6(TCP, 0, 1, 1, 0, 2, 70_000))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("foreignPort must be 0..65535: 70000");
-        assertThatThrownBy(() -> ConnectionKey.ipv4(TCP, 1, 1, 1, -5)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("foreignPort must be 0..65535: -5");
-        final InetSocketAddress unresolved = InetSocketAddress.createUnresolved("example.invalid", 80);
-        assertThatThrownBy(() -> ConnectionKey.of(TCP, unresolved, sa("10.0.0.1", 1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("unresolved address: " + unresolved);
-        assertThatThrownBy(() -> ConnectionKey.listener(TCP, unresolved))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("example.invalid");
-        assertThatThrownBy(() -> ConnectionKey.of(TCP, null, sa("10.0.0.1", 1)))
-                .isInstanceOf(NullPointerException.class).hasMessage("local");
-        assertThatThrownBy(() -> ConnectionKey.of(TCP, sa("10.0.0.1", 1), null))
-                .isInstanceOf(NullPointerException.class).hasMessage("foreign");
-        // The bounds themselves are valid.
-        assertThat(ConnectionKey.ipv4(255, 1, 65_535, 1, 0).protocol()).isEqualTo(255);
-        assertThat(ConnectionKey.ipv4(0, 1, 0, 1, 65_535).foreignPort()).isEqualTo(65_535);
-    }
+    // Validation (null, out-of-range and unresolved arguments): ConnectionKeyContractTest.
 
     // ------------------------------------------------------------------ round trip
 
@@ -169,13 +140,13 @@ class ConnectionKeyTest {
     }
 
     /**
-     * Fails: the int factories map 0.0.0.0 ({@code INADDR_ANY}) to {@code ::ffff:0.0.0.0},
-     * while the {@link InetSocketAddress} factories map it to the unspecified address
-     * ({@code ConnectionKey.words}: {@code a.isAnyLocalAddress() ? {0, 0}}). So
-     * {@code listener(TCP, 0, 80)}, an IPv4 socket bound to INADDR_ANY, is not the wildcard
-     * listener {@code listener(TCP, 80)}: wildcard lookup never finds it, and the key does not
-     * survive a round trip through {@link #socketAddressRoundTrip its socket addresses}. The
-     * same holds for a foreign 0.0.0.0:0 ({@code ipv4(TCP, a, p, 0, 0).isListener()} is false).
+     * Regression test (commit ff9e3a8). Before the fix the int factories mapped 0.0.0.0
+     * ({@code INADDR_ANY}) to {@code ::ffff:0.0.0.0}, while the {@link InetSocketAddress}
+     * factories mapped it to the unspecified address. So {@code listener(TCP, 0, 80)}, an IPv4
+     * socket bound to INADDR_ANY, was not the wildcard listener {@code listener(TCP, 80)}:
+     * wildcard lookup never found it, and the key did not survive a round trip through
+     * {@link #socketAddressRoundTrip its socket addresses}. The same held for a foreign
+     * 0.0.0.0:0 ({@code ipv4(TCP, a, p, 0, 0).isListener()} was false).
      */
     @Test
     void ipv4AnyAddressIsTheUnspecifiedAddressInEveryFactory() {

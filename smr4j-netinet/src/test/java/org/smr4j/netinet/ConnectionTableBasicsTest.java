@@ -1,7 +1,6 @@
 package org.smr4j.netinet;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -131,20 +130,5 @@ class ConnectionTableBasicsTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(Strategy.class)
-    void misuseIsRefused(final Strategy strategy) {
-        try (ConnectionTable t = ConnectionTable.create(strategy);
-                ConnectionTable other = ConnectionTable.create(strategy)) {
-            final ControlBlock b = t.insert(conn(1));
-            b.unlock();
-            assertThatThrownBy(() -> t.remove(b)).isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("write-locked");
-            final ControlBlock w = t.lookup(conn(1), LockMode.WRITE);
-            assertThatThrownBy(() -> other.remove(w)).isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining(other.name());
-            w.unlock();
-            assertThatThrownBy(w::unlock).isInstanceOf(IllegalMonitorStateException.class);
-        }
-    }
+    // Misuse: ConnectionTableContractTest.
 }

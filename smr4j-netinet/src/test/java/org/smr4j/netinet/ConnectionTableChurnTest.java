@@ -45,6 +45,9 @@ import org.smr4j.netinet.ConnectionTable.Strategy;
  * a block out again. Pserialize may see it change (immediate reuse); the table then retries,
  * and the test counts how often.
  * <p>Established connections are never removed: every lookup and read of one must find it.
+ * <p>Each lookup and read goes in one of three ways, at random: the table's own methods, the
+ * reader thread's {@link ConnectionTable.Reader} with the key, or the handle with the key's
+ * IPv4 fields ({@code lookupIpv4}, {@code readIpv4}); the checks are the same for all three.
  * <p>Reuse is real: each reader remembers the last generation it saw per block identity and
  * counts the blocks it later saw again under another generation ("reuses seen"); for the
  * pooled strategies the test requires some, so that the reuse check is not vacuous.
@@ -148,9 +151,10 @@ class ConnectionTableChurnTest {
                 tallies.add(tally);
                 final Runnable body = () -> {
                     try {
+                        final ConnectionTable.Reader handle = t.reader(); // this thread's
                         while (checked.get() < LOOKUPS) {
                             for (int n = 0; n < 256; n++) {
-                                readOnce(t, r, tally, smr, readChurn, violations, violationCount);
+                                readOnce(t, handle, r, tally, smr, readChurn, violations, violationCount);
                             }
                             checked.addAndGet(256);
                         }
@@ -233,14 +237,22 @@ class ConnectionTableChurnTest {
         b.unlock();
     }
 
-    static void readOnce(final ConnectionTable t, final SplittableRandom r, final Tally tally, final boolean smr,
-            final boolean readChurn, final Queue<String> violations, final LongAdder violationCount) {
+    /**
+     * One checked lookup or read, through one of the three ways in (chosen at random): the
+     * table, the thread's {@link ConnectionTable.Reader} with the key, or the handle with the
+     * key's fields (every key here is IPv4). The checks are the same for all three: the
+     * handle keeps the table's contract.
+     */
+    static void readOnce(final ConnectionTable t, final ConnectionTable.Reader handle, final SplittableRandom r,
+            final Tally tally, final boolean smr, final boolean readChurn, final Queue<String> violations,
+            final LongAdder violationCount) {
         final boolean est = r.nextBoolean();
         final ConnectionKey k = est ? established(r.nextInt(ESTABLISHED)) : churn(r.nextInt(CHURN_KEYS));
         final int op = r.nextInt(10);
+        final int way = r.nextInt(3);
         if (op < 2 && (est || readChurn)) {
             tally.reads++;
-            final Seen seen = t.read(k, b -> {
+            final Seen seen = read(t, handle, way, k, b -> {
                 final long g0 = b.generation();
                 final ConnectionKey key = b.key();
                 final Object att = b.attachment();
@@ -268,10 +280,15 @@ class ConnectionTableChurnTest {
         }
         tally.lookups++;
         final LockMode mode = op == 9 ? LockMode.WRITE : LockMode.READ;
-        final ControlBlock b = t.lookup(k, mode);
+        final ControlBlock b = switch (way) {
+            case 0 -> t.lookup(k, mode);
+            case 1 -> handle.lookup(k, mode);
+            default -> handle.lookupIpv4(k.protocol(), (int) k.localLo(), k.localPort(), (int) k.foreignLo(),
+                    k.foreignPort(), mode);
+        };
         if (b == null) {
             if (est) {
-                violation(violations, violationCount, "lookup missed established " + k);
+                violation(violations, violationCount, "lookup (way " + way + ") missed established " + k);
             }
             return;
         }
@@ -295,6 +312,17 @@ class ConnectionTableChurnTest {
         } finally {
             b.unlock();
         }
+    }
+
+    /** {@code read} through way 0 (the table), 1 (the handle, key) or 2 (the handle, IPv4 fields). */
+    static <V> V read(final ConnectionTable t, final ConnectionTable.Reader handle, final int way, final ConnectionKey k,
+            final java.util.function.Function<? super ControlBlock, ? extends V> f) {
+        return switch (way) {
+            case 0 -> t.read(k, f);
+            case 1 -> handle.read(k, f);
+            default -> handle.readIpv4(k.protocol(), (int) k.localLo(), k.localPort(), (int) k.foreignLo(),
+                    k.foreignPort(), f);
+        };
     }
 
     private static void violation(final Queue<String> violations, final LongAdder count, final String what) {

@@ -20,8 +20,8 @@ import org.smr4j.netinet.ConnectionTable.Strategy;
  * second and later ones that rewrite the links of an array a slow reader may still walk. No
  * stable connection may be missed.
  *
- * <p>{@link Strategy#PSERIALIZE} is left out of the enabled run: it misses (see
- * {@link #pserializeLookupsNeverMissWhileTheTableGrows}).
+ * <p>{@link Strategy#PSERIALIZE} runs separately, as the regression test of a growth that did
+ * not wait ({@link #pserializeLookupsNeverMissWhileTheTableGrows}).
  */
 class GrowthUnderReadersTest {
 
@@ -41,14 +41,15 @@ class GrowthUnderReadersTest {
     }
 
     /**
-     * Fails in most runs (2 of 3 runs of 40 rounds here): a lookup or read of a stable
-     * connection returns null. The real-thread counterpart of
+     * Regression test (commit ff9e3a8): before the fix it failed in most runs (2 of 3 runs of
+     * 40 rounds): a lookup or read of a stable connection returned null. The real-thread
+     * counterpart of
      * {@code lincheck.SecondGrowthLincheckTest.pserializeSecondGrowthUnderReader}: a pserialize
-     * growth rewrites the links of the array two growths back without a {@code perform()}
-     * ({@code LocklessConnectionTable.grow} lines 418-422 skip the wait because
-     * {@code PserializeConnectionTable.retireArray} returns 0), so a reader still walking that
-     * array is sent into another chain, and that array's removal counts never change, so it
-     * trusts the miss.
+     * growth rewrote the links of the array two growths back without a {@code perform()}
+     * ({@code LocklessConnectionTable.grow} skipped the wait because
+     * {@code PserializeConnectionTable.retireArray} returns 0, which it took for "no array
+     * retired yet"), so a reader still walking that array was sent into another chain, and that
+     * array's removal counts never change, so it trusted the miss.
      */
     @Test
     @Timeout(300)

@@ -87,6 +87,31 @@ public final class TableProbe {
         }
     }
 
+    /**
+     * Whether the calling thread is inside the table's read section (SMR, pserialize), or the
+     * table's own lock is held by anyone (RW_LOCK); false for CONCURRENT_HASH_MAP, which has
+     * neither.
+     */
+    static boolean sectionOrTableLockHeld(final ConnectionTable t) {
+        if (t instanceof SmrConnectionTable s) {
+            return s.smr().entered();
+        }
+        if (t instanceof PserializeConnectionTable p) {
+            return p.pserialize().entered();
+        }
+        if (t instanceof LockedConnectionTable l) {
+            try {
+                final Field f = LockedConnectionTable.class.getDeclaredField("tableLock");
+                f.setAccessible(true);
+                final java.util.concurrent.locks.StampedLock lock = (java.util.concurrent.locks.StampedLock) f.get(l);
+                return lock.isReadLocked() || lock.isWriteLocked();
+            } catch (final ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
+        }
+        return false;
+    }
+
     /** The block's lock object (created once by the pool's init hook). */
     static Object lockOf(final ControlBlock b) {
         return b.lock; // package-private, in ControlBlockLayout.Hot

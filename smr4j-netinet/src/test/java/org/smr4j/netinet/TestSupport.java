@@ -20,6 +20,19 @@ public final class TestSupport {
     private TestSupport() {
     }
 
+    /**
+     * Throws {@code t} whatever its type, checked exceptions included, without declaring it:
+     * what a Kotlin lambda or a sneaky throw does to a {@code Consumer} or {@code Function}.
+     *
+     * @param <E> inferred as an unchecked type at the call site
+     * @param t what to throw
+     * @throws E always
+     */
+    @SuppressWarnings("unchecked")
+    public static <E extends Throwable> RuntimeException sneakyThrow(final Throwable t) throws E {
+        throw (E) t;
+    }
+
     /** @return true under {@code -Pslow} */
     public static boolean slow() {
         return Boolean.getBoolean(SLOW_PROP_NAME);

@@ -27,23 +27,33 @@ import org.smr4j.netinet.ControlBlock;
 /**
  * What does finding an established connection cost in each {@link ConnectionTable} strategy,
  * compared with a bare {@link ConcurrentHashMap#get} on the same keys, alone and while another
- * thread opens and closes connections? The issue's targets: lazy-SMR lookups at least 0.9x the
- * throughput of {@code ConcurrentHashMap.get} on the same keys, and at least 3x the
- * reader-writer lock under churn. Throughput is the inverse of the scores here (ns/op): 0.9x
- * the throughput is at most {@code chmGet / 0.9} ns.
+ * thread opens and closes connections? Issue 11's targets for the lazy-SMR {@code read}: at
+ * least 1.0x the throughput of {@code ConcurrentHashMap.get} when both build the key from the
+ * fields per lookup ({@code fieldsRead} against {@link #chmGetFields}), at least 0.9x with
+ * prebuilt keys ({@code readerRead} and {@code read} against {@link #chmGet}); issue 4's: at
+ * least 3x the reader-writer lock under churn. Throughput is the inverse of the scores here
+ * (ns/op): 0.9x the throughput is at most {@code chmGet / 0.9} ns.
  *
  * <p>Setup, per fork: {@code connections} established IPv4 connections (the
  * {@link NetinetKeys} address plan), each with an attachment; a random permutation of
- * <em>copies</em> of their keys (equal, not identical, as a packet path builds its key), walked
- * in order by each benchmark thread. The table has the harness's limits
+ * <em>copies</em> of their keys (equal, not identical, as a packet path builds its key), and
+ * the same permutation as five int arrays of fields (protocol, addresses, ports), walked in
+ * order by each benchmark thread. The table has the harness's limits
  * ({@code limits(connections + window + 64, 4096)}).
  * <ul>
  *   <li>{@link #chmGet}: the baseline, {@code ConcurrentHashMap<ConnectionKey, Object>.get} of the
  *       same copies; measured once per {@code connections} (it has no {@code strategy}).</li>
- *   <li>{@link #lookup}, {@code operation=lookup}: {@code lookup(key, READ)}, read the
- *       attachment under the lock, {@code unlock()}: what packet input does with a
- *       {@code inpcb}. {@code operation=read}: {@code read(key, ControlBlock::attachment)}, the
- *       lock-free path shaped like {@code ConcurrentHashMap.get}.</li>
+ *   <li>{@link #chmGetFields}: the baseline of the field lookups, the same {@code get} of a key
+ *       built from the fields per lookup.</li>
+ *   <li>{@link #chmGetConnection}: {@code get} of a connection object and a read of its
+ *       field, what {@code read(key, attachment)} does in idiomatic Java.</li>
+ *   <li>{@link #lookup}, by {@code operation}: {@code lookup} is {@code lookup(key, READ)},
+ *       read the attachment under the lock, {@code unlock()} (what packet input does with an
+ *       {@code inpcb}); {@code read} is {@code read(key, ControlBlock::attachment)}, the
+ *       lock-free path shaped like {@code ConcurrentHashMap.get}; {@code readerLookup} and
+ *       {@code readerRead} are the same through the thread's {@link ConnectionTable.Reader}
+ *       (no thread-local lookup per call); {@code fieldsLookup} and {@code fieldsRead} are the
+ *       handle's {@code lookupIpv4}/{@code readIpv4} of the five fields (no key object).</li>
  *   <li>group {@code churn}: the same lookup on one thread ({@link #churnLookup}) while one
  *       writer ({@link #churnWriter}) opens a connection of its own ({@code insert} +
  *       {@code unlock}) and closes the one it opened {@value #WINDOW} operations earlier
@@ -55,18 +65,36 @@ import org.smr4j.netinet.ControlBlock;
  * harness ({@code smr4j churn}, in smr4j-demo) checks every answer and measures latency, pending blocks,
  * reuse delay and allocation; this class measures the per-operation cost without timers.
  *
- * <p>Run (from the repository root, after {@code mvn -pl smr4j-bench -am package}):
+ * <p>Run (from the repository root, after
+ * {@code mvn -B -pl smr4j-bench -am package -DskipTests -Djmh.skip=true}); every measurement
+ * under {@code flock /tmp/jmh.lock} (one benchmark on the machine at a time), with
+ * {@code uptime} before and after:
  * <pre>
- * java -jar smr4j-bench/target/benchmarks.jar 'netinet.LookupBenchmark' -f 3 -wi 5 -w 1s -i 8 -r 1s \
- *      -rf json -rff lookup.json
- * # quicker, one size:
- * java -jar smr4j-bench/target/benchmarks.jar 'netinet.LookupBenchmark' -p connections=100000 \
- *      -f 1 -wi 3 -w 1s -i 5 -r 1s
- * # bytes per operation (expected 0 for every lookup; for the churn writer, about 200 for
- * # RW_LOCK and CONCURRENT_HASH_MAP, a new block per connection, and about 0 for the pools):
- * java -jar smr4j-bench/target/benchmarks.jar 'netinet.LookupBenchmark' -p connections=10000 -f 1 -prof gc
- * java -jar smr4j-bench/target/benchmarks.jar 'netinet.LookupBenchmark.lookup' -p strategy=SMR_LAZY \
- *      -p operation=lookup -p connections=10000 -f 1 -prof 'perfasm:events=cpu-clock'
+ * # The issue 11 comparison, the lead's quiet-machine run (3 forks; 10k and 100k; alone):
+ * flock /tmp/jmh.lock java -jar smr4j-bench/target/benchmarks.jar \
+ *      'netinet.LookupBenchmark.(chmGet|chmGetFields|chmGetConnection|lookup)$' \
+ *      -p strategy=SMR_LAZY,SMR_DEFAULT,PSERIALIZE,CONCURRENT_HASH_MAP \
+ *      -p operation=read,readerRead,fieldsRead,lookup,readerLookup,fieldsLookup \
+ *      -f 3 -wi 5 -w 1s -i 8 -r 1s -rf json -rff lookup-reader.json
+ * # ... and under churn (the group uses both cores):
+ * flock /tmp/jmh.lock java -jar smr4j-bench/target/benchmarks.jar 'netinet.LookupBenchmark.churn' \
+ *      -p operation=read,readerRead,fieldsRead,lookup -f 3 -wi 5 -w 1s -i 8 -r 1s -rf json -rff lookup-churn.json
+ * # The short A/B of a change (one fork, 10k, alone, about 4 minutes):
+ * flock /tmp/jmh.lock java -jar smr4j-bench/target/benchmarks.jar \
+ *      'netinet.LookupBenchmark.(chmGet|chmGetFields|lookup)$' -p connections=10000 -p strategy=SMR_LAZY \
+ *      -p operation=read,readerRead,fieldsRead,readerLookup,fieldsLookup -f 1 -wi 3 -w 1s -i 5 -r 1s
+ * # Every strategy and operation (the full matrix: about an hour with 3 forks):
+ * flock /tmp/jmh.lock java -jar smr4j-bench/target/benchmarks.jar 'netinet.LookupBenchmark' \
+ *      -f 3 -wi 5 -w 1s -i 8 -r 1s -rf json -rff lookup.json
+ * # bytes per operation (expected 0 for every lookup, chmGetFields included when escape
+ * # analysis removes the key; for the churn writer, about 200 for RW_LOCK and
+ * # CONCURRENT_HASH_MAP, a new block per connection, and about 0 for the pools):
+ * flock /tmp/jmh.lock java -jar smr4j-bench/target/benchmarks.jar 'netinet.LookupBenchmark' -p connections=10000 \
+ *      -f 1 -prof gc
+ * # where the time goes (this KVM guest has no hardware counters: sample cpu-clock; needs hsdis,
+ * # see smr4j-bench/README.md):
+ * flock /tmp/jmh.lock java -jar smr4j-bench/target/benchmarks.jar 'netinet.LookupBenchmark.lookup' \
+ *      -p strategy=SMR_LAZY -p operation=fieldsRead -p connections=10000 -f 1 -prof 'perfasm:events=cpu-clock'
  * </pre>
  * {@code --enable-native-access=ALL-UNNAMED} is in {@link Fork#jvmArgsAppend()} so that lazy
  * domains get {@code membarrier(2)}; without it the {@code SMR_LAZY} setup fails rather than
@@ -96,6 +124,12 @@ public class LookupBenchmark {
         Object[] attachments;
         /** Copies of the established keys, in random order. */
         ConnectionKey[] order;
+        /** The fields of {@link #order}, as a packet path has them (protocol, addresses, ports). */
+        int[] protocol;
+        int[] localAddress;
+        int[] localPort;
+        int[] foreignAddress;
+        int[] foreignPort;
         ConcurrentHashMap<ConnectionKey, Object> map;
         /** The same keys mapped to connection objects that hold the attachment. */
         ConcurrentHashMap<ConnectionKey, Connection> connectionMap;
@@ -122,6 +156,23 @@ public class LookupBenchmark {
                 order[i] = order[j];
                 order[j] = k;
             }
+            protocol = new int[connections];
+            localAddress = new int[connections];
+            localPort = new int[connections];
+            foreignAddress = new int[connections];
+            foreignPort = new int[connections];
+            for (int i = 0; i < connections; i++) {
+                final ConnectionKey k = order[i];
+                protocol[i] = k.protocol();
+                localAddress[i] = (int) k.localLo(); // IPv4: the low half of the mapped address
+                localPort[i] = k.localPort();
+                foreignAddress[i] = (int) k.foreignLo();
+                foreignPort[i] = k.foreignPort();
+                if (!ConnectionKey.ipv4(protocol[i], localAddress[i], localPort[i], foreignAddress[i], foreignPort[i])
+                        .equals(k)) {
+                    throw new IllegalStateException("fields do not rebuild " + k);
+                }
+            }
         }
     }
 
@@ -132,12 +183,18 @@ public class LookupBenchmark {
         @Param({"SMR_DEFAULT", "SMR_LAZY", "PSERIALIZE", "RW_LOCK", "CONCURRENT_HASH_MAP"})
         public Strategy strategy;
 
-        /** {@code lookup}: lookup(READ) + unlock; {@code read}: read(key, attachment). */
-        @Param({"lookup", "read"})
+        /**
+         * {@code lookup}: {@code table.lookup(key, READ)} + unlock; {@code read}:
+         * {@code table.read(key, attachment)}; {@code readerLookup}, {@code readerRead}: the
+         * same through the thread's {@link ConnectionTable.Reader}; {@code fieldsLookup},
+         * {@code fieldsRead}: the handle's {@code lookupIpv4}/{@code readIpv4} of the fields,
+         * no key.
+         */
+        @Param({"lookup", "read", "readerLookup", "readerRead", "fieldsLookup", "fieldsRead"})
         public String operation;
 
         ConnectionTable table;
-        boolean read;
+        int op;
 
         /**
          * Builds the table and inserts the established connections.
@@ -146,10 +203,15 @@ public class LookupBenchmark {
          */
         @Setup(Level.Trial)
         public void setup(final Keys keys) {
-            read = switch (operation) {
-                case "lookup" -> false;
-                case "read" -> true;
-                default -> throw new IllegalArgumentException("operation must be lookup or read: " + operation);
+            op = switch (operation) {
+                case "lookup" -> LOOKUP;
+                case "read" -> READ;
+                case "readerLookup" -> READER_LOOKUP;
+                case "readerRead" -> READER_READ;
+                case "fieldsLookup" -> FIELDS_LOOKUP;
+                case "fieldsRead" -> FIELDS_READ;
+                default -> throw new IllegalArgumentException("operation must be lookup, read, readerLookup, "
+                        + "readerRead, fieldsLookup or fieldsRead: " + operation);
             };
             if (strategy == Strategy.SMR_LAZY && !NetinetKeys.lazyFenceFree()) {
                 throw new IllegalStateException("lazy domain has fenced readers (membarrier unavailable): "
@@ -172,15 +234,42 @@ public class LookupBenchmark {
         }
     }
 
+    static final int LOOKUP = 0;
+    static final int READ = 1;
+    static final int READER_LOOKUP = 2;
+    static final int READER_READ = 3;
+    static final int FIELDS_LOOKUP = 4;
+    static final int FIELDS_READ = 5;
+
     /** A thread's position in the lookup order. */
     @State(Scope.Thread)
     public static class Cursor {
         int next;
 
         ConnectionKey next(final ConnectionKey[] order) {
+            return order[nextIndex(order.length)];
+        }
+
+        int nextIndex(final int length) {
             final int i = next;
-            next = i + 1 == order.length ? 0 : i + 1;
-            return order[i];
+            next = i + 1 == length ? 0 : i + 1;
+            return i;
+        }
+    }
+
+    /** The benchmark thread's {@link ConnectionTable.Reader}, taken in its own setup (JMH runs a thread-scoped setup on that thread). */
+    @State(Scope.Thread)
+    public static class Handle {
+        ConnectionTable.Reader reader;
+
+        /**
+         * Takes the calling thread's handle.
+         *
+         * @param t the table
+         */
+        @Setup(Level.Trial)
+        public void setup(final Table t) {
+            reader = t.table.reader();
         }
     }
 
@@ -221,6 +310,23 @@ public class LookupBenchmark {
     }
 
     /**
+     * The baseline of the field lookups: {@code ConcurrentHashMap.get} of a key built from the
+     * same fields per lookup ({@code ConnectionKey.ipv4} of five ints), as a packet path must
+     * when its map is keyed by an object. Whether the key's allocation is eliminated (escape
+     * analysis) shows in {@code -prof gc}.
+     *
+     * @param keys the fields and map
+     * @param c this thread's position
+     * @return the value
+     */
+    @Benchmark
+    public Object chmGetFields(final Keys keys, final Cursor c) {
+        final int i = c.nextIndex(keys.connections);
+        return keys.map.get(ConnectionKey.ipv4(keys.protocol[i], keys.localAddress[i], keys.localPort[i],
+                keys.foreignAddress[i], keys.foreignPort[i]));
+    }
+
+    /**
      * The second baseline: what {@code read(key, ControlBlock::attachment)} does in idiomatic
      * Java, {@code ConcurrentHashMap.get} of a connection object and a read of its field. The
      * first baseline returns the attachment itself and never touches a connection object, which
@@ -252,11 +358,12 @@ public class LookupBenchmark {
      * @param t the table
      * @param keys the keys
      * @param c this thread's cursor
+     * @param h this thread's reader handle
      * @return the connection's attachment
      */
     @Benchmark
-    public Object lookup(final Table t, final Keys keys, final Cursor c) {
-        return find(t, c.next(keys.order));
+    public Object lookup(final Table t, final Keys keys, final Cursor c, final Handle h) {
+        return find(t, h.reader, keys, c.nextIndex(keys.connections));
     }
 
     /**
@@ -265,13 +372,14 @@ public class LookupBenchmark {
      * @param t the table
      * @param keys the keys
      * @param c this thread's cursor
+     * @param h this thread's reader handle
      * @return the connection's attachment
      */
     @Benchmark
     @Group("churn")
     @GroupThreads(1)
-    public Object churnLookup(final Table t, final Keys keys, final Cursor c) {
-        return find(t, c.next(keys.order));
+    public Object churnLookup(final Table t, final Keys keys, final Cursor c, final Handle h) {
+        return find(t, h.reader, keys, c.nextIndex(keys.connections));
     }
 
     /**
@@ -300,20 +408,30 @@ public class LookupBenchmark {
         return true;
     }
 
-    private static Object find(final Table t, final ConnectionKey key) {
-        if (t.read) {
-            final Object v = t.table.read(key, ATTACHMENT);
-            if (v == null) {
-                throw new IllegalStateException("established connection not found by read: " + key);
+    private static Object find(final Table t, final ConnectionTable.Reader r, final Keys keys, final int i) {
+        final Object v;
+        switch (t.op) {
+            case READ -> v = t.table.read(keys.order[i], ATTACHMENT);
+            case READER_READ -> v = r.read(keys.order[i], ATTACHMENT);
+            case FIELDS_READ -> v = r.readIpv4(keys.protocol[i], keys.localAddress[i], keys.localPort[i],
+                    keys.foreignAddress[i], keys.foreignPort[i], ATTACHMENT);
+            default -> {
+                final ControlBlock b = switch (t.op) {
+                    case LOOKUP -> t.table.lookup(keys.order[i], LockMode.READ);
+                    case READER_LOOKUP -> r.lookup(keys.order[i], LockMode.READ);
+                    default -> r.lookupIpv4(keys.protocol[i], keys.localAddress[i], keys.localPort[i],
+                            keys.foreignAddress[i], keys.foreignPort[i], LockMode.READ);
+                };
+                if (b == null) {
+                    throw new IllegalStateException(t.operation + " missed an established connection: " + keys.order[i]);
+                }
+                v = b.attachment();
+                b.unlock();
             }
-            return v;
         }
-        final ControlBlock b = t.table.lookup(key, LockMode.READ);
-        if (b == null) {
-            throw new IllegalStateException("established connection not found by lookup: " + key);
+        if (v == null) {
+            throw new IllegalStateException(t.operation + " missed an established connection: " + keys.order[i]);
         }
-        final Object v = b.attachment();
-        b.unlock();
         return v;
     }
 }

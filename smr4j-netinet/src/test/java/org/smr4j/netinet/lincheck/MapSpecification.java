@@ -47,6 +47,28 @@ public final class MapSpecification {
         return listeners.contains(l) ? l : -1;
     }
 
+    // ReaderOperations: the same answers through a ConnectionTable.Reader.
+
+    public int readerLookup(final int c) {
+        return lookup(c);
+    }
+
+    public int readerRead(final int c) {
+        return lookup(c);
+    }
+
+    public int readerLookupFields(final int c) {
+        return lookup(c);
+    }
+
+    public int readerReadFields(final int c) {
+        return lookup(c);
+    }
+
+    public int readerLookupListenerFields(final int l) {
+        return lookupListener(l);
+    }
+
     public int rehash(final int from, final int to) {
         if (!conns.contains(from)) {
             return -1;

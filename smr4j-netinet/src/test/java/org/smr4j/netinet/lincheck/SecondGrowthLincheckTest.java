@@ -79,11 +79,12 @@ class SecondGrowthLincheckTest {
     }
 
     /**
-     * Fails: {@code lookup(K)} returns -1 (absent) although K is present throughout. In
-     * {@code LocklessConnectionTable.grow} (lines 418-422) the wait before rewriting the other
-     * parity's links is skipped when {@code hc.retireToken == 0}, and
-     * {@code PserializeConnectionTable.retireArray()} (line 200) always returns 0, so a
-     * pserialize table never calls {@code perform()} there. The interleaving Lincheck prints:
+     * Regression test (commit ff9e3a8). Before the fix {@code lookup(K)} returned -1 (absent)
+     * although K is present throughout: {@code LocklessConnectionTable.grow} skipped the wait
+     * before rewriting the other parity's links when {@code hc.retireToken == 0}, and
+     * {@code PserializeConnectionTable.retireArray()} always returns 0, so a pserialize table
+     * never called {@code perform()} there (now a separate {@code retired} flag says whether an
+     * array was retired). The interleaving Lincheck printed:
      * thread 1 enters, loads array A and its chain stamp; thread 2 runs {@code insert(X)} and
      * {@code insert(Y)} to completion (two growths, the second rewriting {@code X.link0});
      * thread 1 reads A's head (X), follows {@code X.link0} into C's chain of X, misses K, finds
