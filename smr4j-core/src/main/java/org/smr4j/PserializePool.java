@@ -58,17 +58,25 @@ import java.util.function.Supplier;
  * <h2>Hooks</h2>
  * <ul>
  *   <li>{@code init}: once per object, when the factory creates it (NetBSD's ctor,
- *       UMA's init). State that must survive reuse, such as locks, belongs here.</li>
+ *       UMA's init). State that must survive reuse, such as locks, belongs here. If the
+ *       factory or init throws, the object is not counted and the exception propagates.</li>
  *   <li>{@code construct}: on every {@link #get()} (UMA's ctor); if it throws, the object
  *       goes back to the cache and the exception propagates.</li>
  *   <li>{@code destruct}: on every {@link #put(Object)}, before the object is cached
  *       (UMA's dtor); readers may still see the object meanwhile. If it throws, the object is
  *       cached anyway and the exception propagates.</li>
  *   <li>{@code fini}: once per object, after a {@code perform()}, when the pool lets it go
- *       (NetBSD's dtor, UMA's fini). Readers can no longer reach it. A failure is rethrown
- *       after the rest of the batch was finalised.</li>
+ *       (NetBSD's dtor, UMA's fini). Readers can no longer reach it. It runs for a whole batch
+ *       of objects, often in another thread's {@code put}, so a failure is not thrown: it is
+ *       counted in {@link Stats#hookFailures()} and logged through {@link System.Logger}
+ *       (the pool's first fini failure at {@code WARNING} with its stack trace, later ones at
+ *       {@code DEBUG}), the object is let go all the same, and the rest of the batch is
+ *       finalised.</li>
  * </ul>
- * Hooks run on the calling thread, outside the pool's locks.
+ * Hooks run on the calling thread, outside the pool's locks. Whatever a hook throws (a
+ * runtime exception, an error, or a checked exception thrown sneakily), the pool's counts stay
+ * exact, no object is lost, and the failure is reported once: thrown to the caller, or, for
+ * fini, counted and logged.
  *
  * <h2>Structure</h2>
  * Per-thread caching without thread-locals: {@code stripes} (a power of two, twice the CPUs
@@ -155,6 +163,8 @@ public final class PserializePool<T> implements AutoCloseable {
     private static final long PARK_MIN_NANOS = 1_000;
     private static final long PARK_MAX_NANOS = 1_000_000;
 
+    private static final System.Logger LOG = System.getLogger("org.smr4j.pool");
+
     private final String name;
     private final Pserialize pserialize;
     /** Test negative control only: finalise without perform(). */
@@ -188,9 +198,12 @@ public final class PserializePool<T> implements AutoCloseable {
     private final LongAdder batches = new LongAdder();
     private final LongAdder limitWaits = new LongAdder();
     private final LongAdder deferredShrinks = new LongAdder();
+    /** fini failures: counted and logged once each (Stats.hookFailures). */
+    private final HookFailures hookFailures;
 
     private PserializePool(final Builder<T> b) {
         this.name = b.name;
+        this.hookFailures = new HookFailures(LOG, "pool '" + b.name + "'");
         this.pserialize = b.pserialize != null ? b.pserialize : Pserialize.create(b.name);
         this.noBarrier = b.noBarrier;
         this.factory = b.factory;
@@ -426,11 +439,20 @@ public final class PserializePool<T> implements AutoCloseable {
     private T constructed(final T obj) {
         try {
             construct.accept(obj);
-        } catch (final RuntimeException | Error e) {
-            putCached(obj); // constructed state unknown, but init'ed: cache it, as NetBSD does on ctor failure
+        } catch (final Throwable e) { // checked ones too (a sneaky throw): the object must not be lost
+            recache(obj, e); // constructed state unknown, but init'ed: cache it, as NetBSD does on ctor failure
             throw e;
         }
         return obj;
+    }
+
+    /** A hook failed for {@code obj} on its way in or out: cache it, keeping {@code failure} first. */
+    private void recache(final Object obj, final Throwable failure) {
+        try {
+            putCached(obj);
+        } catch (final Throwable e) { // closed meanwhile (the object stays with no holder, as at close)
+            failure.addSuppressed(e);
+        }
     }
 
     // ------------------------------------------------------------------ put
@@ -453,9 +475,11 @@ public final class PserializePool<T> implements AutoCloseable {
         checkOpen();
         try {
             destruct.accept(obj);
-        } finally {
-            putCached(obj);
+        } catch (final Throwable e) { // checked ones too (a sneaky throw): cached anyway, then rethrown
+            recache(obj, e);
+            throw e;
         }
+        putCached(obj);
     }
 
     private void putCached(final Object obj) {
@@ -587,7 +611,9 @@ public final class PserializePool<T> implements AutoCloseable {
 
     /**
      * One barrier for the whole batch, then the fini hooks. Returns the objects finalised.
-     * The first hook failure is rethrown after the rest of the batch was finalised.
+     * A fini that throws anything is reported (counted, logged once) and its object let go
+     * all the same; the rest of the batch is finalised, and each object's accounting is in a
+     * finally.
      */
     @SuppressWarnings("unchecked") // only T instances are ever stored
     private int finalise(final List<Object[]> batch) {
@@ -603,30 +629,19 @@ public final class PserializePool<T> implements AutoCloseable {
             pserialize.perform();
         }
         batches.increment();
-        Throwable failure = null;
         for (final Object[] mag : batch) {
             for (int i = 0; i < mag.length; i++) {
                 final Object obj = mag[i];
                 mag[i] = null;
                 try {
                     fini.accept((T) obj);
-                } catch (final RuntimeException | Error e) {
-                    if (failure == null) {
-                        failure = e;
-                    } else {
-                        failure.addSuppressed(e);
-                    }
+                } catch (final Throwable e) {
+                    hookFailures.report(HookFailures.Hook.FINI, obj, e, "the object was let go all the same");
                 } finally {
                     finalised.increment();
                     ALLOCATED.getAndAdd(this, -1L); // ORDER: volatile RMW; a waiting get() may now create
                 }
             }
-        }
-        if (failure instanceof RuntimeException e) {
-            throw e;
-        }
-        if (failure instanceof Error e) {
-            throw e;
         }
         return n;
     }
@@ -769,7 +784,7 @@ public final class PserializePool<T> implements AutoCloseable {
             depotLock.unlock();
         }
         return new Stats(gets, hits, puts, created.sum(), finalised.sum(), batches.sum(), limitWaits.sum(),
-                deferredShrinks.sum(), (long) ALLOCATED.getVolatile(this), cached);
+                deferredShrinks.sum(), (long) ALLOCATED.getVolatile(this), cached, hookFailures.count());
     }
 
     @Override
@@ -791,9 +806,11 @@ public final class PserializePool<T> implements AutoCloseable {
      * @param deferredShrinks shrinks deferred because the caller was inside a section
      * @param allocated       objects alive now: handed out or cached
      * @param cached          objects cached now
+     * @param hookFailures    fini hooks that threw (each counted once); failures of the other
+     *                        hooks propagate to the caller and are not counted here
      */
     public record Stats(long gets, long hits, long puts, long created, long finalised, long batches,
-                        long limitWaits, long deferredShrinks, long allocated, long cached) {
+                        long limitWaits, long deferredShrinks, long allocated, long cached, long hookFailures) {
     }
 
     // ------------------------------------------------------------------ Stripe

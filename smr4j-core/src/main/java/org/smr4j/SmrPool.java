@@ -67,10 +67,29 @@ import javax.management.ObjectName;
  *   <li>{@link Builder#fini fini}: once per object, when the pool releases it (reclaim, drain,
  *       close, trimming above the high-water mark).</li>
  * </ul>
- * An object's hooks never run concurrently with each other. Factory, init and construct
- * failures propagate to the caller of {@code get} (the object is dropped and counted as
- * finalised). Destruct, fini and poison failures are caught, logged once each through
- * {@link System.Logger} and counted in {@link Stats#hookFailures()}; the object is dropped.
+ * An object's hooks never run concurrently with each other.
+ *
+ * <h2>Hook failures</h2>
+ * Whatever a hook throws (a runtime exception, an error, or a checked exception thrown
+ * sneakily, as a Kotlin lambda may), the pool loses no object, its statistics stay exact, and
+ * the failure is reported exactly once:
+ * <ul>
+ *   <li>factory, init and construct run on the caller's {@code get} (or {@link #prime},
+ *       or {@link Builder#build}) for the object it asked for: their failure propagates to
+ *       that caller unchanged. A factory or init failure leaves nothing behind (the object
+ *       is not counted as created); after a construct failure the object is finalised (its
+ *       fini runs) and dropped.</li>
+ *   <li>destruct, fini and poison run later, for objects their callers gave up, often on
+ *       another thread and for a whole batch at a time: their failure is not thrown. It is
+ *       counted in {@link Stats#hookFailures()} and logged through {@link System.Logger}
+ *       ({@code org.smr4j.pool}): the first failure of each hook of a pool at
+ *       {@code WARNING} with its stack trace, later ones at {@code DEBUG}, so a hook that
+ *       fails for every object cannot flood a log. The object is then dropped, after its
+ *       fini has run (unless fini was the hook that threw) and, in checked pools, its
+ *       poison; the rest of the batch goes on.</li>
+ * </ul>
+ * So fini runs exactly once for every object whose init completed, unless the object is still
+ * handed out when the pool closes.
  *
  * <h2>Limits</h2>
  * The pool prefers growing to waiting, as UMA does: when nothing cached has expired it creates
@@ -480,7 +499,8 @@ public final class SmrPool<T> implements AutoCloseable {
     private final LongAdder finalised = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder waits = new LongAdder();
-    private final LongAdder hookFailures = new LongAdder();
+    /** destruct, fini and poison failures: counted and logged once each (Stats.hookFailures). */
+    private final HookFailures hookFailures;
     private final LongAdder contention = new LongAdder();
     private final LongAdder trims = new LongAdder();
 
@@ -488,6 +508,7 @@ public final class SmrPool<T> implements AutoCloseable {
 
     private SmrPool(final Builder<T> b) {
         this.name = b.name;
+        this.hookFailures = new HookFailures(LOG, "pool '" + b.name + "'");
         this.factory = b.factory;
         this.ownsSmr = b.smr == null;
         this.smr = ownsSmr ? Smr.create(b.name) : b.smr;
@@ -517,11 +538,34 @@ public final class SmrPool<T> implements AutoCloseable {
         this.owned = new Owned[ownedEnabled ? b.ownedCaches : 1];
         this.headTag = SmrSeq.INVALID;
         this.lastTag = SmrSeq.INVALID;
+        if (b.lowat > 0) {
+            primeAtBuild((int) Math.min(b.lowat, Integer.MAX_VALUE));
+        }
         // ORDER: release fence, as a constructor publishing plain fields that other threads
         // read through VarHandles: the pool escapes only through the caller's publication,
-        // which is safe for final fields; this covers the non-final ones too.
+        // which is safe for final fields; this covers the non-final ones too. Before the
+        // MBean registration, which publishes the pool to JMX threads.
         VarHandle.releaseFence();
+        // Last: a build that fails (priming above) leaves no MBean holding an unreachable pool.
         this.mbeanName = b.jmx ? register() : null;
+    }
+
+    /**
+     * Primes the new pool to its low-water mark. If the factory or init throws, finalises
+     * what was primed (their fini runs: nobody else can ever reach these objects) and
+     * rethrows, so that a failed build leaves nothing behind.
+     */
+    private void primeAtBuild(final int n) {
+        try {
+            prime(n);
+        } catch (final Throwable e) {
+            try {
+                release(0, false);
+            } catch (final Throwable cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
     }
 
     /**
@@ -664,8 +708,8 @@ public final class SmrPool<T> implements AutoCloseable {
         if (construct != null) {
             try {
                 construct.accept(obj);
-            } catch (final RuntimeException | Error e) {
-                finalise(obj, false);
+            } catch (final Throwable e) { // checked ones too (a sneaky throw): never lose the object
+                finalise(obj, false); // fini (and poison); the failure itself goes to the caller
                 throw e;
             }
         }
@@ -695,6 +739,7 @@ public final class SmrPool<T> implements AutoCloseable {
         String source = "none";
         int objects = 0;
         boolean flushed = false;
+        boolean interrupted = false;
         try {
             while (true) {
                 final Magazine m = fetch(full);
@@ -738,10 +783,16 @@ public final class SmrPool<T> implements AutoCloseable {
                             + hardLimit + " objects reached and no cached object has expired (thread "
                             + Thread.currentThread() + ")");
                 }
-                awaitProgress();
+                // Not interruptible: an interrupt is taken off the thread while we wait (a set
+                // flag makes every park return at once: the wait would spin) and put back below.
+                interrupted |= awaitProgress();
+                interrupted |= Thread.interrupted();
                 flushed = false;
             }
         } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
             if (event != null) {
                 event.pool = name;
                 event.source = source;
@@ -815,29 +866,39 @@ public final class SmrPool<T> implements AutoCloseable {
         return null;
     }
 
-    /** Runs factory and init for a slot already counted in live. */
+    /**
+     * Runs factory and init for a slot already counted in live. If either throws anything
+     * (checked exceptions too), gives the slot back and lets the failure propagate.
+     */
     private T create() {
-        final T obj;
+        boolean made = false;
         try {
-            obj = factory.get();
+            final T obj = factory.get();
             if (obj == null) {
                 throw new NullPointerException("pool '" + name + "': the factory returned null");
             }
             if (init != null) {
                 init.accept(obj);
             }
-        } catch (final RuntimeException | Error e) {
-            // ORDER: volatile RMW, then signalIfWaiters reads waiters: see dropped().
-            live.decrementAndGet();
-            signalIfWaiters();
-            throw e;
+            made = true;
+            created.increment();
+            return obj;
+        } finally {
+            if (!made) {
+                // ORDER: volatile RMW, then signalIfWaiters reads waiters: see dropped().
+                live.decrementAndGet();
+                signalIfWaiters();
+            }
         }
-        created.increment();
-        return obj;
     }
 
-    /** At the hard limit, nothing to flush: wait for the head batch's goal, or for a put. */
-    private void awaitProgress() {
+    /**
+     * At the hard limit, nothing to flush: wait for the head batch's goal, or for a put.
+     * Returns whether an interrupt arrived during the wait (the flag is then clear; the
+     * caller restores it when it returns).
+     */
+    private boolean awaitProgress() {
+        boolean interrupted = false;
         // ORDER: acquire; pairs with the release in setHeadTag (a hint: waitFor re-polls).
         final long tag = headTagAcquire();
         final SmrPoolEvents.Wait event = SmrPoolEvents.recording() ? new SmrPoolEvents.Wait() : null;
@@ -862,8 +923,10 @@ public final class SmrPool<T> implements AutoCloseable {
                     depotChanged.awaitNanos(PUT_WAIT_NANOS);
                 }
             } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt(); // keep it for the caller; get() is not interruptible
-                LockSupport.parkNanos(this, PUT_WAIT_NANOS); // do not spin while the flag is set
+                // Kept for the caller (get() is not interruptible), but not re-set here: with
+                // the flag set, every later await of the retry loop would return at once and
+                // the loop would spin. getSlow restores it on the way out.
+                interrupted = true;
             } finally {
                 depotLock.unlock();
                 waiters.decrementAndGet();
@@ -875,6 +938,7 @@ public final class SmrPool<T> implements AutoCloseable {
             event.limit = hardLimit;
             event.commit();
         }
+        return interrupted;
     }
 
     // ------------------------------------------------------------------ put
@@ -1348,7 +1412,8 @@ public final class SmrPool<T> implements AutoCloseable {
 
     /**
      * Runs the deferred destruct (and, checked, the poison hook) on every object of an
-     * expired batch, dropping objects whose hook throws.
+     * expired batch. An object whose hook throws anything is reported, finalised and dropped;
+     * the loop goes on, and the magazine keeps the others.
      */
     private void expire(final Magazine m) {
         if (destruct == null && !checked) {
@@ -1356,27 +1421,42 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         int kept = 0;
         final Object[] items = m.items;
-        for (int i = 0; i < m.count; i++) {
-            @SuppressWarnings("unchecked")
-            final T obj = (T) items[i];
-            items[i] = null;
-            try {
-                if (destruct != null) {
-                    destruct.accept(obj);
+        final int n = m.count;
+        try {
+            for (int i = 0; i < n; i++) {
+                @SuppressWarnings("unchecked")
+                final T obj = (T) items[i];
+                items[i] = null;
+                if (destruct != null && !runReported(HookFailures.Hook.DESTRUCT, destruct, obj)) {
+                    finalise(obj, false);
+                    continue;
                 }
                 if (checked) {
                     table.expired(obj);
-                    if (poison != null) {
-                        poison.accept(obj);
+                    if (poison != null && !runReported(HookFailures.Hook.POISON, poison, obj)) {
+                        finalise(obj, false);
+                        continue;
                     }
                 }
                 items[kept++] = obj;
-            } catch (final RuntimeException | Error e) {
-                hookFailed("destruct", obj, e);
-                dropped(obj);
             }
+        } finally {
+            m.count = kept; // slots [kept, n) are null: kept or dropped, none left behind
         }
-        m.count = kept;
+    }
+
+    /**
+     * Runs a hook whose failure no caller can take (destruct, fini, poison): a failure of any
+     * kind is reported once (counted, logged) and the call returns false.
+     */
+    private boolean runReported(final HookFailures.Hook hook, final Consumer<? super T> h, final T obj) {
+        try {
+            h.accept(obj);
+            return true;
+        } catch (final Throwable e) {
+            hookFailures.report(hook, obj, e, "the object was finalised and dropped");
+            return false;
+        }
     }
 
     /**
@@ -1671,7 +1751,7 @@ public final class SmrPool<T> implements AutoCloseable {
                 // it (and sees ours). Pairs with the opaque store / acquire load in get/put.
                 AsymmetricFence.fence();
                 for (final Owned c : held) {
-                    awaitIdle(c);
+                    c.awaitIdle();
                     if (c.freeCount > 0 || revoke) {
                         final Magazine f = c.uninstallFree(revoke ? EMPTY : new Magazine(magazineSize));
                         if (f.count > 0) {
@@ -1702,28 +1782,6 @@ public final class SmrPool<T> implements AutoCloseable {
         }
     }
 
-    /**
-     * Waits until the owner of a held cache is outside its busy window. Windows are a few
-     * dozen instructions with no calls, so this spins; it parks if the owner was preempted.
-     */
-    private static void awaitIdle(final Owned c) {
-        int spins = 0;
-        long park = 1_000;
-        // ORDER: acquire; pairs with the release store of busy = 0 that ends the owner's
-        // window: its magazine writes happen-before what we do with the magazines.
-        while (c.busyAcquire() != 0) {
-            if (spins < LOCK_SPINS) {
-                spins++;
-                Thread.onSpinWait();
-            } else if (!c.ownerAlive()) {
-                break; // cannot happen (no window throws), but never wait for the dead
-            } else {
-                LockSupport.parkNanos(c, park);
-                park = Math.min(park * 2, 100_000);
-            }
-        }
-    }
-
     // ------------------------------------------------------------------ reclaim, drain, close
 
     /**
@@ -1748,7 +1806,8 @@ public final class SmrPool<T> implements AutoCloseable {
     /**
      * Creates objects (factory and init, no construct) until {@code n} more are cached, or the
      * hard limit is reached, as {@code pool_prime(9)} does. They are handed out before any
-     * recycled ones.
+     * recycled ones. If the factory or init throws, the objects made before stay cached and
+     * the failure propagates.
      *
      * @param n how many objects to add, at least 0
      * @return how many were created (fewer than {@code n} at the hard limit)
@@ -1764,23 +1823,27 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         int made = 0;
         Magazine m = new Magazine(magazineSize);
-        while (made < n) {
-            final T obj = tryCreate();
-            if (obj == null) {
-                break;
+        try {
+            while (made < n) {
+                final T obj = tryCreate();
+                if (obj == null) {
+                    break;
+                }
+                if (checked) {
+                    table.primed(obj);
+                }
+                m.items[m.count++] = obj;
+                made++;
+                if (m.count == magazineSize) {
+                    pushReady(m);
+                    m = new Magazine(magazineSize);
+                }
             }
-            if (checked) {
-                table.primed(obj);
-            }
-            m.items[m.count++] = obj;
-            made++;
-            if (m.count == magazineSize) {
+        } finally {
+            // Also when the factory or init threw: what was made before is cached, not lost.
+            if (m.count > 0) {
                 pushReady(m);
-                m = new Magazine(magazineSize);
             }
-        }
-        if (m.count > 0) {
-            pushReady(m);
         }
         return made;
     }
@@ -1963,21 +2026,25 @@ public final class SmrPool<T> implements AutoCloseable {
         m.count = 0;
     }
 
+    /**
+     * Runs destruct (if {@code destructFirst}), fini and (checked) poison, each whatever the
+     * one before threw, then drops the object, in a finally: every object that reaches here
+     * leaves the pool's accounting exactly once.
+     */
     private void finalise(final T obj, final boolean destructFirst) {
         try {
             if (destructFirst && destruct != null) {
-                destruct.accept(obj);
+                runReported(HookFailures.Hook.DESTRUCT, destruct, obj);
             }
             if (fini != null) {
-                fini.accept(obj);
+                runReported(HookFailures.Hook.FINI, fini, obj);
             }
             if (checked && poison != null) {
-                poison.accept(obj);
+                runReported(HookFailures.Hook.POISON, poison, obj);
             }
-        } catch (final RuntimeException | Error e) {
-            hookFailed(destructFirst ? "destruct or fini" : "fini", obj, e);
+        } finally {
+            dropped(obj);
         }
-        dropped(obj);
     }
 
     /** Forgets an object: it leaves the pool for good. */
@@ -2001,12 +2068,6 @@ public final class SmrPool<T> implements AutoCloseable {
                 depotLock.unlock();
             }
         }
-    }
-
-    private void hookFailed(final String hook, final Object obj, final Throwable e) {
-        hookFailures.increment();
-        LOG.log(System.Logger.Level.WARNING, "pool '" + name + "': " + hook + " hook threw for an object of "
-                + obj.getClass().getName() + "; the object was dropped", e);
     }
 
     // ------------------------------------------------------------------ stripes
@@ -2295,7 +2356,7 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         return new Stats(name, requests, puts, failures.sum(), created.sum(), finalised.sum(), live.get(), cached,
                 batches, objectsPending, Duration.ofNanos(ageNanos), refillsNow, waits.sum(),
-                queuedNow, hookFailures.sum(), trims.sum(), ss.length, contention.sum(), ownedCaches);
+                queuedNow, hookFailures.count(), trims.sum(), ss.length, contention.sum(), ownedCaches);
     }
 
     /**
@@ -2505,9 +2566,15 @@ public final class SmrPool<T> implements AutoCloseable {
             return (int) LOCK.getOpaque(this) == 0 && LOCK.compareAndSet(this, 0, 1);
         }
 
+        /**
+         * Takes the lock: spins, then parks with growing timeouts. Not interruptible: an
+         * interrupt is cleared while it parks (a set flag makes every park return at once:
+         * the wait would spin) and restored once the lock is taken.
+         */
         void lock() {
             int spins = 0;
             long park = 1_000;
+            boolean interrupted = false;
             while (!tryLock()) {
                 if (spins < LOCK_SPINS) {
                     spins++;
@@ -2516,7 +2583,11 @@ public final class SmrPool<T> implements AutoCloseable {
                     // Park, never Thread.yield(): a yielding virtual thread can starve carriers.
                     LockSupport.parkNanos(this, park);
                     park = Math.min(park * 2, 100_000);
+                    interrupted |= Thread.interrupted();
                 }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
 
@@ -2575,6 +2646,36 @@ public final class SmrPool<T> implements AutoCloseable {
             freeItems = m.items;
             freeCount = m.count;
             return old;
+        }
+
+        /**
+         * Collectors only, with request set: waits until the owner is outside its busy
+         * window. Windows are a few dozen instructions with no calls, so this spins; it parks
+         * if the owner was preempted. Not interruptible: an interrupt is cleared while it
+         * parks (a set flag makes every park return at once: the wait would spin) and
+         * restored before it returns.
+         */
+        void awaitIdle() {
+            int spins = 0;
+            long park = 1_000;
+            boolean interrupted = false;
+            // ORDER: acquire; pairs with the release store of busy = 0 that ends the owner's
+            // window: its magazine writes happen-before what we do with the magazines.
+            while (busyAcquire() != 0) {
+                if (spins < LOCK_SPINS) {
+                    spins++;
+                    Thread.onSpinWait();
+                } else if (!ownerAlive()) {
+                    break; // cannot happen (no window throws), but never wait for the dead
+                } else {
+                    LockSupport.parkNanos(this, park);
+                    park = Math.min(park * 2, 100_000);
+                    interrupted |= Thread.interrupted();
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
 
         /** Whether the owner may still run: its Thread is reachable and alive. */
@@ -2964,7 +3065,10 @@ public final class SmrPool<T> implements AutoCloseable {
         }
 
         /**
-         * Builds the pool, primes it to the low-water mark and registers its MBean.
+         * Builds the pool, primes it to the low-water mark and registers its MBean, last. If
+         * the factory or init throws while priming, the objects primed so far are finalised,
+         * no MBean is registered, and the failure propagates: a failed build leaves nothing
+         * behind.
          *
          * @return a new pool
          * @throws IllegalArgumentException if the marks and limit are inconsistent
@@ -2974,11 +3078,7 @@ public final class SmrPool<T> implements AutoCloseable {
                 throw new IllegalArgumentException("pool '" + name + "': need lowat (" + lowat + ") <= hiwat ("
                         + hiwat + ") and lowat <= hard limit (" + hardLimit + ")");
             }
-            final SmrPool<T> pool = new SmrPool<>(this);
-            if (lowat > 0) {
-                pool.prime((int) Math.min(lowat, Integer.MAX_VALUE));
-            }
-            return pool;
+            return new SmrPool<>(this);
         }
     }
 
@@ -3001,7 +3101,9 @@ public final class SmrPool<T> implements AutoCloseable {
      * @param refills          magazines taken from the depot by {@code get}
      * @param waits            blocking waits on a goal or for a put
      * @param batchesQueued    tagged batches queued so far (one domain advance each, or fewer)
-     * @param hookFailures     destruct, fini or poison hooks that threw
+     * @param hookFailures     destruct, fini or poison hooks that threw (each counted once);
+     *                         factory, init and construct failures propagate to the caller
+     *                         instead and are not counted here
      * @param trims            working-set trims that gave objects back
      * @param stripes          per-thread stripes now
      * @param contention       stripe lock attempts that found the stripe busy

@@ -38,9 +38,21 @@ import java.util.function.Consumer;
  *   <li>Actions of one batch run in retire order, on one thread; batches run in queue order,
  *       one batch at a time (a single runner at a time: callers that find another thread
  *       running skip, they never wait for it).</li>
- *   <li>An action that throws is logged through {@link System.Logger} and counted in
- *       {@link Stats#failed()}; the rest still run.</li>
+ *   <li>An action that throws anything (a runtime exception, an error, or a checked exception
+ *       thrown sneakily) is counted in {@link Stats#failed()} and logged through
+ *       {@link System.Logger}, once: the first failure of a queue at {@code WARNING} with its
+ *       stack trace, the later ones at {@code DEBUG}. The rest of its batch still runs, and
+ *       the statistics stay exact.</li>
  * </ul>
+ *
+ * <h2>Calls from inside an action</h2>
+ * An action may call back into its queue on the thread that runs it, as {@code call_rcu}
+ * callbacks that retire a child do. {@link #retire(Object, Consumer) retire} and
+ * {@link #flush()} queue as usual, and {@link #poll()} returns 0: neither runs anything
+ * nested, so no batch overtakes the one being run; the running loop takes the new batches in
+ * queue order once the current batch is done. {@link #awaitAll()} and {@link #close()} from
+ * inside an action throw {@link IllegalStateException} without changing anything: they would
+ * wait for the action that calls them.
  *
  * <h2>Read sections</h2>
  * {@code retire} may be called inside a read section of the domain: it then never advances
@@ -56,7 +68,14 @@ import java.util.function.Consumer;
  * <h2>Progress</h2>
  * {@code retire} takes a short lock and, once per batch, advances the domain; it runs expired
  * actions when no other thread is running them. {@code poll} never blocks on readers.
- * {@code awaitAll} and {@code close} block.
+ * {@code awaitAll} and {@code close} block; they are not interruptible (an interrupt is kept
+ * for the caller, and does not make them spin).
+ *
+ * <h2>The background thread and interrupts</h2>
+ * The thread belongs to the queue, and only {@link #close()} stops it. An interrupt (a
+ * framework's shutdown sweep interrupts threads it does not own) is not a request it can
+ * honour without breaking the queue's promise to poll: it clears the interrupt and goes on
+ * sleeping its period. It is a daemon thread, so it never keeps the JVM alive.
  */
 public final class SmrRetireQueue implements AutoCloseable {
     /*
@@ -65,13 +84,20 @@ public final class SmrRetireQueue implements AutoCloseable {
      * along the FIFO are non-decreasing (as in SmrPool) and the head is the first to expire.
      * headTag mirrors the head's tag for the lock-free pre-check (SmrSeq.INVALID when empty).
      * A second lock, runLock, is taken with tryLock by whoever runs actions, so actions run
-     * in FIFO order on one thread at a time and no caller waits for another's actions.
+     * in FIFO order on one thread at a time and no caller waits for another's actions. It is
+     * a ReentrantLock, so the runner's own nested calls (an action that retires or polls)
+     * would take it again and run later batches in the middle of the current one: every
+     * entry point checks isHeldByCurrentThread() first and runs nothing nested.
      * Invariant: every retired pair is in exactly one of: the current batch, a queued batch,
-     * a batch held by the runner, or done.
+     * a batch held by the runner, or done. run() moves a whole batch to done (pendingActions,
+     * ran) in a finally, and catches every Throwable of every action, so no pair is lost
+     * whatever an action throws.
      */
 
     /** Default batch size: 64 retires per advance. */
     public static final int BATCH_SIZE_DEFAULT = 64;
+    /** How long close() waits for the background thread to stop before it goes on without it. */
+    private static final long BACKGROUND_JOIN_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private static final System.Logger LOG = System.getLogger("org.smr4j.retire");
 
@@ -97,7 +123,8 @@ public final class SmrRetireQueue implements AutoCloseable {
 
     private final LongAdder retired = new LongAdder();
     private final LongAdder ran = new LongAdder();
-    private final LongAdder failed = new LongAdder();
+    /** Actions that threw: counted and logged once each (Stats.failed). */
+    private final HookFailures failures;
     private final LongAdder batches = new LongAdder();
 
     private SmrRetireQueue(final Builder b) {
@@ -106,24 +133,34 @@ public final class SmrRetireQueue implements AutoCloseable {
         this.batchSize = b.batchSize;
         this.current = new Batch(batchSize);
         this.headTag = SmrSeq.INVALID;
+        this.failures = new HookFailures(LOG, "retire queue '" + name + "'");
         if (b.period != null) {
             final long periodNanos = b.period.toNanos();
-            this.background = Thread.ofPlatform().daemon().name("smr4j-retire-" + name).unstarted(() -> {
-                while (!closedAcquire()) {
-                    LockSupport.parkNanos(this, periodNanos);
-                    try {
-                        if (!closedAcquire()) {
-                            flushIfIdle();
-                            poll();
-                        }
-                    } catch (final RuntimeException e) {
-                        LOG.log(System.Logger.Level.WARNING, "retire queue '" + name + "': background poll failed", e);
-                    }
-                }
-            });
+            this.background = Thread.ofPlatform().daemon().name("smr4j-retire-" + name)
+                    .unstarted(() -> background(periodNanos));
             this.background.start();
         } else {
             this.background = null;
+        }
+    }
+
+    /**
+     * The background thread's loop: sleep a period, tag a lone partial batch, run what expired;
+     * until close. An interrupt is cleared and otherwise ignored (see the class documentation):
+     * left set, it would make every later park return at once and the loop spin.
+     */
+    private void background(final long periodNanos) {
+        while (!closedAcquire()) {
+            LockSupport.parkNanos(this, periodNanos);
+            Thread.interrupted(); // not ours to honour; only close() stops this thread
+            try {
+                if (!closedAcquire()) {
+                    flushIfIdle();
+                    poll();
+                }
+            } catch (final Throwable e) { // actions cannot get here (run() catches them): ours
+                LOG.log(System.Logger.Level.WARNING, "retire queue '" + name + "': background poll failed", e);
+            }
         }
     }
 
@@ -211,11 +248,16 @@ public final class SmrRetireQueue implements AutoCloseable {
 
     /**
      * Runs the actions of every batch at the head of the queue whose goal has been reached;
-     * never blocks on readers. Returns 0 at once if another thread is running actions.
+     * never blocks on readers. Returns 0 at once if another thread is running actions, or if
+     * called from inside an action of this queue (the running loop takes the batches in
+     * order once the current one is done).
      *
      * @return the number of actions run
      */
     public long poll() {
+        if (runLock.isHeldByCurrentThread()) {
+            return 0; // inside one of our actions: never run a later batch in the middle of this one
+        }
         final long tag = headTagAcquire();
         if (tag == SmrSeq.INVALID || !(smr.poll(tag) || SmrPool.deferredNudge(smr, tag)) || !runLock.tryLock()) {
             return 0;
@@ -262,28 +304,33 @@ public final class SmrRetireQueue implements AutoCloseable {
         return done;
     }
 
+    /**
+     * Runs a batch that left the queue: every action, whatever the others throw (Throwable:
+     * checked exceptions thrown sneakily too), then moves the whole batch to done in a finally.
+     */
     private long run(final Batch b) {
-        for (int i = 0; i < b.count; i++) {
-            @SuppressWarnings("unchecked")
-            final Consumer<Object> action = (Consumer<Object>) b.actions[i];
-            final Object obj = b.objects[i];
-            b.objects[i] = null;
-            b.actions[i] = null;
-            try {
-                action.accept(obj);
-            } catch (final RuntimeException | Error e) {
-                failed.increment();
-                LOG.log(System.Logger.Level.WARNING, "retire queue '" + name + "': action for an object of "
-                        + obj.getClass().getName() + " threw", e);
-            }
-        }
-        lock.lock();
         try {
-            pendingActions -= b.count;
+            for (int i = 0; i < b.count; i++) {
+                @SuppressWarnings("unchecked")
+                final Consumer<Object> action = (Consumer<Object>) b.actions[i];
+                final Object obj = b.objects[i];
+                b.objects[i] = null;
+                b.actions[i] = null;
+                try {
+                    action.accept(obj);
+                } catch (final Throwable e) {
+                    failures.report(HookFailures.Hook.ACTION, obj, e, "the rest of its batch runs");
+                }
+            }
         } finally {
-            lock.unlock();
+            lock.lock();
+            try {
+                pendingActions -= b.count;
+            } finally {
+                lock.unlock();
+            }
+            ran.add(b.count);
         }
-        ran.add(b.count);
         return b.count;
     }
 
@@ -316,13 +363,16 @@ public final class SmrRetireQueue implements AutoCloseable {
 
     /**
      * Waits until every action retired before this call has run, running them
-     * ({@code rcu_barrier}). Tags the current batch first.
+     * ({@code rcu_barrier}). Tags the current batch first. Not interruptible: an interrupt is
+     * kept for the caller.
      *
      * @return the number of actions run by this call
-     * @throws IllegalStateException if called inside a read section of the domain
+     * @throws IllegalStateException if called inside a read section of the domain, or from
+     *         inside an action of this queue (it would wait for itself)
      */
     public long awaitAll() {
         checkNotInSection("awaitAll()");
+        checkNotInAction("awaitAll()");
         flush();
         runLock.lock();
         try {
@@ -335,13 +385,16 @@ public final class SmrRetireQueue implements AutoCloseable {
     /**
      * Closes the queue: later retires throw {@link IllegalStateException}; tags the current
      * batch, waits for every goal and runs every action, and stops the background thread if
-     * there is one. Idempotent.
+     * there is one (waiting up to 10 s for it). Idempotent. Not interruptible: an interrupt is
+     * kept for the caller.
      *
-     * @throws IllegalStateException if called inside a read section of the domain
+     * @throws IllegalStateException if called inside a read section of the domain, or from
+     *         inside an action of this queue (it would wait for itself)
      */
     @Override
     public void close() {
         checkNotInSection("close()");
+        checkNotInAction("close()");
         lock.lock();
         try {
             if (closedAcquire()) {
@@ -352,26 +405,56 @@ public final class SmrRetireQueue implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        if (background != null) {
-            LockSupport.unpark(background);
+        final boolean interrupted = background != null && joinBackground();
+        try {
+            runLock.lock();
             try {
-                background.join(TimeUnit.SECONDS.toMillis(10));
-            } catch (final InterruptedException e) {
+                runExpired(true);
+            } finally {
+                runLock.unlock();
+            }
+        } finally {
+            if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
-        runLock.lock();
-        try {
-            runExpired(true);
-        } finally {
-            runLock.unlock();
+    }
+
+    /**
+     * Wakes the background thread and waits (bounded) for it to see {@code closed} and stop.
+     * An interrupt does not cut the wait short (that would leave the thread running after
+     * close returned): returns whether one arrived, for the caller to restore it.
+     */
+    private boolean joinBackground() {
+        LockSupport.unpark(background);
+        boolean interrupted = false;
+        final long deadline = System.nanoTime() + BACKGROUND_JOIN_NANOS;
+        while (background.isAlive()) {
+            final long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break; // an action of its last poll runs long; runLock below waits for it
+            }
+            try {
+                background.join(Duration.ofNanos(left));
+            } catch (final InterruptedException e) {
+                interrupted = true; // the flag is clear now: the next join waits
+            }
         }
+        return interrupted;
     }
 
     private void checkNotInSection(final String what) {
         if (smr.entered()) {
             throw new IllegalStateException("retire queue '" + name + "': " + what + " inside a read section of domain '"
                     + smr.name() + "' (thread " + Thread.currentThread() + ")");
+        }
+    }
+
+    private void checkNotInAction(final String what) {
+        if (runLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("retire queue '" + name + "': " + what
+                    + " from inside one of its actions (it would wait for the action that calls it; thread "
+                    + Thread.currentThread() + ")");
         }
     }
 
@@ -390,7 +473,7 @@ public final class SmrRetireQueue implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        return new Stats(name, retired.sum(), ran.sum(), failed.sum(), pending, queued, batches.sum());
+        return new Stats(name, retired.sum(), ran.sum(), failures.count(), pending, queued, batches.sum());
     }
 
     @Override
@@ -503,7 +586,7 @@ public final class SmrRetireQueue implements AutoCloseable {
      * @param name    the queue's name
      * @param retired actions retired so far
      * @param ran     actions run so far
-     * @param failed  actions that threw
+     * @param failed  actions that threw (each counted once, whatever it threw)
      * @param pending actions retired and not yet run
      * @param batchesPending tagged batches waiting for their goal
      * @param batches tagged batches so far

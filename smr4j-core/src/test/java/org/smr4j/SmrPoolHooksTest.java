@@ -139,6 +139,95 @@ class SmrPoolHooksTest {
         pool.close();
     }
 
+    /**
+     * Issue 13.2, SmrPool's finalise loop: a fini that threw a checked exception (sneakily)
+     * escaped the catch of RuntimeException and Error, and left the rest of the batch
+     * unfinalised and counted as live.
+     */
+    @Test
+    void aFiniThrowingACheckedExceptionDoesNotSkipTheRestOfTheBatch() {
+        final AtomicInteger finis = new AtomicInteger();
+        final SmrPool<Conn> pool = SmrPool.builder("checked-fini", Conn::new).jmx(false).magazineSize(4)
+                .fini(c -> {
+                    if (finis.incrementAndGet() == 1) {
+                        throw Faults.<RuntimeException>sneaky(new Faults.InjectedChecked("fini"));
+                    }
+                }).build();
+        final Conn[] held = new Conn[4];
+        for (int i = 0; i < held.length; i++) {
+            held[i] = pool.get();
+        }
+        for (final Conn c : held) {
+            pool.put(c);
+        }
+        org.assertj.core.api.Assertions.assertThatCode(pool::close).doesNotThrowAnyException();
+        assertThat(finis.get()).as("fini ran for every object").isEqualTo(4);
+        assertThat(pool.stats().finalised()).isEqualTo(4);
+        assertThat(pool.stats().live()).isZero();
+        assertThat(pool.stats().hookFailures()).isEqualTo(1);
+    }
+
+    /**
+     * Issue 13.2, SmrPool's expire loop: a destruct that threw a checked exception left the
+     * rest of the refilled batch out of the pool for good (live, but nowhere).
+     */
+    @Test
+    void aDestructThrowingACheckedExceptionDoesNotLoseTheRestOfTheBatch() {
+        final AtomicInteger destructs = new AtomicInteger();
+        final SmrPool<Conn> pool = SmrPool.builder("checked-dtor", Conn::new).jmx(false).magazineSize(4).hardLimit(4)
+                .destruct(c -> {
+                    if (destructs.incrementAndGet() == 1) {
+                        throw Faults.<RuntimeException>sneaky(new Faults.InjectedChecked("destruct"));
+                    }
+                }).build();
+        final Conn[] held = new Conn[4];
+        for (int i = 0; i < held.length; i++) {
+            held[i] = pool.get();
+        }
+        for (final Conn c : held) {
+            pool.put(c); // the fourth fills the free magazine
+        }
+        // At the hard limit the full magazine is tagged and queued, expires at once (no
+        // reader) and refills the caller: its destruct loop meets the failure first.
+        final Conn got = pool.get();
+        assertThat(got).isIn((Object[]) held);
+        assertThat(destructs.get()).as("destruct ran for the whole batch").isEqualTo(4);
+        assertThat(pool.stats().hookFailures()).isEqualTo(1);
+        assertThat(pool.stats().finalised()).as("only the object whose destruct threw is dropped").isEqualTo(1);
+        assertThat(pool.stats().cached()).as("the other two wait in the magazine").isEqualTo(2);
+        pool.checkInvariants();
+        pool.put(got);
+        pool.close();
+    }
+
+    /**
+     * Issue 13.2, SmrPool's construct: a checked exception escaped, and the object was lost
+     * while still counted live: at the hard limit the next get() waited for ever.
+     */
+    @Test
+    void aConstructThrowingACheckedExceptionFinalisesTheObjectAndPropagates() throws Exception {
+        final AtomicInteger constructs = new AtomicInteger();
+        final AtomicInteger finis = new AtomicInteger();
+        final SmrPool<Conn> pool = SmrPool.builder("checked-ctor", Conn::new).jmx(false).hardLimit(1)
+                .construct(c -> {
+                    if (constructs.incrementAndGet() == 1) {
+                        throw Faults.<RuntimeException>sneaky(new Faults.InjectedChecked("construct"));
+                    }
+                })
+                .fini(c -> finis.incrementAndGet())
+                .build();
+        final Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(pool::get);
+        assertThat(thrown).as("the caller gets what construct threw, unchanged").isInstanceOf(Faults.InjectedChecked.class);
+        assertThat(finis.get()).as("the object was finalised").isEqualTo(1);
+        assertThat(pool.stats().live()).isZero();
+        final java.util.concurrent.CompletableFuture<Conn> got = java.util.concurrent.CompletableFuture.supplyAsync(
+                pool::get, t -> Thread.ofPlatform().name("checked-ctor-getter").start(t));
+        assertThat(got.get(10, TimeUnit.SECONDS)).as("get at the hard limit after the failure").isNotNull();
+        pool.checkInvariants();
+        pool.put(got.get());
+        pool.close();
+    }
+
     @Test
     void destructFailureIsCountedAndTheObjectDropped() {
         final SmrPool<Conn> pool = SmrPool.builder("dtor-fails", Conn::new).jmx(false).magazineSize(1)

@@ -177,6 +177,38 @@ class SmrPoolLifecycleTest {
         }
     }
 
+    /**
+     * Issue 13.3: the MBean was registered in the constructor, before priming; a factory
+     * failure while priming made build() throw but left the MBean registered, holding the
+     * unreachable pool and its primed objects, whose fini never ran: 3 failed builds, 3 MBeans.
+     */
+    @Test
+    void aBuildThatFailsWhilePrimingLeavesNoMBeanAndFinalisesWhatItPrimed() throws Exception {
+        final String name = "leaky-" + System.nanoTime();
+        final javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        final javax.management.ObjectName pattern =
+                new javax.management.ObjectName("org.smr4j:type=SmrPool,name=" + javax.management.ObjectName.quote(name) + ",*");
+        final javax.management.ObjectName first =
+                new javax.management.ObjectName("org.smr4j:type=SmrPool,name=" + javax.management.ObjectName.quote(name));
+        for (int build = 0; build < 3; build++) {
+            final AtomicInteger made = new AtomicInteger();
+            final SmrPool.Builder<Obj> b = SmrPool.<Obj>builder(name, () -> {
+                if (made.incrementAndGet() == 3) {
+                    throw new IllegalStateException("factory fails on its third object");
+                }
+                return new Obj();
+            }).fini(o -> finis.incrementAndGet()).lowat(5);
+            assertThatThrownBy(b::build).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("factory fails on its third object");
+        }
+        assertThat(server.queryNames(pattern, null)).as("MBeans left by failed builds").isEmpty();
+        assertThat(server.isRegistered(first)).isFalse();
+        assertThat(finis.get()).as("the two primed objects of each failed build were finalised").isEqualTo(6);
+        try (SmrPool<Obj> ok = SmrPool.builder(name, Obj::new).lowat(2).build()) {
+            assertThat(ok.mbeanName()).as("a good build after them takes the plain name").isEqualTo(first.getCanonicalName());
+        }
+    }
+
     @Test
     void builderRejectsInconsistentLimits() {
         assertThatThrownBy(() -> builder("bad").lowat(10).hardLimit(5).build())

@@ -23,6 +23,11 @@ final class TestSupport {
         return Boolean.getBoolean(SLOW_PROP_NAME);
     }
 
+    /** The system load average over the last minute, for messages next to timing figures. */
+    static String load() {
+        return String.format("%.2f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    }
+
     /** True in the forked JVM of the {@code membarrier-fallback} surefire execution. */
     static boolean membarrierDisabledByProperty() {
         return "false".equalsIgnoreCase(System.getProperty(AsymmetricFence.ENABLED_PROP_NAME));
