@@ -37,11 +37,11 @@ final class SmrPoolLayout {
         /** 0 = free, 1 = held. CAS to acquire, release store to free. */
         int lock;
         /** Objects ready to hand out: expired and destructed, or fresh. Never null. */
-        SmrPool.Magazine alloc;
+        SmrPoolMagazine alloc;
         /** Objects put by callers, untagged, still possibly visible to readers. Never null. */
-        SmrPool.Magazine free;
+        SmrPoolMagazine free;
         /** An empty magazine kept to replace a full free magazine without allocating; may be null. */
-        SmrPool.Magazine spare;
+        SmrPoolMagazine spare;
         /** get() calls served through this stripe. */
         long requests;
         /** put() calls accepted by this stripe. */
@@ -62,8 +62,8 @@ final class SmrPoolLayout {
     /**
      * The fields of one owned cache ({@code SmrPool.Owned}). {@code busy} and {@code request}
      * are accessed only through {@code SmrPool.Owned.BUSY} and {@code REQUEST}; the two
-     * magazines (each as the Magazine, its items array and its count, kept here while it is
-     * installed so that the fast path reads one object fewer; the Magazine's own count is
+     * magazines (each as the SmrPoolMagazine, its items array and its count, kept here while it is
+     * installed so that the fast path reads one object fewer; the magazine's own count is
      * stale until it leaves the cache) are plain, written by the owner inside its busy window
      * while {@code request} is {@code NONE} and by a collector while it holds the cache
      * ({@code request} not {@code NONE}, owner seen idle); {@code spare} and the counters are
@@ -79,19 +79,19 @@ final class SmrPoolLayout {
         /** NONE (0), HELD (1) while a collector takes the contents, REVOKED (2) for good. */
         int request;
         /** Objects ready to hand out: expired and destructed, or fresh. Never null. */
-        SmrPool.Magazine alloc;
+        SmrPoolMagazine alloc;
         /** {@code alloc.items}. */
         Object[] allocItems;
         /** The number of objects in {@code alloc} (its own count is stale while installed). */
         int allocCount;
         /** Objects put by the owner, untagged, still possibly visible to readers. Never null. */
-        SmrPool.Magazine free;
+        SmrPoolMagazine free;
         /** {@code free.items}. */
         Object[] freeItems;
         /** The number of objects in {@code free} (its own count is stale while installed). */
         int freeCount;
         /** An empty magazine kept to replace a full free magazine; owner only; may be null. */
-        SmrPool.Magazine spare;
+        SmrPoolMagazine spare;
         /** get() calls served through this cache (owner only; read racily by stats). */
         long requests;
         /** put() calls accepted by this cache (owner only; read racily by stats). */

@@ -259,7 +259,7 @@ public final class SmrRetireQueue implements AutoCloseable {
             return 0; // inside one of our actions: never run a later batch in the middle of this one
         }
         final long tag = headTagAcquire();
-        if (tag == SmrSeq.INVALID || !(smr.poll(tag) || SmrPool.deferredNudge(smr, tag)) || !runLock.tryLock()) {
+        if (tag == SmrSeq.INVALID || !(smr.poll(tag) || SmrPoolDepot.deferredNudge(smr, tag)) || !runLock.tryLock()) {
             return 0;
         }
         try {
@@ -277,7 +277,7 @@ public final class SmrRetireQueue implements AutoCloseable {
             lock.lock();
             try {
                 b = queue.peekFirst();
-                if (b == null || (!wait && !(smr.poll(b.tag) || SmrPool.deferredNudge(smr, b.tag)))) {
+                if (b == null || (!wait && !(smr.poll(b.tag) || SmrPoolDepot.deferredNudge(smr, b.tag)))) {
                     break;
                 }
                 queue.pollFirst();
