@@ -23,10 +23,11 @@ import org.junit.jupiter.api.Timeout;
  * the node they replaced once its goal is reached, must behave like a plain register.
  *
  * <h2>The structure</h2>
- * One {@link SmrPointer} to a {@link Node} holding an int. {@link Register#read()} enters a
- * section, loads the node, reads its value twice and exits: it returns the value, or
- * {@value #VIOLATION} if the two reads differ or the node had been recycled
- * ({@value #POISON}), which no sequential execution of the specification produces. Writers,
+ * One {@link SmrPointer} to a {@link Handle}: a recycled {@link Node} and the value and
+ * unique stamp it was published with. {@link Register#read()} enters a section, loads the
+ * handle, compares the node's fields with it and exits: it returns the value, or
+ * {@value #VIOLATION} if the node had been recycled meanwhile ({@value #POISON}, or reused
+ * with another stamp), which no sequential execution of the specification produces. Writers,
  * serialised by a lock as {@code smr(9)} writers are, publish a new node with a volatile swap,
  * take a goal with {@code advance()} (after the unlink, as the contract says) and keep the
  * old node in a limbo list; {@code reclaim} (and every write) recycles each old node whose
@@ -105,12 +106,27 @@ class SmrLincheckTest {
     static final int STRESS_INVOCATIONS = 1_000;
     static final int SLOW_FACTOR = 10;
 
-    /** A node of the register. */
+    /** A node of the register: recycled, so its fields change on every reuse. */
     public static final class Node {
         int value;
+        /** Unique per publication; {@link #POISON} once recycled. */
+        long stamp;
 
         Node(final int value) {
             this.value = value;
+        }
+    }
+
+    /**
+     * What the pointer publishes: a node and what it held when published. Immutable and never
+     * recycled, so a reader compares the node's fields now with what it was published with;
+     * a reuse of the node while the reader holds it shows up as a difference, whenever the
+     * reader's load of the fields comes after the reuse (one context switch).
+     */
+    public record Handle(Node node, int value, long stamp) {
+        /** Whether the node still holds what it was published with. */
+        boolean intact() {
+            return node.stamp == stamp && node.value == value;
         }
     }
 
@@ -139,7 +155,9 @@ class SmrLincheckTest {
     public abstract static class Register {
         final Smr smr;
         final ReentrantLock writeLock = new ReentrantLock();
-        final SmrPointer<Node> ptr;
+        final SmrPointer<Handle> ptr;
+        /** Writer-only, under writeLock: the last stamp handed out. */
+        long stamps;
         /** Writer-only, under writeLock: unlinked nodes and their goals, oldest first. */
         final ArrayDeque<Node> limbo = new ArrayDeque<>();
         final ArrayDeque<Long> goals = new ArrayDeque<>();
@@ -148,17 +166,15 @@ class SmrLincheckTest {
 
         Register(final Smr smr) {
             this.smr = smr;
-            this.ptr = new SmrPointer<>(smr, writeLock::isHeldByCurrentThread, new Node(0));
+            this.ptr = new SmrPointer<>(smr, writeLock::isHeldByCurrentThread, new Handle(new Node(0), 0, 0));
         }
 
         @Operation
         public int read() {
             smr.enter();
             try {
-                final Node n = ptr.enteredLoad();
-                final int a = n.value;
-                final int b = n.value;
-                return a == b && a != POISON ? a : VIOLATION;
+                final Handle h = ptr.enteredLoad();
+                return h.intact() ? h.value() : VIOLATION;
             } finally {
                 smr.exit();
             }
@@ -170,7 +186,8 @@ class SmrLincheckTest {
             try {
                 final Node fresh = free.isEmpty() ? new Node(v) : free.pollFirst();
                 fresh.value = v; // a recycled node: no reader can hold it (its goal was reached)
-                publish(fresh);
+                fresh.stamp = ++stamps;
+                publish(new Handle(fresh, v, fresh.stamp));
                 reclaimLocked();
             } finally {
                 writeLock.unlock();
@@ -178,8 +195,8 @@ class SmrLincheckTest {
         }
 
         /** Unlinks the current node (replacing it by {@code fresh}) and queues it with its goal. */
-        void publish(final Node fresh) {
-            final Node old = ptr.serializedSwap(fresh); // unlink: no new reader can find old
+        void publish(final Handle fresh) {
+            final Node old = ptr.serializedSwap(fresh).node(); // unlink: no new reader can find old
             final long goal = smr.advance();            // after the unlink, as the contract says
             limbo.addLast(old);
             goals.addLast(goal);
@@ -200,6 +217,7 @@ class SmrLincheckTest {
                 final Node old = limbo.pollFirst();
                 goals.pollFirst();
                 old.value = POISON; // recycled: a reader still holding it would see this
+                old.stamp = POISON;
                 free.addLast(old);
             }
         }
@@ -276,10 +294,11 @@ class SmrLincheckTest {
         }
 
         @Override
-        void publish(final Node fresh) {
-            final Node old = ptr.serializedSwap(fresh);
+        void publish(final Handle fresh) {
+            final Node old = ptr.serializedSwap(fresh).node();
             smr.advance();
             old.value = POISON; // BROKEN on purpose: no poll of the goal
+            old.stamp = POISON;
             free.addLast(old);
         }
     }
@@ -298,8 +317,8 @@ class SmrLincheckTest {
         }
 
         @Override
-        void publish(final Node fresh) {
-            final Node old = ptr.serializedSwap(fresh);
+        void publish(final Handle fresh) {
+            final Node old = ptr.serializedSwap(fresh).node();
             final long goal = smr.advance();
             limbo.addLast(old);
             goals.addLast(previous == SmrSeq.INVALID ? goal : previous); // BROKEN on purpose
@@ -317,9 +336,9 @@ class SmrLincheckTest {
         }
 
         @Override
-        void publish(final Node fresh) {
+        void publish(final Handle fresh) {
             final long goal = smr.advance(); // BROKEN on purpose: before the unlink
-            final Node old = ptr.serializedSwap(fresh);
+            final Node old = ptr.serializedSwap(fresh).node();
             limbo.addLast(old);
             goals.addLast(goal);
         }
@@ -418,10 +437,10 @@ class SmrLincheckTest {
      * {@code goal} must be true although the reader is still inside: the misuse is a hazard.
      */
     private static void handDriven(final Register r, final long goal, final String what) throws Exception {
-        final Node current = r.ptr.unserializedLoad();
+        final Node current = r.ptr.unserializedLoad().node();
         final CountDownLatch found = new CountDownLatch(1);
         final CountDownLatch leave = new CountDownLatch(1);
-        final Node[] seen = new Node[1];
+        final Handle[] seen = new Handle[1];
         final Thread reader = Thread.ofPlatform().name("hand-driven-reader").start(() -> {
             r.smr.enter();
             try {
@@ -436,14 +455,14 @@ class SmrLincheckTest {
         });
         try {
             assertThat(found.await(30, TimeUnit.SECONDS)).as("reader entered").isTrue();
-            final Node old;
+            final Handle old;
             r.writeLock.lock();
             try {
-                old = r.ptr.serializedSwap(new Node(2)); // the unlink
+                old = r.ptr.serializedSwap(new Handle(new Node(2), 2, -2)); // the unlink
             } finally {
                 r.writeLock.unlock();
             }
-            assertThat(old).isSameAs(current).isSameAs(seen[0]);
+            assertThat(old.node()).isSameAs(current).isSameAs(seen[0].node());
             assertThat(r.smr.poll(goal)).as("%s is reached while the reader that found the node is inside", what)
                     .isTrue();
         } finally {
