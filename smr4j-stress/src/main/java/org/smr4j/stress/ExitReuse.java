@@ -39,7 +39,8 @@ import org.smr4j.SmrPointer;
  * protocol stripped to one slot; {@link PlainExitModel} is the negative control: a plain exit
  * store and a poll without the acquire fence. The JMM allows it to fail, but x86 (TSO) never
  * reorders a load with a later store, so on this machine it is expected to pass; it is there
- * for arm64 and POWER runs, and to show what the fences are for.
+ * for arm64 and POWER runs, and to show what the fences are for. {@link EarlyExitModel} writes
+ * the reordering into the program (exit, then the loads): the control that shows here.
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -jar smr4j-stress/target/jcstress.jar
  * -t ExitReuse -m default}
@@ -288,6 +289,72 @@ public final class ExitReuse {
                 final MethodHandles.Lookup lookup = MethodHandles.lookup();
                 SLOT = lookup.findVarHandle(PlainExitModel.class, "slot", int.class);
                 PTR = lookup.findVarHandle(PlainExitModel.class, "ptr", Node.class);
+            } catch (final ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
+
+    /**
+     * Negative control that shows on this machine: {@link Model} with the reader's exit moved
+     * <em>before</em> its field loads, the order a plain exit store lets the JIT or a weak CPU
+     * produce (load-store reordering). x86-TSO never performs a load after a later store of the
+     * same thread, so the broken order is written into the program: what this shows is that
+     * the harness sees an overwrite that reaches a reader's loads whenever the exit does not
+     * order them, on any platform. The writer keeps the model's acquire fence.
+     */
+    @JCStressTest
+    @Outcome(id = "-1, -1, 1", expect = ACCEPTABLE, desc = "Reader found the object unlinked; the writer recycled it.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "Reader read the old contents before the recycling.")
+    @Outcome(id = {"-1, -1, 0", "1, 1, 0"}, expect = ACCEPTABLE_INTERESTING,
+            desc = "Liveness: the writer gave up waiting for the slot.")
+    @Outcome(id = {"2, 2, 1", "1, 2, 1", "2, 1, 1"}, expect = ACCEPTABLE_INTERESTING,
+            desc = "The hazard, shown: the reader's loads came after its exit (moved there on purpose) and saw the"
+                    + " writer's overwrite. Expected on every platform.")
+    @Outcome(expect = FORBIDDEN, desc = "Harness error: an overwrite without the slot seen idle, or values nobody wrote.")
+    @State
+    public static class EarlyExitModel {
+        final Node old = new Node();
+        /** Accessed through SLOT. */
+        @SuppressWarnings("unused")
+        private int slot;
+        /** Accessed through PTR. */
+        @SuppressWarnings("unused")
+        private Node ptr = old;
+
+        @Actor
+        public void reader(final III_Result r) {
+            SLOT.setOpaque(this, 1);
+            VarHandle.fullFence();
+            final Node found = (Node) PTR.getAcquire(this);
+            SLOT.setRelease(this, 0); // BROKEN on purpose: the exit before the section's loads
+            read(found, r);
+        }
+
+        @Actor
+        public void writer(final III_Result r) {
+            PTR.setRelease(this, null); // unlink
+            VarHandle.fullFence();
+            final long start = System.nanoTime();
+            while ((int) SLOT.getOpaque(this) != 0) {
+                if (System.nanoTime() - start > POLL_GIVE_UP_NANOS) {
+                    return;
+                }
+                Thread.onSpinWait();
+            }
+            VarHandle.acquireFence();
+            recycle(old);
+            r.r3 = 1;
+        }
+
+        private static final VarHandle SLOT;
+        private static final VarHandle PTR;
+
+        static {
+            try {
+                final MethodHandles.Lookup lookup = MethodHandles.lookup();
+                SLOT = lookup.findVarHandle(EarlyExitModel.class, "slot", int.class);
+                PTR = lookup.findVarHandle(EarlyExitModel.class, "ptr", Node.class);
             } catch (final ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }

@@ -37,6 +37,9 @@ import org.smr4j.SmrPointer;
  * the two negative controls. The JMM allows them to show a partly initialised object, but on
  * x86 (TSO keeps stores in order) with HotSpot (which does not sink these field stores below
  * the publishing store) they are expected to show nothing; on arm64 or POWER they may.
+ * {@link PublishFirstModel} writes the broken order into the program (publish, then
+ * initialise): the control that shows here, so that the suite is known to be able to fail on
+ * this subject on x86 too.
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -jar smr4j-stress/target/jcstress.jar
  * -t PointerPublication -m default}
@@ -192,6 +195,45 @@ public final class PointerPublication {
                 PTR = MethodHandles.lookup().findVarHandle(PlainModel.class, "ptr", Box.class);
             } catch (final ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
+
+    /**
+     * Negative control that shows on this machine: the writer publishes (with the real release
+     * store) <em>before</em> it initialises the fields, which is the order a missing release
+     * lets the JIT or a weak CPU produce. x86-TSO keeps the program's store order, so the
+     * broken order has to be written into the program to be seen here; what this shows is
+     * that the harness and the reader's checks detect a partly initialised object whenever
+     * one is published, on any platform. The object is allocated (and zeroed) first, and the
+     * fields are stored afterwards, so a reader may see {@code 0, 0} or {@code 1, 0}.
+     */
+    @JCStressTest
+    @Outcome(id = "-1, -1", expect = ACCEPTABLE, desc = "Reader found null: not published yet.")
+    @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "Reader found the object after both field stores.")
+    @Outcome(id = {"0, 0", "1, 0", "0, 2"}, expect = ACCEPTABLE_INTERESTING,
+            desc = "The hazard, shown: the reference was visible before the field stores (published first on"
+                    + " purpose). Expected on every platform.")
+    @Outcome(expect = FORBIDDEN, desc = "Harness error: values nobody wrote.")
+    @State
+    public static class PublishFirstModel {
+        final SmrPointer<Box> ptr = new SmrPointer<>(SMR);
+
+        @Actor
+        public void writer() {
+            final Box box = new Box();
+            ptr.serializedStore(box); // BROKEN on purpose: published before initialised
+            box.a = 1;
+            box.b = 2;
+        }
+
+        @Actor
+        public void reader(final II_Result r) {
+            SMR.enter();
+            try {
+                read(ptr.enteredLoad(), r);
+            } finally {
+                SMR.exit();
             }
         }
     }

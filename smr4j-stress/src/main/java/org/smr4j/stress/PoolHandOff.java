@@ -70,7 +70,8 @@ import org.smr4j.SmrPool;
  * the negative control: that model without the goal and the release/acquire (it hands
  * {@code handed} over with an opaque store and load and reuses {@code held} at once). It
  * shows the reuse-under-a-reader outcome on x86 too; its stale-fields outcome is hidden by
- * x86-TSO and needs arm64 or POWER.
+ * x86-TSO and needs arm64 or POWER. {@link LateWriteModel} writes that reordering into the
+ * program (X's writes after its hand-off): the stale-fields control that shows here.
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -jar smr4j-stress/target/jcstress.jar
  * -t PoolHandOff -m quick}
@@ -424,6 +425,98 @@ public final class PoolHandOff {
         static {
             try {
                 HAND_OFF = MethodHandles.lookup().findVarHandle(NoWaitModel.class, "handOff", Node.class);
+            } catch (final ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
+
+    /**
+     * Negative control for the stale-fields hazard that shows on this machine:
+     * {@link GoalModel} with X's writes moved <em>after</em> its hand-off (release store),
+     * the order a missing release lets the JIT or a weak CPU produce. x86-TSO keeps stores in
+     * program order, so the broken order is written into the program: what this shows is that
+     * Y's check sees writes missing from an object it was handed whenever the hand-off does
+     * not order them. The rest is {@link GoalModel} (the goal and the poll are kept).
+     */
+    @JCStressTest
+    @Outcome(id = {"1, 1, 0, 0", "1, 0, 0, 0", "0, 1, 0, 0", "0, 0, 0, 0"}, expect = ACCEPTABLE,
+            desc = "Y got X's object with X's writes, or not in time; X found the unlink.")
+    @Outcome(id = {"1, 0, 1, 1", "0, 0, 1, 1", "1, 0, 1, 0", "0, 0, 1, 0", "1, 1, 1, 0", "0, 1, 1, 0"},
+            expect = ACCEPTABLE, desc = "X found Y's object; the goal held it back, or no verdict in time.")
+    @Outcome(id = {"2, 1, 0, 0", "2, 0, 0, 0", "2, 0, 1, 1", "2, 0, 1, 0", "2, 1, 1, 0"},
+            expect = ACCEPTABLE_INTERESTING,
+            desc = "The hazard, shown: Y got X's object before X's writes (made after the hand-off on purpose)."
+                    + " Expected on every platform.")
+    @Outcome(expect = FORBIDDEN, desc = "Harness error, or an object reused under X (the goal is kept here).")
+    @State
+    public static class LateWriteModel {
+        static final Smr SMR = Domains.defaultMode("PoolHandOff.LateWriteModel");
+
+        final Node handed = new Node();
+        final Node held = new Node();
+        final SmrPointer<Node> handedPtr = new SmrPointer<>(SMR, () -> true, handed);
+        final SmrPointer<Node> heldPtr = new SmrPointer<>(SMR, () -> true, held);
+        final Verdict verdict = new Verdict();
+        /** The "pool": accessed through HAND_OFF. */
+        @SuppressWarnings("unused")
+        private Node handOff;
+
+        @Actor
+        public void x(final IIII_Result r) {
+            handedPtr.serializedStore(null); // unlink
+            HAND_OFF.setRelease(this, handed); // the put, release as in GoalModel
+            handed.a1 = 1; // BROKEN on purpose: written after the hand-off
+            handed.a2 = 1;
+            SMR.enter();
+            try {
+                inside(heldPtr.enteredLoad(), verdict, r);
+            } finally {
+                SMR.exit();
+            }
+        }
+
+        @Actor
+        public void y(final IIII_Result r) {
+            heldPtr.serializedStore(null); // unlink
+            final long goal = SMR.advance();
+            boolean gotHanded = false;
+            boolean gotHeld = false;
+            final long start = System.nanoTime();
+            while (!(gotHanded && gotHeld)) {
+                boolean progress = false;
+                if (!gotHeld && SMR.poll(goal)) {
+                    gotHeld = true;
+                    held.mark = 1;
+                    r.r2 = 1;
+                    verdict.publish(Verdict.REACHED);
+                    progress = true;
+                }
+                if (!gotHanded) {
+                    final Node got = (Node) HAND_OFF.getAcquire(this);
+                    if (got != null) {
+                        gotHanded = true;
+                        r.r1 = got.a1 == 1 && got.a2 == 1 ? 1 : 2;
+                        progress = true;
+                    }
+                }
+                if (!progress) {
+                    if (System.nanoTime() - start > GIVE_UP_DEFAULT_NANOS) {
+                        break;
+                    }
+                    Thread.onSpinWait();
+                }
+            }
+            if (!gotHeld) {
+                verdict.publish(Verdict.NOT_REACHED);
+            }
+        }
+
+        private static final VarHandle HAND_OFF;
+
+        static {
+            try {
+                HAND_OFF = MethodHandles.lookup().findVarHandle(LateWriteModel.class, "handOff", Node.class);
             } catch (final ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
