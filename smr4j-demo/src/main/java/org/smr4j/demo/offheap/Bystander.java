@@ -1,0 +1,137 @@
+package org.smr4j.demo.offheap;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+
+/**
+ * A thread that does unrelated work (it sums a 1 KiB array of its own, over and over) and
+ * publishes how much it did and what it cost it, so that the scenario can ask: does this way of
+ * freeing slow down other threads? A shared arena's {@code close()} does: it runs a handshake
+ * with every thread of the JVM, which stops each at its next safepoint poll.
+ *
+ * <h2>What is measured</h2>
+ * After each batch of {@value #BATCH} iterations the thread publishes a {@link Mark}: the
+ * iterations so far, its own CPU time ({@link ThreadMXBean#getCurrentThreadCpuTime()}) and the
+ * wall clock. The cost of a window is its CPU nanoseconds per iteration. CPU time and not wall
+ * time, because the scenario runs more threads than this machine has cores: wall time per
+ * iteration would mostly measure the scheduler's share of a core, which differs between
+ * strategies for reasons unrelated to freeing (threads of one strategy block, those of another
+ * spin). What a handshake costs this thread (reaching the poll, running the handshake's check of
+ * its frames, the cache lines it loses) is spent on its CPU time and shows. Where the JVM cannot
+ * measure thread CPU time, the wall clock is used and {@link #clock()} says so.
+ *
+ * <p>Each iteration starts from the previous one's result, so the compiler can neither hoist the
+ * loop out nor skip an iteration.
+ *
+ * <h2>Threads</h2>
+ * One thread runs {@link #run()}; any thread may call {@link #mark()} and {@link #stop()}.
+ * Memory consistency: a {@link Mark} is immutable and published by a volatile store, read by a
+ * volatile load.
+ */
+final class Bystander implements Runnable {
+
+    /** Iterations between two marks: about half a millisecond at 100 ns each. */
+    static final int BATCH = 4096;
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /**
+     * How much the bystander had done when it published this.
+     *
+     * @param iterations iterations so far
+     * @param cpuNanos its CPU time so far (the wall clock where CPU time is not available)
+     * @param wallNanos {@link System#nanoTime()} then
+     */
+    record Mark(long iterations, long cpuNanos, long wallNanos) {
+
+        /**
+         * @param earlier an earlier mark
+         * @return nanoseconds of CPU per iteration between the two, NaN if no iteration finished
+         */
+        double nanosPerIterationSince(final Mark earlier) {
+            final long n = iterations - earlier.iterations;
+            return n <= 0 ? Double.NaN : (double) (cpuNanos - earlier.cpuNanos) / n;
+        }
+
+        /**
+         * @param earlier an earlier mark
+         * @return the share of a core the bystander got between the two (CPU over wall time)
+         */
+        double cpuShareSince(final Mark earlier) {
+            final long wall = wallNanos - earlier.wallNanos;
+            return wall <= 0 ? Double.NaN : (double) (cpuNanos - earlier.cpuNanos) / wall;
+        }
+    }
+
+    private final long[] data = new long[128];
+    private final boolean cpuClock;
+    private volatile Mark last;
+    private volatile boolean stop;
+    /** The loop's result, kept so that the loop is not dead code. */
+    private volatile long sink;
+
+    Bystander() {
+        for (int i = 0; i < data.length; i++) {
+            data[i] = i * 31L + 7;
+        }
+        boolean cpu = THREADS.isCurrentThreadCpuTimeSupported();
+        if (cpu && !THREADS.isThreadCpuTimeEnabled()) {
+            try {
+                THREADS.setThreadCpuTimeEnabled(true);
+            } catch (final UnsupportedOperationException | SecurityException e) {
+                cpu = false;
+            }
+        }
+        cpuClock = cpu;
+        last = new Mark(0, 0, System.nanoTime());
+    }
+
+    /** @return how the cost is measured, for the report */
+    String clock() {
+        return cpuClock ? "thread CPU time" : "wall clock (this JVM cannot measure thread CPU time)";
+    }
+
+    @Override
+    public void run() {
+        long x = 1;
+        long iterations = 0;
+        final long cpu0 = now();
+        last = new Mark(0, 0, System.nanoTime());
+        while (!stop) {
+            for (int k = 0; k < BATCH; k++) {
+                x = loop(data, x);
+            }
+            iterations += BATCH;
+            last = new Mark(iterations, now() - cpu0, System.nanoTime());
+        }
+        sink = x;
+    }
+
+    private long now() {
+        return cpuClock ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
+    }
+
+    /** The unrelated work: about 100 ns on this machine. */
+    static long loop(final long[] data, final long seed) {
+        long x = seed;
+        for (final long v : data) {
+            x += v ^ (x >>> 3);
+        }
+        return x;
+    }
+
+    /** @return the latest mark */
+    Mark mark() {
+        return last;
+    }
+
+    /** Asks the thread to stop after its current batch. */
+    void stop() {
+        stop = true;
+    }
+
+    /** @return the loop's result (after the thread stopped) */
+    long sink() {
+        return sink;
+    }
+}
