@@ -2,6 +2,8 @@ package org.smr4j.demo.offheap;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 
 /**
  * A thread that does unrelated work (it sums a 1 KiB array of its own, over and over) and
@@ -20,6 +22,11 @@ import java.lang.management.ThreadMXBean;
  * its frames, the cache lines it loses) is spent on its CPU time and shows. Where the JVM cannot
  * measure thread CPU time, the wall clock is used and {@link #clock()} says so.
  *
+ * <p>Beside it, the wall time of every batch goes into a {@link Recorder}; the median batch of a
+ * window ({@link #windowMedianNanosPerIteration()}) is a second view of the same cost: it
+ * includes a stall in which the thread waits off the CPU (if a handshake made it wait), and
+ * leaves out the batches in which it was descheduled, as long as fewer than half of them were.
+ *
  * <p>Each iteration starts from the previous one's result, so the compiler can neither hoist the
  * loop out nor skip an iteration.
  *
@@ -31,7 +38,7 @@ import java.lang.management.ThreadMXBean;
 final class Bystander implements Runnable {
 
     /** Iterations between two marks: about half a millisecond at 100 ns each. */
-    static final int BATCH = 4096;
+    static final int BATCH = OffheapConfig.BYSTANDER_BATCH;
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -64,6 +71,8 @@ final class Bystander implements Runnable {
     }
 
     private final long[] data = new long[128];
+    /** Batch wall times, ns; recorded by the bystander, read in windows by the measuring thread. */
+    private final Recorder batches = new Recorder(3);
     private final boolean cpuClock;
     private volatile Mark last;
     private volatile boolean stop;
@@ -97,12 +106,16 @@ final class Bystander implements Runnable {
         long iterations = 0;
         final long cpu0 = now();
         last = new Mark(0, 0, System.nanoTime());
+        long w0 = System.nanoTime();
         while (!stop) {
             for (int k = 0; k < BATCH; k++) {
                 x = loop(data, x);
             }
             iterations += BATCH;
-            last = new Mark(iterations, now() - cpu0, System.nanoTime());
+            final long w1 = System.nanoTime();
+            batches.recordValue(w1 - w0);
+            last = new Mark(iterations, now() - cpu0, w1);
+            w0 = w1;
         }
         sink = x;
     }
@@ -118,6 +131,22 @@ final class Bystander implements Runnable {
             x += v ^ (x >>> 3);
         }
         return x;
+    }
+
+    /** Starts a window of batch times (drops the batches recorded so far). */
+    void startWindow() {
+        batches.getIntervalHistogram();
+    }
+
+    /**
+     * Ends a window of batch times.
+     *
+     * @return the median batch's wall time per iteration since {@link #startWindow()}, ns; NaN if
+     *         no batch finished
+     */
+    double windowMedianNanosPerIteration() {
+        final Histogram h = batches.getIntervalHistogram();
+        return h.getTotalCount() == 0 ? Double.NaN : (double) h.getValueAtPercentile(50) / BATCH;
     }
 
     /** @return the latest mark */

@@ -19,6 +19,8 @@ public record OffheapConfig(List<OffheapStrategy> strategies, int sessions, int 
 
     /** Unmeasured seconds the bystander runs alone before its first window (for the JIT). */
     public static final double BYSTANDER_WARMUP_SECONDS = 0.2;
+    /** Iterations of the bystander's loop per batch (one mark, one wall-time sample each). */
+    public static final int BYSTANDER_BATCH = 4096;
     /** How often the sampler reads the native bytes, ms. */
     public static final int SAMPLE_MILLIS = 50;
 

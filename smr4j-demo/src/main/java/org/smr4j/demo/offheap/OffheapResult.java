@@ -30,6 +30,9 @@ import java.util.List;
  *        strategy's readers and writer, ns
  * @param bystanderCpuShare the share of a core the bystander got in the measured time
  * @param bystanderClock how the bystander's cost was measured
+ * @param bystanderAloneWallNanos the bystander's median batch alone (mean of the two windows),
+ *        wall ns per iteration: the second view of its cost, see {@code Bystander}
+ * @param bystanderBesideWallNanos the same beside the strategy
  * @param readerCpuNanosPerRead the readers' CPU time per read in the measured time, ns (reads/s
  *        also depends on how much of the cores the readers got; this does not)
  * @param writerCpuNanosPerFree the writer's CPU time per replacement (allocate, fill, publish,
@@ -46,7 +49,8 @@ public record OffheapResult(OffheapStrategy strategy, double seconds, long frees
         long torn, long foreign, long refused, long liveBytes, long reservedPeakBytes, long reservedEndBytes,
         long pendingPeakBytes, long pendingEndBytes, String accounting, long gcPauseMillis, long gcCollections,
         double bystanderAloneBeforeNanos, double bystanderAloneAfterNanos, double bystanderBesideNanos,
-        double bystanderCpuShare, String bystanderClock, double readerCpuNanosPerRead,
+        double bystanderCpuShare, String bystanderClock, double bystanderAloneWallNanos,
+        double bystanderBesideWallNanos, double readerCpuNanosPerRead,
         double writerCpuNanosPerFree, Boolean lazyFenceFree, long pid, double loadBefore,
         double loadAfter, List<String> jvmArguments, List<Sample> timeline) {
 
@@ -85,6 +89,11 @@ public record OffheapResult(OffheapStrategy strategy, double seconds, long frees
     /** @return the bystander's cost alone: the mean of its windows before and after, ns per iteration */
     public double bystanderAloneNanos() {
         return (bystanderAloneBeforeNanos + bystanderAloneAfterNanos) / 2;
+    }
+
+    /** @return the same slowdown in the median batch's wall time */
+    public double bystanderWallSlowdown() {
+        return bystanderBesideWallNanos / bystanderAloneWallNanos;
     }
 
     /** @return how much slower the bystander's loop ran beside the strategy than alone (1.0: not at all) */

@@ -199,8 +199,10 @@ public final class OffheapRun {
         try {
             sleep(OffheapConfig.BYSTANDER_WARMUP_SECONDS, start, planned, progress);
             final Bystander.Mark a0 = bystander.mark();
+            bystander.startWindow();
             sleep(cfg.aloneSeconds(), start, planned, progress);
             final Bystander.Mark a1 = bystander.mark();
+            final double aWall = bystander.windowMedianNanosPerIteration();
 
             final int n = cfg.readers();
             final long[][] counters = new long[n][];
@@ -231,6 +233,7 @@ public final class OffheapRun {
             final long reads0 = sum(counters, READS);
             final long frees0 = frees.getOpaque();
             final Bystander.Mark b0 = bystander.mark();
+            bystander.startWindow();
             final long readerCpu0 = cpuNanos(workers.subList(0, n));
             final long writerCpu0 = cpuNanos(workers.subList(n, n + 1));
             final long t0 = System.nanoTime();
@@ -255,6 +258,7 @@ public final class OffheapRun {
                 progress.accept(Math.min(1, (now - start) / 1e9 / planned));
             }
             final Bystander.Mark b1 = bystander.mark();
+            final double bWall = bystander.windowMedianNanosPerIteration();
             final long t1 = System.nanoTime();
             final long reads1 = sum(counters, READS);
             final long frees1 = frees.getOpaque();
@@ -269,8 +273,10 @@ public final class OffheapRun {
                 throw new IllegalStateException(s + ": " + failure.get().getMessage(), failure.get());
             }
             final Bystander.Mark c0 = bystander.mark();
+            bystander.startWindow();
             sleep(cfg.aloneSeconds(), start, planned, progress);
             final Bystander.Mark c1 = bystander.mark();
+            final double cWall = bystander.windowMedianNanosPerIteration();
             bystander.stop();
             join(List.of(by), s);
             progress.accept(1.0);
@@ -278,7 +284,7 @@ public final class OffheapRun {
                     sum(counters, TORN), sum(counters, FOREIGN), sum(counters, REFUSED), cache.liveBytes(),
                     reservedPeak, reserved, pendingPeak, pending, cache.accounting(), gc1 - gc0, gcn1 - gcn0,
                     a1.nanosPerIterationSince(a0), c1.nanosPerIterationSince(c0), b1.nanosPerIterationSince(b0),
-                    b1.cpuShareSince(b0), bystander.clock(),
+                    b1.cpuShareSince(b0), bystander.clock(), (aWall + cWall) / 2, bWall,
                     reads1 == reads0 ? Double.NaN : (double) readerCpu / (reads1 - reads0),
                     frees1 == frees0 ? Double.NaN : (double) writerCpu / (frees1 - frees0), cache.lazyFenceFree(),
                     ProcessHandle.current().pid(),

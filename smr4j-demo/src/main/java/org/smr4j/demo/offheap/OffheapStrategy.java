@@ -13,7 +13,8 @@ public enum OffheapStrategy {
     SMR_DEFAULT("an SmrArena over smr(9) in default mode: readers enter a section (one fenced store), "
             + "the writer frees at once and the arena reuses the block after the grace period"),
     /** The same over a lazy {@code Smr}. */
-    SMR_LAZY("the same over smr lazy: no fence in the reader, blocks reused about one 1 ms tick later"),
+    SMR_LAZY("an SmrArena over smr lazy: readers enter a section without a fence, the writer frees at once "
+            + "and the arena reuses the block about one 1 ms clock tick after the grace period"),
     /** One {@code Arena.ofShared()} per block, closed to free it. */
     SHARED_ARENA("one Arena.ofShared() per block, freed by close(): the JDK's only safe immediate free of "
             + "memory other threads read, a handshake with every thread per close; a reader that loses the "

@@ -232,9 +232,11 @@ abstract class SessionCache implements AutoCloseable {
         private final Arena[] arenas;
         /** The arena of the block {@link #allocate()} returned last; the writer's only. */
         private Arena last;
-        /** Bytes allocated and closed so far; written by the writer only (opaque), read by the sampler. */
-        private final AtomicLong allocated = new AtomicLong();
-        private final AtomicLong closed = new AtomicLong();
+        /**
+         * Bytes allocated minus bytes closed: one counter, so that a sample is never between two
+         * counters' updates. Written by the writer only (opaque), read by the sampler.
+         */
+        private final AtomicLong reserved = new AtomicLong();
 
         SharedArenaPerBlock(final int sessions, final long seed) {
             super(sessions, seed);
@@ -253,7 +255,7 @@ abstract class SessionCache implements AutoCloseable {
             final MemorySegment b = a.allocate(SessionBlock.BYTES, SessionBlock.ALIGN);
             last = a;
             // Opaque: a single writer; the sampler needs a recent value, not an ordering.
-            allocated.setOpaque(allocated.getPlain() + SessionBlock.BYTES);
+            reserved.setOpaque(reserved.getPlain() + SessionBlock.BYTES);
             return b;
         }
 
@@ -261,12 +263,12 @@ abstract class SessionCache implements AutoCloseable {
         void free(final MemorySegment old, final int i) {
             arenas[i].close(); // the handshake: every thread, at its next safepoint poll
             arenas[i] = last;
-            closed.setOpaque(closed.getPlain() + SessionBlock.BYTES);
+            reserved.setOpaque(reserved.getPlain() - SessionBlock.BYTES);
         }
 
         @Override
         long reservedBytes() {
-            return allocated.getOpaque() - closed.getOpaque();
+            return reserved.getOpaque();
         }
 
         @Override

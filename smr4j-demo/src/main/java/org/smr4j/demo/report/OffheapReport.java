@@ -285,8 +285,11 @@ public final class OffheapReport {
         }
         final Row smrMost = smr.stream().max(Comparator.comparingLong(Row::reservedPeakBytes)).orElse(null);
         if (smrMost != null) {
-            parts.add((smr.size() > 1 ? "SMR at most " : smrMost.strategy() + " ") + size(smrMost.reservedPeakBytes())
-                    + " (" + smrMost.strategy() + ", " + size(smrMost.pendingPeakBytes()) + " of it pending)");
+            parts.add(smr.size() > 1
+                    ? "SMR at most " + size(smrMost.reservedPeakBytes()) + " (" + smrMost.strategy() + ", "
+                            + size(smrMost.pendingPeakBytes()) + " of it pending)"
+                    : smrMost.strategy() + " up to " + size(smrMost.reservedPeakBytes()) + " ("
+                            + size(smrMost.pendingPeakBytes()) + " of it pending)");
         }
         if (shared != null) {
             parts.add("SHARED_ARENA frees at once (" + size(shared.reservedPeakBytes()) + " at most)"
@@ -348,7 +351,8 @@ public final class OffheapReport {
         final Page page = new Page("smr4j offheap: how should a JVM server free native memory that many threads read?");
         page.heading("A session cache in native memory: " + Format.count(cfg.sessions()) + " sessions, one "
                 + SessionBlock.BYTES + "-byte block each, read by " + cfg.readers() + " reader thread(s) and "
-                + "replaced by one writer as fast as it can, which frees the old block in one of four ways. The "
+                + "replaced by one writer as fast as it can, which frees the old block in the way of each strategy "
+                + "below. The "
                 + "JDK's only immediate free that is safe while other threads read is closing a shared "
                 + "<code>Arena</code>; its other safe choice leaves the free to the garbage collector. smr4j's "
                 + "<code>SmrArena</code> frees at once and reuses the block once no reader can hold it. This page is "
@@ -369,7 +373,7 @@ public final class OffheapReport {
                 + "definition; the notes below say more.");
         page.table(HEADERS, HEADER_NOTES, cells, -1);
         charts(page, dir, cfg, forked, measurements);
-        meaning(page, measurements);
+        meaning(page, cfg, measurements);
         method(page, cfg, forked, jvmOptions, measurements, run);
         files(page, forked, run);
         final Path html = dir.resolve("index.html");
@@ -441,7 +445,7 @@ public final class OffheapReport {
                 + "free them; a shared arena's close frees at once.");
     }
 
-    private static void meaning(final Page page, final List<Measurement> ms) {
+    private static void meaning(final Page page, final OffheapConfig cfg, final List<Measurement> ms) {
         page.section("What the numbers mean");
         // A two-column table rather than the comparison page's list: these headers are longer than its
         // floated terms are wide.
@@ -471,10 +475,15 @@ public final class OffheapReport {
         page.paragraph("<b>How far to trust the ratios.</b> One measurement per strategy; the one-minute load "
                 + "average went from " + Format.fmt("%.2f", loadMin) + " to " + Format.fmt("%.2f", loadMax)
                 + " on " + cpus + " CPU(s)" + (loadMax > cpus ? ", a machine busier than its CPUs: every figure "
-                        + "includes other work" : "") + ". The frees ratios to the shared arena are orders of "
-                + "magnitude and survive that noise; a bystander slowdown within 10% of another is not a "
-                + "difference. The readers, the writer and the bystander outnumber the cores, as on a busy server, "
-                + "so a shared arena's close also waits for threads that are descheduled to reach a safepoint.");
+                        + "includes other work" : "") + ". A ratio of ten or more survives that noise; a bystander "
+                + "slowdown within 10% of another is not a difference."
+                + (cfg.readers() + 2 <= cpus ? ""
+                        : " The readers, the writer and the bystander (" + (cfg.readers() + 2) + " threads) outnumber "
+                                + "the cores, as on a busy server, so a shared arena's close also waits for threads "
+                                + "that are descheduled to reach a safepoint, and closes fewer arenas per second "
+                                + (cfg.readers() > 1 ? "(--threads 1 lets it close more, and slow the bystander "
+                                        + "more)." : "(each reader more lets it close fewer, and slow the "
+                                        + "bystander less).")));
     }
 
     private static void method(final Page page, final OffheapConfig cfg, final boolean forked,
@@ -519,7 +528,8 @@ public final class OffheapReport {
             rows.add(List.of(Integer.toString(m.position()), r.strategy().name(), Long.toString(r.pid()),
                     Format.fmt("%.2f", r.loadBefore()), Format.fmt("%.2f", r.loadAfter()),
                     Format.fmt("%.1f", r.bystanderAloneBeforeNanos()), Format.fmt("%.1f", r.bystanderAloneAfterNanos()),
-                    Format.fmt("%.2f", r.bystanderCpuShare()), Format.fmt("%.1f", r.readerCpuNanosPerRead()),
+                    Format.fmt("%.2f", r.bystanderCpuShare()), ratio(r.bystanderWallSlowdown()),
+                    Format.fmt("%.1f", r.readerCpuNanosPerRead()),
                     Format.fmt("%.0f", r.writerCpuNanosPerFree()), Format.count(r.allReads()), Format.count(r.torn()),
                     Format.count(r.foreign()), Long.toString(r.gcCollections()),
                     r.lazyFenceFree() == null ? "-" : r.lazyFenceFree() ? "fence-free" : "FENCED",
@@ -527,12 +537,14 @@ public final class OffheapReport {
         }
         page.paragraph("Every measurement in the order it ran: its JVM (process id), the load average before and "
                 + "after, the bystander alone before and after (CPU ns per iteration) and the share of a core it "
-                + "got beside the strategy, the readers' and the writer's CPU time per read and per free (which, "
+                + "got beside the strategy, its slowdown seen in wall time instead (the median of its batches "
+                + "of " + org.smr4j.demo.offheap.OffheapConfig.BYSTANDER_BATCH + " iterations, which includes a stall off the CPU and leaves out the "
+                + "batches in which it was descheduled), the readers' and the writer's CPU time per read and per free (which, "
                 + "unlike reads/s and frees/s, do not depend on how the scheduler shared the cores: a writer that "
                 + "waits for handshakes leaves its core to the readers), every read with the torn and foreign counts apart, the collections, "
                 + "whether lazy readers ran fence-free (membarrier(2)), and the wall time with JVM start and fill:");
         page.table(List.of("#", "strategy", "pid", "load before", "load after", "alone before", "alone after",
-                "bystander CPU share", "reader CPU ns/read", "writer CPU ns/free", "all reads", "torn", "foreign", "GCs", "lazy readers", "wall s"), null, rows, -1);
+                "bystander CPU share", "slowdown, wall (median batch)", "reader CPU ns/read", "writer CPU ns/free", "all reads", "torn", "foreign", "GCs", "lazy readers", "wall s"), null, rows, -1);
         page.section("Machine, JVM and command");
         final Machine m = run.machine();
         page.html("<table class=\"info\"><tr><th>command</th><td><code>" + Format.html(run.command())
@@ -540,7 +552,8 @@ public final class OffheapReport {
                 + "<tr><th>JVM</th><td>" + Format.html(m.java()) + " at <code>" + Format.html(m.javaHome())
                 + "</code></td></tr><tr><th>JVM flags (measurements)</th><td><code>"
                 + Format.html(String.join(" ", ms.getFirst().result().jvmArguments())) + "</code></td></tr>"
-                + "<tr><th>JVM flags (this command)</th><td><code>" + Format.html(String.join(" ", m.jvmArguments()))
+                + "<tr><th>JVM flags (this command)</th><td><code>" + (m.jvmArguments().isEmpty() ? "(none)"
+                        : Format.html(String.join(" ", m.jvmArguments())))
                 + "</code></td></tr><tr><th>load at start</th><td>" + Format.fmt("%.2f", m.loadAtStart())
                 + "</td></tr><tr><th>started</th><td>" + Format.html(Format.time(run.started()))
                 + Format.fmt("</td></tr><tr><th>wall time</th><td>%.1f s", run.wallSeconds())
