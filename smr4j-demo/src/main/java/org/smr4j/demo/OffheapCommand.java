@@ -44,8 +44,9 @@ import picocli.CommandLine.Spec;
                 + "fast as it can (allocate, publish, free the old one) through an SmrArena (SMR_DEFAULT, SMR_LAZY), "
                 + "one Arena.ofShared() per block closed to free it (SHARED_ARENA), or one Arena.ofAuto() per block "
                 + "left to the garbage collector (AUTO_ARENA). Beside them an unrelated bystander thread runs a loop "
-                + "of its own; its CPU time per iteration, against the same loop alone, shows what each way of "
-                + "freeing costs other threads.",
+                + "of its own; its time per iteration (the wall time of its median batch, which counts a "
+                + "handshake's stall and leaves out being descheduled), against the same loop alone, shows what "
+                + "each way of freeing costs other threads.",
             "",
             "Each strategy runs in a JVM of its own (as the churn and flood commands and JMH do): in one JVM the "
                     + "strategies would share the reader and writer loops' JIT profile, the automatic arenas' "

@@ -23,15 +23,15 @@ import java.util.List;
  * @param accounting how the native bytes were counted, in words
  * @param gcPauseMillis garbage-collector pause time in the measured time, ms
  * @param gcCollections collections (pause collectors) in the measured time
- * @param bystanderAloneBeforeNanos the bystander's cost per iteration alone, before the
+ * @param bystanderAloneBeforeCpuNanos the bystander's CPU time per iteration alone, before the
  *        strategy's threads started, ns
- * @param bystanderAloneAfterNanos the same after they stopped
- * @param bystanderBesideNanos its cost per iteration during the measured time, beside the
+ * @param bystanderAloneAfterCpuNanos the same after they stopped
+ * @param bystanderBesideCpuNanos its CPU time per iteration during the measured time, beside the
  *        strategy's readers and writer, ns
  * @param bystanderCpuShare the share of a core the bystander got in the measured time
  * @param bystanderClock how the bystander's cost was measured
- * @param bystanderAloneWallNanos the bystander's median batch alone (mean of the two windows),
- *        wall ns per iteration: the second view of its cost, see {@code Bystander}
+ * @param bystanderAloneWallNanos the wall time per iteration of the bystander's median batch alone
+ *        (mean of the two windows), ns: the measure of its cost, see {@code Bystander}
  * @param bystanderBesideWallNanos the same beside the strategy
  * @param readerCpuNanosPerRead the readers' CPU time per read in the measured time, ns (reads/s
  *        also depends on how much of the cores the readers got; this does not)
@@ -48,7 +48,7 @@ import java.util.List;
 public record OffheapResult(OffheapStrategy strategy, double seconds, long frees, long reads, long allReads,
         long torn, long foreign, long refused, long liveBytes, long reservedPeakBytes, long reservedEndBytes,
         long pendingPeakBytes, long pendingEndBytes, String accounting, long gcPauseMillis, long gcCollections,
-        double bystanderAloneBeforeNanos, double bystanderAloneAfterNanos, double bystanderBesideNanos,
+        double bystanderAloneBeforeCpuNanos, double bystanderAloneAfterCpuNanos, double bystanderBesideCpuNanos,
         double bystanderCpuShare, String bystanderClock, double bystanderAloneWallNanos,
         double bystanderBesideWallNanos, double readerCpuNanosPerRead,
         double writerCpuNanosPerFree, Boolean lazyFenceFree, long pid, double loadBefore,
@@ -86,18 +86,21 @@ public record OffheapResult(OffheapStrategy strategy, double seconds, long frees
         return torn + foreign;
     }
 
-    /** @return the bystander's cost alone: the mean of its windows before and after, ns per iteration */
-    public double bystanderAloneNanos() {
-        return (bystanderAloneBeforeNanos + bystanderAloneAfterNanos) / 2;
+    /** @return the bystander's CPU time per iteration alone: the mean of its windows before and after, ns */
+    public double bystanderAloneCpuNanos() {
+        return (bystanderAloneBeforeCpuNanos + bystanderAloneAfterCpuNanos) / 2;
     }
 
-    /** @return the same slowdown in the median batch's wall time */
-    public double bystanderWallSlowdown() {
+    /**
+     * @return how much slower the bystander's loop ran beside the strategy than alone, in the
+     *         wall time of its median batch (1.0: not at all)
+     */
+    public double bystanderSlowdown() {
         return bystanderBesideWallNanos / bystanderAloneWallNanos;
     }
 
-    /** @return how much slower the bystander's loop ran beside the strategy than alone (1.0: not at all) */
-    public double bystanderSlowdown() {
-        return bystanderBesideNanos / bystanderAloneNanos();
+    /** @return the same in its CPU time per iteration (leaves out any time it waited off the CPU) */
+    public double bystanderCpuSlowdown() {
+        return bystanderBesideCpuNanos / bystanderAloneCpuNanos();
     }
 }

@@ -51,8 +51,9 @@ public final class OffheapReport {
             "the most bytes freed but not yet reusable or returned at a sample: waiting for a grace period "
                     + "(SMR) or for the garbage collector (AUTO_ARENA)",
             "garbage-collector pause time during the measured time, ms",
-            "the unrelated bystander thread's CPU nanoseconds per loop iteration beside the strategy's readers "
-                    + "and writer",
+            "the unrelated bystander thread's nanoseconds per loop iteration beside the strategy's readers and "
+                    + "writer: the wall time of its median batch of iterations, which counts a stall (a handshake) "
+                    + "and leaves out the batches in which the scheduler ran another thread",
             "the same loop alone in the same JVM (mean of a window before and one after)",
             "bystander ns/iter over alone ns/iter: how much the strategy slowed a thread that does not touch "
                     + "its memory (1.00x: not at all)");
@@ -80,9 +81,10 @@ public final class OffheapReport {
      * @param pendingPeakBytes bytes pending reclamation, sampled peak
      * @param liveBytes bytes of the sessions' current blocks
      * @param gcPauseMillis collector pause time, ms
-     * @param bystanderBesideNanos the bystander's CPU ns per iteration beside the strategy
+     * @param bystanderBesideNanos the bystander's wall ns per iteration (median batch) beside the strategy
      * @param bystanderAloneNanos the same alone
      * @param bystanderSlowdown beside over alone
+     * @param bystanderCpuSlowdown the same in the bystander's CPU time
      * @param seconds measured time, s
      * @param loadBefore load average when the measurement started
      * @param pid the measuring JVM
@@ -91,7 +93,8 @@ public final class OffheapReport {
             double readsPerSecond, double readsVsShared, double readsVsAuto, long tornOrForeign, long torn,
             long foreign, long refused, long allReads, long reservedPeakBytes, long reservedEndBytes,
             long pendingPeakBytes, long liveBytes, long gcPauseMillis, double bystanderBesideNanos,
-            double bystanderAloneNanos, double bystanderSlowdown, double seconds, double loadBefore, long pid) {
+            double bystanderAloneNanos, double bystanderSlowdown, double bystanderCpuSlowdown, double seconds,
+            double loadBefore, long pid) {
 
         /** @return the row as printed, one cell per {@link #HEADERS} entry */
         public List<String> cells() {
@@ -99,7 +102,7 @@ public final class OffheapReport {
                     ratio(freesVsAuto), Format.si(readsPerSecond), ratio(readsVsShared), ratio(readsVsAuto), Format.count(tornOrForeign), Format.count(refused),
                     size(reservedPeakBytes), size(reservedEndBytes), size(pendingPeakBytes),
                     Long.toString(gcPauseMillis), Format.fmt("%.1f", bystanderBesideNanos),
-                    Format.fmt("%.1f", bystanderAloneNanos), Format.ratio(bystanderSlowdown, 1));
+                    Format.fmt("%.1f", bystanderAloneNanos), ratio(bystanderSlowdown));
         }
     }
 
@@ -174,7 +177,8 @@ public final class OffheapReport {
                     auto == null ? Double.NaN : Format.ratioValue(r.readsPerSecond(), auto.readsPerSecond()),
                     r.tornOrForeign(), r.torn(), r.foreign(), r.refused(), r.allReads(), r.reservedPeakBytes(),
                     r.reservedEndBytes(), r.pendingPeakBytes(), r.liveBytes(), r.gcPauseMillis(),
-                    r.bystanderBesideNanos(), r.bystanderAloneNanos(), r.bystanderSlowdown(), r.seconds(),
+                    r.bystanderBesideWallNanos(), r.bystanderAloneWallNanos(), r.bystanderSlowdown(),
+                    r.bystanderCpuSlowdown(), r.seconds(),
                     r.loadBefore(), r.pid()));
         }
         return rows;
@@ -259,7 +263,7 @@ public final class OffheapReport {
             by.append(i == 0 ? "" : i == rows.size() - 1 ? " and " : ", ").append(Format.ratio(r.bystanderSlowdown(), 1))
                     .append(" beside ").append(r.strategy());
         }
-        by.append(" (its CPU time per iteration against the same loop alone)");
+        by.append(" (the wall time of its median batch against the same loop alone)");
         if (slowestSmr != null && shared != null && Double.isFinite(shared.bystanderSlowdown())) {
             final double k = shared.bystanderSlowdown() / slowestSmr.bystanderSlowdown();
             if (k >= 1.10) {
@@ -392,7 +396,7 @@ public final class OffheapReport {
         for (final Measurement m : ms) {
             final OffheapResult r = m.result();
             rates.put(r.strategy().name(), new double[] {r.freesPerSecond(), r.readsPerSecond()});
-            bystander.put(r.strategy().name(), new double[] {r.bystanderAloneNanos(), r.bystanderBesideNanos()});
+            bystander.put(r.strategy().name(), new double[] {r.bystanderAloneWallNanos(), r.bystanderBesideWallNanos()});
         }
         Charts.barsLogCounts(dir.resolve("rates.png"), "Frees and reads per second", subtitle, "",
                 "per second (log scale)", List.of("frees/s (writer)", "reads/s (all readers)"), rates, true);
@@ -401,13 +405,14 @@ public final class OffheapReport {
                 + "freed; the shared arena's close is a handshake with every thread of the JVM, so it frees orders "
                 + "of magnitude fewer. Right: reads of all readers together.");
         Charts.bars(dir.resolve("bystander.png"), "An unrelated thread beside each strategy", subtitle
-                + "; CPU ns per iteration of the bystander's loop", "", "CPU ns per iteration",
+                + "; the bystander's median batch", "", "ns per iteration (wall time, median batch)",
                 List.of("bystander alone (same JVM, before and after)", "bystander beside the strategy"), bystander,
                 false, true);
         page.figure("bystander.png", "the bystander's cost per iteration, alone and beside each strategy",
                 "<b>The bystander</b> sums a 1 KiB array of its own and touches nothing the strategy uses. Left: its "
-                        + "CPU time per iteration alone, in the same JVM; right: beside the strategy's readers and "
-                        + "writer. The difference is what the strategy costs a thread that has nothing to do with "
+                        + "time per iteration alone, in the same JVM; right: beside the strategy's readers and "
+                        + "writer (the wall time of its median batch of " + OffheapConfig.BYSTANDER_BATCH
+                        + " iterations). The difference is what the strategy costs a thread that has nothing to do with "
                         + "it: on this machine part of it is the other threads' share of the caches and the core, "
                         + "which every strategy has; the rest is the strategy's own (a shared arena's close stops "
                         + "every thread for a handshake).");
@@ -501,11 +506,16 @@ public final class OffheapReport {
                 + Format.fmt("%.1f s", cfg.warmup()) + " unmeasured, then " + Format.fmt("%.1f s", cfg.seconds())
                 + " measured; they stop, and the bystander runs alone another "
                 + Format.fmt("%.1f s", cfg.aloneSeconds()) + ". Seed " + String.format("%#x", cfg.seed()) + ".");
-        page.paragraph("<b>The bystander</b> is measured in thread CPU time, not wall time: the run has more threads "
-                + "than cores, and wall time per iteration would mostly measure how the scheduler shared the cores, "
-                + "which differs between strategies whose threads spin and those whose threads block. A handshake "
-                + "is processed by the bystander itself at its next safepoint poll, so its cost shows in the "
-                + "bystander's CPU time. Measured with: " + Format.html(ms.getFirst().result().bystanderClock()) + ".");
+        page.paragraph("<b>The bystander</b> times every batch of " + OffheapConfig.BYSTANDER_BATCH + " iterations "
+                + "of its loop with the wall clock; its cost in a window is the median batch's time per iteration. "
+                + "The run has more threads than cores, so the total wall time per iteration would mostly measure "
+                + "how the scheduler shared the cores (which differs between strategies whose threads spin and "
+                + "those whose threads block); a batch in which the bystander was descheduled takes milliseconds "
+                + "longer and is left out by the median as long as fewer than half of the batches are, while a "
+                + "handshake's stall, which every batch meets at a few thousand closes a second, is counted. Its "
+                + "CPU time per iteration is kept beside it (below): it leaves out any time the thread waited off "
+                + "the CPU, and so shows less of a shared arena's cost than the wall time does. CPU time measured "
+                + "with: " + Format.html(ms.getFirst().result().bystanderClock()) + ".");
         final StringBuilder acc = new StringBuilder("<p><b>Native bytes</b>, as each strategy counts them:</p><ul>");
         for (final Measurement m : ms) {
             acc.append("<li><code>").append(m.result().strategy().name()).append("</code>: ")
@@ -527,8 +537,10 @@ public final class OffheapReport {
             final OffheapResult r = m.result();
             rows.add(List.of(Integer.toString(m.position()), r.strategy().name(), Long.toString(r.pid()),
                     Format.fmt("%.2f", r.loadBefore()), Format.fmt("%.2f", r.loadAfter()),
-                    Format.fmt("%.1f", r.bystanderAloneBeforeNanos()), Format.fmt("%.1f", r.bystanderAloneAfterNanos()),
-                    Format.fmt("%.2f", r.bystanderCpuShare()), ratio(r.bystanderWallSlowdown()),
+                    Format.fmt("%.1f", r.bystanderAloneBeforeCpuNanos()),
+                    Format.fmt("%.1f", r.bystanderAloneAfterCpuNanos()),
+                    Format.fmt("%.1f", r.bystanderBesideCpuNanos()), ratio(r.bystanderCpuSlowdown()),
+                    Format.fmt("%.2f", r.bystanderCpuShare()),
                     Format.fmt("%.1f", r.readerCpuNanosPerRead()),
                     Format.fmt("%.0f", r.writerCpuNanosPerFree()), Format.count(r.allReads()), Format.count(r.torn()),
                     Format.count(r.foreign()), Long.toString(r.gcCollections()),
@@ -536,15 +548,15 @@ public final class OffheapReport {
                     Format.fmt("%.1f", m.wallSeconds())));
         }
         page.paragraph("Every measurement in the order it ran: its JVM (process id), the load average before and "
-                + "after, the bystander alone before and after (CPU ns per iteration) and the share of a core it "
-                + "got beside the strategy, its slowdown seen in wall time instead (the median of its batches "
-                + "of " + org.smr4j.demo.offheap.OffheapConfig.BYSTANDER_BATCH + " iterations, which includes a stall off the CPU and leaves out the "
-                + "batches in which it was descheduled), the readers' and the writer's CPU time per read and per free (which, "
-                + "unlike reads/s and frees/s, do not depend on how the scheduler shared the cores: a writer that "
-                + "waits for handshakes leaves its core to the readers), every read with the torn and foreign counts apart, the collections, "
-                + "whether lazy readers ran fence-free (membarrier(2)), and the wall time with JVM start and fill:");
-        page.table(List.of("#", "strategy", "pid", "load before", "load after", "alone before", "alone after",
-                "bystander CPU share", "slowdown, wall (median batch)", "reader CPU ns/read", "writer CPU ns/free", "all reads", "torn", "foreign", "GCs", "lazy readers", "wall s"), null, rows, -1);
+                + "after; the bystander's CPU time per iteration alone (before and after) and beside the strategy, "
+                + "the slowdown in CPU time, and the share of a core it got; the readers' and the writer's CPU time "
+                + "per read and per free (which, unlike reads/s and frees/s, do not depend on how the scheduler "
+                + "shared the cores: a writer that waits for handshakes leaves its core to the readers); every "
+                + "read, with the torn and foreign counts apart; the collections; whether lazy readers ran "
+                + "fence-free (membarrier(2)); and the wall time with JVM start and fill:");
+        page.table(List.of("#", "strategy", "pid", "load before", "load after", "alone CPU before", "alone CPU after",
+                "bystander CPU ns/iter", "slowdown in CPU time", "bystander CPU share", "reader CPU ns/read",
+                "writer CPU ns/free", "all reads", "torn", "foreign", "GCs", "lazy readers", "wall s"), null, rows, -1);
         page.section("Machine, JVM and command");
         final Machine m = run.machine();
         page.html("<table class=\"info\"><tr><th>command</th><td><code>" + Format.html(run.command())

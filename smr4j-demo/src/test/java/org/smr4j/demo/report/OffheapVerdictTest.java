@@ -32,7 +32,7 @@ class OffheapVerdictTest {
         for (final Fig f : figs) {
             rows.add(new Row(f.s(), f.frees(), Format.ratioValue(f.frees(), shared), Format.ratioValue(f.frees(), auto),
                     1e7, 1, 1, f.torn(), f.torn(), 0, f.refused(), 1_000_000, f.peak(), f.peak(), f.pending(), 6_400_000,
-                    0, 100 * f.slowdown(), 100, f.slowdown(), 3, 1, 1));
+                    0, 100 * f.slowdown(), 100, f.slowdown(), f.slowdown(), 3, 1, 1));
         }
         return rows;
     }
@@ -70,8 +70,8 @@ class OffheapVerdictTest {
         final List<String> v = OffheapReport.verdict(rows(new Fig(OffheapStrategy.SMR_LAZY, 3e6, 1.0, 1 << 20, 0, 0, 0)));
         assertThat(v.get(0)).isEqualTo("Frees: SMR_LAZY freed 3.00M blocks/s; none of 1,000,000 reads saw a torn or "
                 + "foreign block.");
-        assertThat(v.get(1)).isEqualTo("Bystander: an unrelated thread's loop took 1.00x beside SMR_LAZY (its CPU time "
-                + "per iteration against the same loop alone).");
+        assertThat(v.get(1)).isEqualTo("Bystander: an unrelated thread's loop took 1.00x beside SMR_LAZY (the wall time "
+                + "of its median batch against the same loop alone).");
         assertThat(v.get(2)).doesNotContain("AUTO_ARENA").doesNotContain("SHARED_ARENA");
         assertThat(rows(new Fig(OffheapStrategy.SMR_LAZY, 3e6, 1.0, 1, 0, 0, 0)).getFirst().cells().get(2))
                 .as("no ratio without its baseline").isEqualTo("-");
