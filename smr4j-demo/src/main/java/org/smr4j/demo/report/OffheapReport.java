@@ -297,7 +297,8 @@ public final class OffheapReport {
         }
         if (shared != null) {
             parts.add("SHARED_ARENA frees at once (" + size(shared.reservedPeakBytes()) + " at most)"
-                    + (shared.refused() > 0 ? " but refused " + Format.count(shared.refused()) + " reads: the "
+                    + (shared.refused() > 0 ? " but refused " + Format.count(shared.refused())
+                            + (shared.refused() == 1 ? " read" : " reads") + ": the "
                             + "reader's block was closed under it (IllegalStateException)"
                             : "; none of its reads lost the race to a close in this run"));
         }
@@ -375,7 +376,11 @@ public final class OffheapReport {
                 + (forked ? " in a JVM of its own" : " in this JVM (--in-process)") + ". Ratios (×) are to "
                 + "<code>SHARED_ARENA</code> and <code>AUTO_ARENA</code> of this run. Hover over a header for its "
                 + "definition; the notes below say more.");
+        // Sixteen columns: a little smaller than the page's other tables, so that the row fits the
+        // page's width, and scrolled on its own (not the page) on a narrower window.
+        page.html("<div style=\"font-size: 0.9em; overflow-x: auto\">");
         page.table(HEADERS, HEADER_NOTES, cells, -1);
+        page.html("</div>");
         charts(page, dir, cfg, forked, measurements);
         meaning(page, cfg, measurements);
         method(page, cfg, forked, jvmOptions, measurements, run);
