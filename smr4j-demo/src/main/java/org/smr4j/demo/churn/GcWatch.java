@@ -25,7 +25,7 @@ import javax.management.openmbean.CompositeData;
  * <p>Thread safety: {@link #pauses} may be called from any thread; the list is guarded by this
  * object.
  */
-final class GcWatch implements AutoCloseable {
+public final class GcWatch implements AutoCloseable {
 
     private final List<NotificationEmitter> emitters = new ArrayList<>();
     private final NotificationListener listener = this::onNotification;
@@ -54,7 +54,7 @@ final class GcWatch implements AutoCloseable {
     }
 
     /** @return the collector pause time since the JVM started, ms (pause collectors only) */
-    static long pauseMillis() {
+    public static long pauseMillis() {
         long n = 0;
         for (final GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
             if (isPause(gc.getName())) {
@@ -69,7 +69,11 @@ final class GcWatch implements AutoCloseable {
         return ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName).toList();
     }
 
-    static boolean isPause(final String collector) {
+    /**
+     * @param collector a collector bean's name
+     * @return whether its collection time is pause time (see the class comment)
+     */
+    public static boolean isPause(final String collector) {
         return !collector.endsWith("Cycles");
     }
 

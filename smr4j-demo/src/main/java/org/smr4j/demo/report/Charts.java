@@ -53,7 +53,9 @@ public final class Charts {
 
     /**
      * A colour per series name (strategy), from Okabe and Ito's palette for colour-blind
-     * readers; the baselines get the darkest and the pinkest.
+     * readers; the baselines get the darkest and the pinkest. The off-heap scenario's JDK arenas
+     * take the colours of their kin (the shared arena pserialize's, the automatic arena the
+     * garbage-collected map's), and its unsafe control the hazard control's red.
      */
     public static final Map<String, Color> COLOURS = Map.of(
             "SMR_DEFAULT", new Color(0x0072B2),
@@ -62,7 +64,10 @@ public final class Charts {
             "RW_LOCK", new Color(0xCC79A7),
             "CONCURRENT_HASH_MAP", new Color(0x333333),
             "NO_DEFER", new Color(0xC00000),
-            "DEFERRED", new Color(0x56B4E9));
+            "DEFERRED", new Color(0x56B4E9),
+            "SHARED_ARENA", new Color(0xD55E00),
+            "AUTO_ARENA", new Color(0x333333),
+            "IMMEDIATE_REUSE", new Color(0xC00000));
 
     /** Width of every chart, px. */
     public static final int WIDTH = 1100;
@@ -186,6 +191,34 @@ public final class Charts {
     public static void bars(final Path file, final String title, final String subtitle, final String categoryLabel,
             final String valueLabel, final List<String> categories, final Map<String, double[]> series,
             final boolean log, final boolean labels) {
+        bars(file, title, subtitle, categoryLabel, valueLabel, categories, series, log ? nanosFormat() : null, labels);
+    }
+
+    /**
+     * A grouped bar chart on a logarithmic axis of counts or rates (ticks per decade: 1, 10,
+     * 100, 1k, ...), for values that differ by orders of magnitude.
+     *
+     * @param file the PNG file
+     * @param title the title
+     * @param subtitle a line under it, or null
+     * @param categoryLabel the category axis label
+     * @param valueLabel the value axis label, with its unit
+     * @param categories the groups along the axis
+     * @param series the bars of each group: name (strategy) to one value per category
+     *        (NaN or not positive: no bar)
+     * @param labels print each bar's value on it
+     */
+    public static void barsLogCounts(final Path file, final String title, final String subtitle,
+            final String categoryLabel, final String valueLabel, final List<String> categories,
+            final Map<String, double[]> series, final boolean labels) {
+        bars(file, title, subtitle, categoryLabel, valueLabel, categories, series, decadeFormat(), labels);
+    }
+
+    /** {@code logFormat}: the tick labels of a logarithmic axis, or null for a linear axis of counts. */
+    private static void bars(final Path file, final String title, final String subtitle, final String categoryLabel,
+            final String valueLabel, final List<String> categories, final Map<String, double[]> series,
+            final NumberFormat logFormat, final boolean labels) {
+        final boolean log = logFormat != null;
         final DefaultCategoryDataset data = new DefaultCategoryDataset();
         for (final Map.Entry<String, double[]> e : series.entrySet()) {
             for (int i = 0; i < categories.size(); i++) {
@@ -201,7 +234,7 @@ public final class Charts {
         if (log) {
             final LogAxis la = new LogAxis(valueLabel);
             la.setBase(10);
-            la.setNumberFormatOverride(nanosFormat());
+            la.setNumberFormatOverride(logFormat);
             la.setSmallestValue(1);
             la.setAutoTickUnitSelection(false);
             la.setTickUnit(new NumberTickUnit(1.0)); // one tick per decade (the unit is in log10 space)
@@ -289,6 +322,31 @@ public final class Charts {
     /** Axis numbers as durations from nanoseconds: 100 ns, 1 µs, 10 ms. */
     static NumberFormat nanosFormat() {
         return new LabelFormat(true);
+    }
+
+    /** Decades of a logarithmic axis of counts, shortest: 1, 10, 100, 1k, 10k, 1M. */
+    static NumberFormat decadeFormat() {
+        return new NumberFormat() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            public StringBuffer format(final double number, final StringBuffer to, final FieldPosition pos) {
+                final double a = Math.abs(number);
+                final double scale = a >= 999.5e6 ? 1e9 : a >= 999.5e3 ? 1e6 : a >= 999.5 ? 1e3 : 1;
+                final String unit = scale == 1e9 ? "G" : scale == 1e6 ? "M" : scale == 1e3 ? "k" : "";
+                return to.append(Format.si(Math.rint(number / scale * 10) / 10)).append(unit);
+            }
+
+            @Override
+            public StringBuffer format(final long number, final StringBuffer to, final FieldPosition pos) {
+                return format((double) number, to, pos);
+            }
+
+            @Override
+            public Number parse(final String source, final ParsePosition pos) {
+                throw new UnsupportedOperationException("axis labels are not parsed");
+            }
+        };
     }
 
     /**
