@@ -39,15 +39,21 @@ final class HookFailures {
         }
     }
 
-    private final System.Logger log;
+    /**
+     * The name of the System.Logger the reports go to. The logger itself is looked up when a
+     * failure is reported (System.getLogger caches it): a structure that never sees a failing
+     * hook never creates one, and its object graph does not reach the logging backend (a
+     * model checker such as Lincheck walks the graph of the structure under test).
+     */
+    private final String logger;
     /** The structure, as its messages name it: {@code pool 'x'}, {@code retire queue 'y'}. */
     private final String owner;
     private final LongAdder count = new LongAdder();
     /** One bit per {@link Hook} whose first failure has been logged at WARNING. */
     private final AtomicInteger warned = new AtomicInteger();
 
-    HookFailures(final System.Logger log, final String owner) {
-        this.log = log;
+    HookFailures(final String logger, final String owner) {
+        this.logger = logger;
         this.owner = owner;
     }
 
@@ -64,6 +70,7 @@ final class HookFailures {
             final boolean first = (warned.getAndUpdate(w -> w | bit) & bit) == 0;
             final String what = owner + ": " + hook.label + " threw " + failure.getClass().getName()
                     + " for an object of " + obj.getClass().getName() + "; " + outcome;
+            final System.Logger log = System.getLogger(logger);
             if (first) {
                 log.log(System.Logger.Level.WARNING, what + ". Later " + hook.label + " failures of " + owner
                         + " are logged at DEBUG only; its statistics count every one", failure);

@@ -163,7 +163,7 @@ public final class PserializePool<T> implements AutoCloseable {
     private static final long PARK_MIN_NANOS = 1_000;
     private static final long PARK_MAX_NANOS = 1_000_000;
 
-    private static final System.Logger LOG = System.getLogger("org.smr4j.pool");
+    private static final String LOGGER = "org.smr4j.pool";
 
     private final String name;
     private final Pserialize pserialize;
@@ -203,7 +203,7 @@ public final class PserializePool<T> implements AutoCloseable {
 
     private PserializePool(final Builder<T> b) {
         this.name = b.name;
-        this.hookFailures = new HookFailures(LOG, "pool '" + b.name + "'");
+        this.hookFailures = new HookFailures(LOGGER, "pool '" + b.name + "'");
         this.pserialize = b.pserialize != null ? b.pserialize : Pserialize.create(b.name);
         this.noBarrier = b.noBarrier;
         this.factory = b.factory;

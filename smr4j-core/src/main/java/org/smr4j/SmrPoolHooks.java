@@ -23,7 +23,7 @@ final class SmrPoolHooks<T> {
      * one thread at a time (the places of the SmrPool overview).
      */
 
-    private static final System.Logger LOG = System.getLogger("org.smr4j.pool");
+    private static final String LOGGER = "org.smr4j.pool";
 
     private final String name;
     private final Supplier<? extends T> factory;
@@ -43,7 +43,7 @@ final class SmrPoolHooks<T> {
         this.fini = fini;
         this.destruct = destruct;
         this.poison = poison;
-        this.failures = new HookFailures(LOG, "pool '" + name + "'");
+        this.failures = new HookFailures(LOGGER, "pool '" + name + "'");
     }
 
     /** Runs the factory and init; their failures propagate. Not counted anywhere: the caller does. */

@@ -133,7 +133,7 @@ public final class SmrRetireQueue implements AutoCloseable {
         this.batchSize = b.batchSize;
         this.current = new Batch(batchSize);
         this.headTag = SmrSeq.INVALID;
-        this.failures = new HookFailures(LOG, "retire queue '" + name + "'");
+        this.failures = new HookFailures("org.smr4j.retire", "retire queue '" + name + "'");
         if (b.period != null) {
             final long periodNanos = b.period.toNanos();
             this.background = Thread.ofPlatform().daemon().name("smr4j-retire-" + name)
