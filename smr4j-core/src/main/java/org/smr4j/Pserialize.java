@@ -200,7 +200,7 @@ public final class Pserialize {
     private final LongAdder deadSkipped = new LongAdder();
 
     private Pserialize(final String name, final boolean fenced) {
-        this.name = Objects.requireNonNull(name, "name");
+        this.name = Smr.checkName(name);
         if (!fenced && !AsymmetricFence.available()) {
             if (FALLBACK_NOTICE.compareAndSet(false, true)) {
                 System.getLogger("org.smr4j").log(System.Logger.Level.WARNING,
@@ -226,6 +226,7 @@ public final class Pserialize {
      * @param name the instance's name, used in messages and statistics
      * @return a new instance
      * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static Pserialize create(final String name) {
         return new Pserialize(name, false);

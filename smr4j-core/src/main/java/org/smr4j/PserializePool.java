@@ -233,10 +233,11 @@ public final class PserializePool<T> implements AutoCloseable {
      * @param factory creates objects when the pool has none cached; must not return null
      * @param <T>     the type of pooled objects
      * @return a builder
-     * @throws NullPointerException if an argument is null
+     * @throws NullPointerException if an argument is null ({@code "name"}, {@code "factory"})
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static <T> Builder<T> builder(final String name, final Supplier<? extends T> factory) {
-        return new Builder<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(factory, "factory"));
+        return new Builder<>(Smr.checkName(name), Objects.requireNonNull(factory, "factory"));
     }
 
     /**
@@ -940,7 +941,8 @@ public final class PserializePool<T> implements AutoCloseable {
          */
         public Builder<T> magazineSize(final int size) {
             if (size < 1) {
-                throw new IllegalArgumentException("pool '" + name + "': magazine size " + size + " < 1");
+                throw new IllegalArgumentException("pool '" + name + "': magazine size must be in [1, "
+                        + Integer.MAX_VALUE + "], was " + size);
             }
             this.magazineSize = size;
             return this;
@@ -957,7 +959,8 @@ public final class PserializePool<T> implements AutoCloseable {
          */
         public Builder<T> hiwat(final int hiwat) {
             if (hiwat < 0) {
-                throw new IllegalArgumentException("pool '" + name + "': hiwat " + hiwat + " < 0");
+                throw new IllegalArgumentException("pool '" + name + "': hiwat must be in [0, " + Integer.MAX_VALUE
+                        + "], was " + hiwat);
             }
             this.hiwat = hiwat;
             return this;
@@ -973,7 +976,8 @@ public final class PserializePool<T> implements AutoCloseable {
          */
         public Builder<T> hardLimit(final int limit) {
             if (limit < 1) {
-                throw new IllegalArgumentException("pool '" + name + "': hard limit " + limit + " < 1");
+                throw new IllegalArgumentException("pool '" + name + "': hard limit must be in [1, " + Integer.MAX_VALUE
+                        + "], was " + limit);
             }
             this.hardLimit = limit;
             return this;
@@ -990,7 +994,7 @@ public final class PserializePool<T> implements AutoCloseable {
         public Builder<T> stripes(final int count) {
             if (count < 1 || Integer.bitCount(count) != 1) {
                 throw new IllegalArgumentException("pool '" + name + "': stripes " + count
-                        + " is not a positive power of two");
+                        + " is not a power of two in [1, 2^30]");
             }
             this.stripes = count;
             return this;

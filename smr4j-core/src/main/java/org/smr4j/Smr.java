@@ -349,9 +349,10 @@ public final class Smr {
     /**
      * Creates a default-mode domain.
      *
-     * @param name the domain's name, used in messages and statistics
+     * @param name the domain's name, used in messages and statistics; not empty
      * @return a new domain
      * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static Smr create(final String name) {
         return builder(name).build();
@@ -360,12 +361,24 @@ public final class Smr {
     /**
      * Starts building a domain, in default mode unless told otherwise.
      *
-     * @param name the domain's name, used in messages and statistics
+     * @param name the domain's name, used in messages and statistics; not empty
      * @return a builder
      * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static Builder builder(final String name) {
-        return new Builder(Objects.requireNonNull(name, "name"));
+        return new Builder(checkName(name));
+    }
+
+    /**
+     * The name check every smr4j structure makes: null is an NPE naming {@code name}, empty an
+     * IAE (an empty name makes messages, statistics and MBean names unreadable).
+     */
+    static String checkName(final String name) {
+        if (Objects.requireNonNull(name, "name").isEmpty()) {
+            throw new IllegalArgumentException("name must not be empty, was \"\"");
+        }
+        return name;
     }
 
     /**
@@ -574,10 +587,20 @@ public final class Smr {
      * <p>Memory consistency effects: the readers' exits that let it succeed <i>happen-before</i>
      * the caller's actions after it returns true.
      *
+     * <p>Which goals are valid, in {@link SmrSeq}'s wrap-safe order: every sequence of a
+     * domain is its first sequence plus a multiple of its step ({@link SmrSeq#INIT} and
+     * {@link SmrSeq#INCR}, so odd), and a goal must be one the domain can have issued, i.e. in
+     * [first sequence, write sequence + the furthest a goal runs ahead in this mode (0 in
+     * default mode, one step in deferred and lazy mode)]. So {@code poll(0)}, an even value,
+     * a goal before the first sequence (such as {@code -7} in a new domain) and a goal past
+     * the window are all refused, each with its own message. (A domain that has advanced
+     * 2<sup>62</sup> or more accepts every sequence of the half space behind its write
+     * sequence: wrap-safe comparison cannot tell those from old goals.)
+     *
      * @param goal a goal returned by {@link #advance()} of this domain
      * @return true if the goal has been reached
-     * @throws IllegalArgumentException if {@code goal} is {@link SmrSeq#INVALID} or is further
-     *         ahead of the write sequence than any goal of this domain can be
+     * @throws IllegalArgumentException if {@code goal} is {@link SmrSeq#INVALID}, is not a
+     *         sequence of this domain, or lies outside the window above
      */
     public boolean poll(final long goal) {
         checkGoal(goal);
@@ -764,14 +787,48 @@ public final class Smr {
      * @throws IllegalStateException if the calling thread is inside a section of this domain
      */
     public void synchronize() {
+        final Reader self = local.get();
+        if (self != null && self.inSection()) {
+            throw new IllegalStateException(describe("synchronize() inside a read section"));
+        }
         waitFor(advance());
     }
 
+    /**
+     * The goal rule of {@link #poll(long)} and {@link #waitFor(long)}, in SmrSeq's wrap-safe
+     * arithmetic. Every sequence of a domain is {@code init + k * incr} (odd; incr a power of
+     * two), so a goal must be congruent to init modulo incr: 0 ({@code INVALID}) and every
+     * even value fail that, with their own messages. A valid goal lies in the window of
+     * sequences the domain can have issued: at most {@code maxFuture} ahead of the write
+     * sequence (checked in pollOnce, which reads wr anyway), and behind it by at most the
+     * distance the domain has advanced since init ({@code delta(wr, init)}). A goal behind
+     * init, such as -7 in a fresh domain, was never issued: refused like a goal from the far
+     * future. Once a domain has advanced 2^62 or more from init (only wrapTest domains come
+     * close), every older sequence in the half space behind wr is accepted: wrap-safe
+     * comparison cannot tell them apart from old goals.
+     */
     private void checkGoal(final long goal) {
         if (goal == SmrSeq.INVALID) {
             throw new IllegalArgumentException(describe("goal 0 is SmrSeq.INVALID, never a goal"));
         }
+        if (((goal - init) & (incr - 1)) != 0) {
+            throw new IllegalArgumentException(describe("goal " + goal + " is not a sequence of this domain"
+                    + " (every sequence is " + init + " + k * " + incr + ")"));
+        }
+        if (SmrSeq.lt(goal, init)) {
+            // ORDER: opaque is enough: wr only grows, so a goal judged against an older wr is
+            // judged more strictly, never accepted wrongly; pollOnce reloads it with acquire.
+            final long travelled = SmrSeq.delta(shared.wrSeqOpaque(), init);
+            if (travelled >= 0 && travelled < HALF_SPACE) {
+                throw new IllegalArgumentException(describe("goal " + goal + " is before this domain's first"
+                        + " sequence " + init + ": valid goals are in [" + init + ", write sequence + "
+                        + maxFuture + "]"));
+            }
+        }
     }
+
+    /** 2^62: beyond this distance from init, checkPastGoal accepts every past sequence. */
+    private static final long HALF_SPACE = 1L << 62;
 
     // ------------------------------------------------------------------ statistics
 
@@ -1040,7 +1097,8 @@ public final class Smr {
          */
         public Builder deferred(final int limit) {
             if (limit < 1) {
-                throw new IllegalArgumentException("deferred limit " + limit + " < 1 for domain '" + name + "'");
+                throw new IllegalArgumentException("deferred limit " + limit + " < 1 for domain '" + name
+                        + "' (limit must be in [1, " + Integer.MAX_VALUE + "])");
             }
             this.limit = limit;
             return this;

@@ -390,6 +390,10 @@ public final class SmrPool<T> implements AutoCloseable {
     private final Consumer<? super T> construct;
     /** Checked mode only: the identity side table; null otherwise. */
     private final SmrPoolCheckTable table;
+    /** The objects' state word (Builder.stateWord), or null: O(1) double-put detection. */
+    private final StateWord<? super T> state;
+    /** What {@link #state} holds while an object is in this pool: unique per pool, never 0. */
+    private final int stateId;
 
     // The parts, top down (see "The parts" in the overview).
     /**
@@ -415,6 +419,8 @@ public final class SmrPool<T> implements AutoCloseable {
         this.checked = b.checked;
         this.construct = b.construct;
         this.table = checked ? new SmrPoolCheckTable(b.name) : null;
+        this.state = b.state;
+        this.stateId = nextStateId();
         final SmrPoolHooks<T> hooks = new SmrPoolHooks<>(b.name, b.factory, b.init, b.fini, b.destruct,
                 checked ? b.poison : null);
         // Owned caches need the process-wide barrier for their hand-off; without it the
@@ -468,10 +474,11 @@ public final class SmrPool<T> implements AutoCloseable {
      * @param factory creates new objects; must not return null or an object it returned before
      * @param <T> the type of the pooled objects
      * @return a builder
-     * @throws NullPointerException if an argument is null
+     * @throws NullPointerException if an argument is null ({@code "name"}, {@code "factory"})
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static <T> Builder<T> builder(final String name, final Supplier<? extends T> factory) {
-        return new Builder<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(factory, "factory"));
+        return new Builder<>(Smr.checkName(name), Objects.requireNonNull(factory, "factory"));
     }
 
     /**
@@ -603,6 +610,11 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         @SuppressWarnings("unchecked")
         final T obj = (T) o;
+        if (state != null) {
+            // ORDER: release; the object reaches a later put (of any thread) only through the
+            // caller's own publication, which orders this store before that put's CAS anyway.
+            state.setRelease(obj, 0);
+        }
         if (construct != null) {
             try {
                 construct.accept(obj);
@@ -779,6 +791,9 @@ public final class SmrPool<T> implements AutoCloseable {
             }
             table.put(obj);
         }
+        if (state != null) {
+            markPut(obj);
+        }
         final Owned c = ownedCache();
         if (c != null) {
             boolean none = false;
@@ -816,9 +831,7 @@ public final class SmrPool<T> implements AutoCloseable {
         final Stripe s = stripes.lock();
         if (depot.closedOpaque()) {
             s.unlock();
-            if (checked) {
-                table.unput(obj);
-            }
+            unput(obj);
             throw closedException("put()", obj);
         }
         final SmrPoolMagazine f = s.free;
@@ -839,9 +852,7 @@ public final class SmrPool<T> implements AutoCloseable {
      */
     private void putOwnedSlow(final Owned c, final T obj) {
         if (smr.entered()) {
-            if (checked) {
-                table.unput(obj);
-            }
+            unput(obj);
             throw inSection("put()", obj);
         }
         SmrPoolMagazine empty = c.spare;
@@ -849,9 +860,7 @@ public final class SmrPool<T> implements AutoCloseable {
             try {
                 empty = new SmrPoolMagazine(magazineSize);
             } catch (final Error e) { // OutOfMemoryError: nothing changed yet
-                if (checked) {
-                    table.unput(obj);
-                }
+                unput(obj);
                 throw e;
             }
         }
@@ -935,9 +944,7 @@ public final class SmrPool<T> implements AutoCloseable {
     private void putSlow(final Stripe s, final T obj) {
         if (smr.entered()) {
             s.unlock();
-            if (checked) {
-                table.unput(obj);
-            }
+            unput(obj);
             throw inSection("put()", obj);
         }
         final SmrPoolMagazine full = s.free;
@@ -947,9 +954,7 @@ public final class SmrPool<T> implements AutoCloseable {
                 empty = new SmrPoolMagazine(magazineSize);
             } catch (final Error e) { // OutOfMemoryError: never leave the stripe locked
                 s.unlock();
-                if (checked) {
-                    table.unput(obj);
-                }
+                unput(obj);
                 throw e;
             }
         }
@@ -1033,14 +1038,22 @@ public final class SmrPool<T> implements AutoCloseable {
      * recycled ones. If the factory or init throws, the objects made before stay cached and
      * the failure propagates.
      *
-     * @param n how many objects to add, at least 0
+     * <p>A request that no pool of these limits could meet is refused before anything is
+     * created: {@code n} above the hard limit, or above what the heap can hold at
+     * {@value #MIN_OBJECT_BYTES} bytes an object (the smallest object with compact headers
+     * and its magazine slot; see {@link Builder#lowat(long)}). A request the limits allow stops
+     * early when the live objects reach the hard limit.
+     *
+     * @param n how many objects to add, from 0 to the least of the hard limit and
+     *        {@code Runtime.maxMemory() / }{@value #MIN_OBJECT_BYTES}
      * @return how many were created (fewer than {@code n} at the hard limit)
-     * @throws IllegalArgumentException if {@code n < 0}
+     * @throws IllegalArgumentException if {@code n} is out of that range
      * @throws IllegalStateException if the pool is closed
      */
     public int prime(final int n) {
-        if (n < 0) {
-            throw new IllegalArgumentException("pool '" + name + "': prime(" + n + ")");
+        final long max = primeLimit(hardLimit);
+        if (n < 0 || n > max) {
+            throw new IllegalArgumentException(primeRange("pool '" + name + "': prime n", n, hardLimit));
         }
         if (depot.closedAcquire()) {
             throw closedException("prime()", null);
@@ -1055,6 +1068,9 @@ public final class SmrPool<T> implements AutoCloseable {
                 }
                 if (checked) {
                     table.primed(obj);
+                }
+                if (state != null) {
+                    state.setRelease(obj, stateId); // cached: a put of it now is a double put
                 }
                 m.items[m.count++] = obj;
                 made++;
@@ -1155,6 +1171,54 @@ public final class SmrPool<T> implements AutoCloseable {
 
     // ------------------------------------------------------------------ checks
 
+    /** Source of {@link #stateId}: one per pool, skipping 0 (the word's "not in a pool"). */
+    private static final java.util.concurrent.atomic.AtomicInteger STATE_IDS =
+            new java.util.concurrent.atomic.AtomicInteger();
+
+    private static int nextStateId() {
+        int id;
+        do {
+            id = STATE_IDS.incrementAndGet();
+        } while (id == 0);
+        return id;
+    }
+
+    /**
+     * The state word's half of put: 0 (handed out) becomes this pool's id with one CAS, so
+     * that of two puts of an object, racing or not, exactly one wins. Refuses, changing
+     * nothing, an object the word says is already in this pool (a double put, or a put after
+     * the pool finalised it) or in another pool.
+     */
+    private void markPut(final T obj) {
+        final int was = state.compareAndExchange(obj, 0, stateId);
+        if (was != 0) {
+            if (checked) {
+                table.unput(obj); // the table accepted it (it said OUT): nothing changes after all
+            }
+            throw doublePut(obj, was);
+        }
+    }
+
+    private IllegalStateException doublePut(final T obj, final int was) {
+        return new IllegalStateException("pool '" + name + "': " + (was == stateId
+                ? "double put of an object of " + obj.getClass().getName()
+                        + ": its state word says it is already in this pool (put and not handed out"
+                        + " since, or finalised)"
+                : "put of an object of " + obj.getClass().getName() + " whose state word says it is in another"
+                        + " pool (state " + was + ", this pool's is " + stateId + ")")
+                + " (thread " + Thread.currentThread() + ")");
+    }
+
+    /** Undoes put's marks (checked table, state word) when the put is refused after them. */
+    private void unput(final T obj) {
+        if (checked) {
+            table.unput(obj);
+        }
+        if (state != null) {
+            state.setRelease(obj, 0);
+        }
+    }
+
     private void checkNotInSection(final String what, final Object obj) {
         if (smr.entered()) {
             throw inSection(what, obj);
@@ -1233,6 +1297,28 @@ public final class SmrPool<T> implements AutoCloseable {
     public String toString() {
         return "SmrPool[" + name + ", smr=" + smr.name() + ", live=" + depot.live()
                 + (depot.closedAcquire() ? ", closed" : "") + "]";
+    }
+
+    /**
+     * The least heap one cached object can take: 8 bytes for the smallest object with compact
+     * headers ({@code -XX:+UseCompactObjectHeaders}) and 4 for its slot in a magazine
+     * (compressed references). A prime or low-water mark that needs more heap than
+     * {@code Runtime.maxMemory()} at this rate cannot be met and is refused before anything is
+     * created, rather than running for seconds into {@link OutOfMemoryError}.
+     */
+    static final int MIN_OBJECT_BYTES = 12;
+
+    /** The largest prime or low-water mark a pool with this hard limit can meet (see MIN_OBJECT_BYTES). */
+    static long primeLimit(final long hardLimit) {
+        return Math.min(Math.min(hardLimit, Integer.MAX_VALUE), Runtime.getRuntime().maxMemory() / MIN_OBJECT_BYTES);
+    }
+
+    /** {@code what must be in [0, max] (...), was n}: the range message of prime and lowat. */
+    static String primeRange(final String what, final long n, final long hardLimit) {
+        return what + " must be in [0, " + primeLimit(hardLimit) + "] (the least of the hard limit "
+                + (hardLimit == Long.MAX_VALUE ? "(none)" : Long.toString(hardLimit)) + ", 2^31 - 1 and the "
+                + "heap's max " + Runtime.getRuntime().maxMemory() + " bytes / " + MIN_OBJECT_BYTES
+                + " bytes an object), was " + n;
     }
 
     private static int ceilPow2(final int n) {
@@ -1442,6 +1528,7 @@ public final class SmrPool<T> implements AutoCloseable {
         private boolean jmx = true;
         private int maxStripes = MAX_STRIPES_DEFAULT;
         private int ownedCaches = OWNED_CACHES_DEFAULT;
+        private StateWord<? super T> state;
 
         private Builder(final String name, final Supplier<? extends T> factory) {
             this.name = name;
@@ -1530,7 +1617,8 @@ public final class SmrPool<T> implements AutoCloseable {
         public Builder<T> magazineSize(final int size) {
             if (size < 1 || size > MAGAZINE_SIZE_MAX) {
                 throw new IllegalArgumentException("pool '" + name + "': magazine size " + size
-                        + " out of range [1, " + MAGAZINE_SIZE_MAX + "]");
+                        + " out of range [1, " + MAGAZINE_SIZE_MAX + "] (size must be in [1, " + MAGAZINE_SIZE_MAX
+                        + "], was " + size + ")");
             }
             this.magazineSize = size;
             return this;
@@ -1538,15 +1626,19 @@ public final class SmrPool<T> implements AutoCloseable {
 
         /**
          * Sets the low-water mark: objects created at build ({@link SmrPool#prime}) and kept by
-         * {@link SmrPool#reclaim()} ({@code pool_setlowat}).
+         * {@link SmrPool#reclaim()} ({@code pool_setlowat}). A mark that no pool can meet is
+         * refused here; one above the hard limit or the high-water mark set on this builder
+         * is refused by {@link #build()}, before the pool or its domain is created.
          *
-         * @param n at least 0, at most the hard limit
+         * @param n from 0 to the least of 2<sup>31</sup> - 1 and
+         *        {@code Runtime.maxMemory() / 12} (the least heap an object takes, see
+         *        {@link SmrPool#prime(int)}); at most the hard limit and the high-water mark
          * @return this builder
-         * @throws IllegalArgumentException if negative
+         * @throws IllegalArgumentException if out of that range
          */
         public Builder<T> lowat(final long n) {
-            if (n < 0) {
-                throw new IllegalArgumentException("pool '" + name + "': lowat " + n + " < 0");
+            if (n < 0 || n > primeLimit(Long.MAX_VALUE)) {
+                throw new IllegalArgumentException(primeRange("pool '" + name + "': lowat", n, Long.MAX_VALUE));
             }
             this.lowat = n;
             return this;
@@ -1563,7 +1655,7 @@ public final class SmrPool<T> implements AutoCloseable {
          */
         public Builder<T> hiwat(final long n) {
             if (n < 0) {
-                throw new IllegalArgumentException("pool '" + name + "': hiwat " + n + " < 0");
+                throw new IllegalArgumentException("pool '" + name + "': hiwat must be in [0, " + Long.MAX_VALUE + "], was " + n);
             }
             this.hiwat = n;
             return this;
@@ -1582,7 +1674,8 @@ public final class SmrPool<T> implements AutoCloseable {
          */
         public Builder<T> trimInterval(final Duration interval) {
             if (Objects.requireNonNull(interval, "interval").isNegative()) {
-                throw new IllegalArgumentException("pool '" + name + "': trim interval " + interval + " < 0");
+                throw new IllegalArgumentException("pool '" + name + "': trim interval must be zero or positive, was "
+                        + interval);
             }
             this.trimInterval = interval;
             return this;
@@ -1598,7 +1691,8 @@ public final class SmrPool<T> implements AutoCloseable {
          */
         public Builder<T> hardLimit(final long n) {
             if (n < 1) {
-                throw new IllegalArgumentException("pool '" + name + "': hard limit " + n + " < 1");
+                throw new IllegalArgumentException("pool '" + name + "': hard limit must be in [1, " + Long.MAX_VALUE
+                        + "], was " + n);
             }
             this.hardLimit = n;
             return this;
@@ -1628,6 +1722,49 @@ public final class SmrPool<T> implements AutoCloseable {
         }
 
         /**
+         * Opts the pooled type in to O(1) double-put detection: the pool keeps one {@code int}
+         * of state in each object, through {@code word}, and from then on refuses a put of an
+         * object that is already in the pool, or in another pool with a state word, with an
+         * {@link IllegalStateException} naming the pool and the object's class, before
+         * anything changes. No object is then ever in two places of the pool, so none is
+         * handed out twice and the statistics stay exact, unchecked as checked. The cost is
+         * one compare-and-set per {@code put} and one release store per {@code get}; without
+         * it an unchecked pool trusts its callers (see {@link #checked(boolean)} for the full
+         * detector, which also catches objects of other pools and stale references).
+         *
+         * <p>The word belongs to the pool: 0 while the object is handed out (or new: the
+         * default value of an {@code int} field), the pool's own nonzero id while the object
+         * is in it, and the id for good once the pool has finalised it. Not detected: a put
+         * through a stale reference after the object was handed out again (it is then
+         * handed out, as far as the word can tell); checked mode does not catch that either.
+         * Implement the word with a {@code static final} {@link VarHandle} on a field of the
+         * object, so that the JIT inlines it:
+         * <pre>{@code
+         * final class Node {
+         *     int poolState; // owned by the pool
+         *     static final VarHandle POOL_STATE = ...findVarHandle(Node.class, "poolState", int.class);
+         *     static final SmrPool.StateWord<Node> STATE = new SmrPool.StateWord<>() {
+         *         public int compareAndExchange(Node n, int expected, int next) {
+         *             return (int) POOL_STATE.compareAndExchange(n, expected, next);
+         *         }
+         *         public void setRelease(Node n, int value) {
+         *             POOL_STATE.setRelease(n, value);
+         *         }
+         *     };
+         * }
+         * SmrPool.builder("nodes", Node::new).stateWord(Node.STATE).build();
+         * }</pre>
+         *
+         * @param word the accessor of the objects' state word
+         * @return this builder
+         * @throws NullPointerException if {@code word} is null
+         */
+        public Builder<T> stateWord(final StateWord<? super T> word) {
+            this.state = Objects.requireNonNull(word, "word");
+            return this;
+        }
+
+        /**
          * Turns JMX registration on (the default) or off.
          *
          * @param on whether to register an MBean
@@ -1648,7 +1785,8 @@ public final class SmrPool<T> implements AutoCloseable {
          */
         public Builder<T> maxStripes(final int n) {
             if (n < 1 || n > 1 << 20) {
-                throw new IllegalArgumentException("pool '" + name + "': maxStripes " + n + " out of range");
+                throw new IllegalArgumentException("pool '" + name + "': maxStripes " + n + " out of range [1, "
+                        + (1 << 20) + "]");
             }
             this.maxStripes = ceilPow2(n);
             return this;
@@ -1684,12 +1822,50 @@ public final class SmrPool<T> implements AutoCloseable {
          * @throws IllegalArgumentException if the marks and limit are inconsistent
          */
         public SmrPool<T> build() {
-            if (lowat > hardLimit || hiwat < lowat) {
-                throw new IllegalArgumentException("pool '" + name + "': need lowat (" + lowat + ") <= hiwat ("
-                        + hiwat + ") and lowat <= hard limit (" + hardLimit + ")");
+            if (lowat > hardLimit) {
+                throw new IllegalArgumentException("pool '" + name + "': lowat must be in [0, hard limit " + hardLimit
+                        + "], was " + lowat);
+            }
+            if (hiwat < lowat) {
+                throw new IllegalArgumentException("pool '" + name + "': hiwat must be in [lowat " + lowat
+                        + ", " + Long.MAX_VALUE + "], was " + hiwat);
             }
             return new SmrPool<>(this);
         }
+    }
+
+    // ------------------------------------------------------------------ StateWord
+
+    /**
+     * Access to an {@code int} of state that each pooled object keeps for its pool
+     * ({@link Builder#stateWord}): the opt-in that lets an unchecked pool refuse a double put
+     * in O(1). Implementations are stateless and usually wrap a {@code static final}
+     * {@link VarHandle} on a field of the object that nothing but the pool touches.
+     *
+     * <p>Memory consistency effects: {@link #compareAndExchange} must have the effects of
+     * {@link VarHandle#compareAndExchange} (volatile), {@link #setRelease} at least those of
+     * {@link VarHandle#setRelease}.
+     *
+     * @param <T> the type of the pooled objects
+     */
+    public interface StateWord<T> {
+        /**
+         * Atomically sets the word of {@code obj} to {@code next} if it is {@code expected}.
+         *
+         * @param obj a pooled object
+         * @param expected the value expected
+         * @param next the new value
+         * @return the value the word had (equal to {@code expected} when it was set)
+         */
+        int compareAndExchange(T obj, int expected, int next);
+
+        /**
+         * Sets the word of {@code obj}, with release semantics or stronger.
+         *
+         * @param obj a pooled object
+         * @param value the new value
+         */
+        void setRelease(T obj, int value);
     }
 
     // ------------------------------------------------------------------ Stats

@@ -45,7 +45,18 @@ class SmrPoolLifecycleTest {
     @Test
     void primeStopsAtTheHardLimit() {
         try (SmrPool<Obj> pool = builder("prime-limit").hardLimit(3).build()) {
-            assertThat(pool.prime(10)).isEqualTo(3);
+            final Obj out = pool.get();
+            assertThat(pool.prime(3)).as("the limit allows 3; one is live already").isEqualTo(2);
+            pool.put(out);
+        }
+    }
+
+    @Test
+    void primeBeyondTheHardLimitIsRefusedBeforeAnythingIsCreated() {
+        try (SmrPool<Obj> pool = builder("prime-beyond").hardLimit(3).build()) {
+            org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> pool.prime(10))
+                    .withMessageContaining("prime n must be in [0, 3]").withMessageContaining("was 10");
+            assertThat(pool.stats().created()).isZero();
         }
     }
 
