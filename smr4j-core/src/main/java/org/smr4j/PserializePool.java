@@ -471,7 +471,7 @@ public final class PserializePool<T> implements AutoCloseable {
      */
     public void put(final T obj) {
         if (obj == null) {
-            throw new NullPointerException("pool '" + name + "': put(null)");
+            throw new NullPointerException("obj: pool '" + name + "': put(null) (thread " + Thread.currentThread() + ")");
         }
         checkOpen();
         try {

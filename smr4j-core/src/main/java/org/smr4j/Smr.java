@@ -1139,7 +1139,8 @@ public final class Smr {
         public Smr build() {
             if (lazy && limit > 0) {
                 throw new IllegalStateException("domain '" + name
-                        + "': lazy and deferred(" + limit + ") exclude each other");
+                        + "': lazy and deferred(" + limit + ") exclude each other (thread "
+                        + Thread.currentThread() + ")");
             }
             return new Smr(this);
         }

@@ -775,14 +775,15 @@ public final class SmrPool<T> implements AutoCloseable {
      * per magazine of puts.
      *
      * @param obj an object obtained from this pool's {@link #get()}
-     * @throws NullPointerException if {@code obj} is null (names the pool)
+     * @throws NullPointerException if {@code obj} is null (the message starts with {@code obj}
+     *         and names the pool)
      * @throws IllegalStateException if the pool is closed; if the call would advance the
      *         domain from inside one of its read sections (always, when checked); checked
      *         pools also for a double put or an object from another pool
      */
     public void put(final T obj) {
         if (obj == null) {
-            throw new NullPointerException("pool '" + name + "': put(null) (thread " + Thread.currentThread() + ")");
+            throw new NullPointerException("obj: pool '" + name + "': put(null) (thread " + Thread.currentThread() + ")");
         }
         if (checked) {
             checkNotInSection("put()", obj);
@@ -1048,13 +1049,15 @@ public final class SmrPool<T> implements AutoCloseable {
      *        {@code Runtime.maxMemory() / }{@value #MIN_OBJECT_BYTES}
      * @return how many were created (fewer than {@code n} at the hard limit)
      * @throws IllegalArgumentException if {@code n} is out of that range
-     * @throws IllegalStateException if the pool is closed
+     * @throws IllegalStateException if the pool is closed, or if called inside a read section
+     *         of the domain
      */
     public int prime(final int n) {
         final long max = primeLimit(hardLimit);
         if (n < 0 || n > max) {
             throw new IllegalArgumentException(primeRange("pool '" + name + "': prime n", n, hardLimit));
         }
+        checkNotInSection("prime()", null); // as the class comment promises ("Read sections")
         if (depot.closedAcquire()) {
             throw closedException("prime()", null);
         }
