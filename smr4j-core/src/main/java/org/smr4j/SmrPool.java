@@ -116,6 +116,14 @@ import javax.management.ObjectName;
  * pools keep every handed-out object strongly reachable until it is put back: use them for
  * tests and debugging.
  *
+ * <h2>Double puts in unchecked pools</h2>
+ * An unchecked pool keeps no record of its objects, so by itself it cannot tell a second put
+ * of an object from a first: the object would then sit in two places and be handed out twice.
+ * A type that can spare an {@code int} field opts in with {@link Builder#stateWord}: the pool
+ * keeps the object's state in it (one compare-and-set per put, one store per get) and refuses
+ * a put of an object that is already in the pool, or in another pool with a state word,
+ * before anything changes; no object is then handed out twice and the statistics stay exact.
+ *
  * <h2>Threads</h2>
  * All methods are thread-safe and may be called from platform or virtual threads. Per-thread
  * caching has two tiers, both bounded and neither a {@link ThreadLocal}:

@@ -34,6 +34,7 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
         final SmrPool.Builder<ControlBlock> pb = SmrPool.builder(b.name, ControlBlock::new)
                 .smr(smr)
                 .init(ControlBlock::init)
+                .stateWord(ControlBlock.POOL_STATE_WORD) // a second put of a block is refused (issue 8 point 3)
                 .jmx(false);
         if (b.limited) {
             // limits() keeps the sum within Builder.MAX_BLOCKS: no overflow.
