@@ -112,6 +112,7 @@ class ControlBlockContractTest {
     void aSecondPutOfAFreedBlockIsRefusedByThePool(final Strategy strategy) {
         try (ConnectionTable t = ConnectionTable.builder(strategy).name("double-put-" + strategy).build()) {
             final org.smr4j.SmrPool<ControlBlock> pool = ((SmrConnectionTable) t).pool();
+            t.insert(PRESENT).unlock();
             final ControlBlock b = freed(t); // removed: its last reference went, so it is in the pool
             final org.smr4j.SmrPool.Stats before = pool.stats();
             assertThat(catchThrowable(() -> pool.put(b))).isInstanceOf(IllegalStateException.class)
