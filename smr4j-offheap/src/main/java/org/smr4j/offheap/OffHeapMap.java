@@ -241,12 +241,16 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
      * @param <V> the value type
      * @return a builder
      * @throws NullPointerException if an argument is null
-     * @throws IllegalArgumentException if {@code keys} is not keyable ({@link Codec#BYTES})
+     * @throws IllegalArgumentException if {@code name} is empty, or {@code keys} is not keyable
+     *         ({@link Codec#BYTES})
      */
     public static <K, V> Builder<K, V> builder(final String name, final Codec<K> keys, final Codec<V> values) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(values, "values");
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("name must not be empty, was \"\"");
+        }
         if (!keys.keyable()) {
             throw new IllegalArgumentException("map '" + name + "': builder(keys " + keys
                     + "): not a key codec (its values do not compare by content, as byte[] does not)");

@@ -292,9 +292,13 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
      * @param name the arena's name, used in messages, statistics and its MBean name
      * @return a builder
      * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static Builder builder(final String name) {
-        return new Builder(Objects.requireNonNull(name, "name"));
+        if (Objects.requireNonNull(name, "name").isEmpty()) {
+            throw new IllegalArgumentException("name must not be empty, was \"\"");
+        }
+        return new Builder(name);
     }
 
     /**
