@@ -123,6 +123,8 @@ import javax.management.ObjectName;
  * keeps the object's state in it (one compare-and-set per put, one store per get) and refuses
  * a put of an object that is already in the pool, or in another pool with a state word,
  * before anything changes; no object is then handed out twice and the statistics stay exact.
+ * Without it, an unchecked pool refuses only the double put it can see at no cost: a put of
+ * the object that was the last one put on the same cache (the same thread, no put between).
  *
  * <h2>Threads</h2>
  * All methods are thread-safe and may be called from platform or virtual threads. Per-thread
@@ -787,7 +789,10 @@ public final class SmrPool<T> implements AutoCloseable {
      *         and names the pool)
      * @throws IllegalStateException if the pool is closed; if the call would advance the
      *         domain from inside one of its read sections (always, when checked); checked
-     *         pools also for a double put or an object from another pool
+     *         pools also for a double put or an object from another pool; pools with a
+     *         {@linkplain Builder#stateWord state word} for a double put or an object in
+     *         another such pool; every pool for a put of the object last put on the caller's
+     *         cache (see "Double puts in unchecked pools")
      */
     public void put(final T obj) {
         if (obj == null) {
@@ -807,6 +812,7 @@ public final class SmrPool<T> implements AutoCloseable {
         if (c != null) {
             boolean none = false;
             boolean done = false;
+            boolean repeated = false;
             // ORDER: the busy window, as in get().
             c.setBusyOpaque(1);
             try {
@@ -815,16 +821,23 @@ public final class SmrPool<T> implements AutoCloseable {
                     final Object[] items = c.freeItems;
                     final int n = c.freeCount;
                     if (n < items.length) {
-                        items[n] = obj;
-                        c.freeCount = n + 1;
-                        c.puts++;
                         done = true;
+                        if (n > 0 && items[n - 1] == obj) {
+                            repeated = true; // refused below, after the window; nothing stored
+                        } else {
+                            items[n] = obj;
+                            c.freeCount = n + 1;
+                            c.puts++;
+                        }
                     }
                 }
             } finally {
                 c.setBusyRelease(0); // ORDER: release, as in get()
             }
             if (done) {
+                if (repeated) {
+                    throw repeatedPut(obj);
+                }
                 return;
             }
             if (none) {
@@ -845,6 +858,10 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         final SmrPoolMagazine f = s.free;
         final int n = f.count;
+        if (n > 0 && f.items[n - 1] == obj) {
+            s.unlock();
+            throw repeatedPut(obj);
+        }
         if (n < f.items.length) {
             f.items[n] = obj;
             f.count = n + 1;
@@ -1218,6 +1235,17 @@ public final class SmrPool<T> implements AutoCloseable {
                 : "put of an object of " + obj.getClass().getName() + " whose state word says it is in another"
                         + " pool (state " + was + ", this pool's is " + stateId + ")")
                 + " (thread " + Thread.currentThread() + ")");
+    }
+
+    /**
+     * The one double put an unchecked pool without a state word can see at no cost: the
+     * object is the last one put on the caller's cache (one compare with a slot the put
+     * touches anyway). Checked pools and state words refuse it earlier, so nothing was marked.
+     */
+    private IllegalStateException repeatedPut(final T obj) {
+        return new IllegalStateException("pool '" + name + "': double put of an object of " + obj.getClass().getName()
+                + ": it is the last object put on this thread's cache (an unchecked pool without a state word"
+                + " detects only this case; see Builder.stateWord) (thread " + Thread.currentThread() + ")");
     }
 
     /** Undoes put's marks (checked table, state word) when the put is refused after them. */
