@@ -34,7 +34,7 @@ PY
 
 if [ -z "${SKIP_INSTALL:-}" ]; then
   echo "consumer: installing smr4j (mvn -B install -DskipTests)"
-  (cd "$root" && mvn -B -q install -DskipTests)
+  (cd "$root" && mvn -B -q -Dstyle.color=never install -DskipTests)
 fi
 echo "consumer: building and running $here against the installed artifacts"
-mvn -B -q -f "$here/pom.xml" verify
+mvn -B -q -Dstyle.color=never -f "$here/pom.xml" verify

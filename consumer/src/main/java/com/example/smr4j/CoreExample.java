@@ -1,5 +1,6 @@
 package com.example.smr4j;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.smr4j.Smr;
 import org.smr4j.SmrPool;
@@ -12,6 +13,22 @@ public final class CoreExample {
     }
 
     private CoreExample() {
+    }
+
+    private static void await(final CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (final InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void join(final Thread thread) {
+        try {
+            thread.join();
+        } catch (final InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public static void main(final String[] args) {
@@ -34,11 +51,34 @@ public final class CoreExample {
         Session old = current.getAndSet(fresh);                // unlink the old one...
         if (old != null) pool.put(old);                        // ...and free it: reused only after a grace period
         // README:end core
-        final Session again = pool.get();
-        if (again == fresh) {
-            throw new AssertionError("the pool handed out an object that is still published");
+        // The promise, checked: an object put while a reader that found it is still inside is
+        // not handed out again before that reader leaves.
+        final CountDownLatch inside = new CountDownLatch(1);
+        final CountDownLatch leave = new CountDownLatch(1);
+        final AtomicReference<Session> seen = new AtomicReference<>();
+        final Thread holder = Thread.ofPlatform().start(() -> {
+            smr.enter();
+            try {
+                seen.set(current.get());
+                inside.countDown();
+                leave.await();
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                smr.exit();
+            }
+        });
+        await(inside);
+        pool.put(current.getAndSet(pool.get()));
+        for (int i = 0; i < 1_000; i++) {
+            final Session other = pool.get();
+            if (other == seen.get()) {
+                throw new AssertionError("the pool reused an object while a reader could hold it");
+            }
+            pool.put(other);
         }
-        pool.put(again);
+        leave.countDown();
+        join(holder);
         System.out.println("core: " + pool.stats());
         pool.close();
     }
