@@ -41,6 +41,9 @@ import org.smr4j.SmrPool;
  *   <li>{@code SMR_STRIPED}: {@code SMR_DEFAULT} with owned caches off
  *       ({@code ownedCaches(0)}): the striped path that virtual threads (and platform threads
  *       beyond the owned-cache bound) take, one stripe lock per get and per put.</li>
+ *   <li>{@code SMR_STATE_WORD}: {@code SMR_DEFAULT} with the objects' state word
+ *       ({@code SmrPool.Builder.stateWord}, {@link Obj64#STATE}): what O(1) double-put
+ *       detection costs, one compare-and-set per put and one release store per get.</li>
  *   <li>{@code LOCKED_STACK} and {@code TL_STACK}: floors, not pools anyone should use for
  *       SMR (they reuse at once and never tag anything). {@code LOCKED_STACK} is the skeleton of
  *       SmrPool's and PserializePool's fast path: a stripe chosen by thread id, a CAS-acquired
