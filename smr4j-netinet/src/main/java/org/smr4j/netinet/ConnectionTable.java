@@ -57,6 +57,32 @@ import java.util.function.Consumer;
  * not a read section). {@code insert}, {@code remove} and {@code rehash} serialise on the
  * table's write lock; {@code rehash} may wait for a grace period.
  *
+ * <h2>Preempted readers: the JVM difference</h2>
+ * In the kernel, {@code smr_enter} and {@code pserialize_read_enter} disable preemption, so a
+ * read section lasts nanoseconds. A Java reader can be descheduled inside a section for a whole
+ * scheduler quantum (milliseconds), and every grace period that began after its enter waits
+ * for it; with more runnable threads than cores that is the normal case. What it costs here:
+ * <ul>
+ * <li>SMR strategies without {@link Builder#limits limits}: removed blocks pile up (memory),
+ *     the writers never wait. One reader held inside for a second while one thread churned a
+ *     table of 10,000 connections left 720,672 blocks pending (SMR_DEFAULT) and 193,248
+ *     (SMR_LAZY).</li>
+ * <li>With limits: at most {@code pendingLimit} blocks pend; then a removal waits for the
+ *     oldest batch's readers (expedited, parking, so that the preempted reader gets a CPU
+ *     back): the preemption costs the writers latency instead of memory. At {@code r}
+ *     removals per second, {@code pendingLimit / r} seconds of reader delay are absorbed
+ *     without a wait: size it for the longest preemption you expect (4,096, the default,
+ *     absorbs 40 ms at 100,000 removals per second).</li>
+ * <li>PSERIALIZE never holds blocks back, but its lookups confirm misses that a concurrent
+ *     removal may have redirected, and its growth and rehash wait for every reader.</li>
+ * <li>{@link Strategy#CONCURRENT_HASH_MAP} never waits for a reader: the collector finds the
+ *     block unreachable later. Prefer it when readers are often preempted inside sections and
+ *     the heap has room, or when removals are rare; prefer a pooled strategy when memory must
+ *     stay bounded under churn or a flood, or allocation and GC pauses matter.</li>
+ * </ul>
+ * {@code docs/GUIDE.md} (section 8) and {@code docs/PERFORMANCE.md} (the sweep) have the
+ * measurements.
+ *
  * <h2>Misuse</h2>
  * Every strategy refuses the same calls, before doing anything, so that a refused call changes
  * nothing and the table stays usable:
