@@ -641,7 +641,7 @@ public final class SmrPool<T> implements AutoCloseable {
         // queueing re-checks and, if another thread took the room meanwhile, waits for it),
         // and never for tryGet: a get below the hard limit prefers creating to waiting.
         SmrPoolMagazine full = c != null && (pendingLimit == Long.MAX_VALUE
-                || block && depot.roomHint(magazineSize)) ? takeFullFree(c) : null;
+                || block && policy == LimitPolicy.WAIT && depot.roomHint(magazineSize)) ? takeFullFree(c) : null;
         // JFR only once a recorder exists: loading the event classes costs about 200 ms,
         // which the first get of every pool would otherwise pay (SmrPoolEvents.recording()).
         final SmrPoolEvents.Refill event = SmrPoolEvents.recording() ? new SmrPoolEvents.Refill() : null;
@@ -681,7 +681,10 @@ public final class SmrPool<T> implements AutoCloseable {
                 }
                 if (!flushed && !inSection) {
                     flushed = true;
-                    if (flushCaches(true, false) > 0) {
+                    // With a pending limit, a caller that must not wait (tryGet, FAIL) leaves the
+                    // FREE magazines where they are: queueing them might wait for room.
+                    final boolean takeFree = pendingLimit == Long.MAX_VALUE || block && policy == LimitPolicy.WAIT;
+                    if (flushCaches(true, false, takeFree) > 0) {
                         continue; // something moved: fetch again
                     }
                 }
@@ -978,18 +981,19 @@ public final class SmrPool<T> implements AutoCloseable {
     }
 
     /**
-     * Moves what sits in stripes and owned caches to the depot: partial (or full) FREE
-     * magazines are tagged with one advance and queued; with {@code takeAlloc}, ALLOC
-     * magazines go to READY (or, with {@code finaliseAlloc}, are finalised). Caches of dead
-     * threads are retired on the way (their ALLOC magazines always leave). Returns the number
+     * Moves what sits in stripes and owned caches to the depot: with {@code takeFree}, partial
+     * (or full) FREE magazines are tagged with one advance and queued (waiting for room under a
+     * pending limit); with {@code takeAlloc}, ALLOC magazines go to READY (or, with
+     * {@code finaliseAlloc}, are finalised). Caches of dead threads are retired on the way
+     * (their ALLOC and FREE magazines always leave). Returns the number
      * of objects tagged, plus with {@code takeAlloc} those of ALLOC magazines. Never call
      * inside a read section (it advances).
      */
-    private long flushCaches(final boolean takeAlloc, final boolean finaliseAlloc) {
+    private long flushCaches(final boolean takeAlloc, final boolean finaliseAlloc, final boolean takeFree) {
         final List<SmrPoolMagazine> frees = new ArrayList<>();
         final List<SmrPoolMagazine> allocs = new ArrayList<>();
-        ownedCaches.collect(takeAlloc, false, frees, allocs);
-        stripes.collect(takeAlloc, frees, allocs);
+        ownedCaches.collect(takeAlloc, takeFree, false, frees, allocs);
+        stripes.collect(takeAlloc, takeFree, frees, allocs);
         long moved = 0;
         for (final SmrPoolMagazine m : allocs) {
             if (takeAlloc) {
@@ -1038,7 +1042,7 @@ public final class SmrPool<T> implements AutoCloseable {
         if (depot.closedAcquire()) {
             return 0;
         }
-        return flushCaches(false, false);
+        return flushCaches(false, false, true);
     }
 
     /**
@@ -1113,7 +1117,7 @@ public final class SmrPool<T> implements AutoCloseable {
         checkNotInSection("drain()", null);
         final long before = depot.finalised();
         if (!depot.closedAcquire()) {
-            flushCaches(true, true);
+            flushCaches(true, true, true);
         }
         depot.release(0, false);
         return depot.finalised() - before;
@@ -1142,7 +1146,7 @@ public final class SmrPool<T> implements AutoCloseable {
         // tagged.
         final List<SmrPoolMagazine> frees = new ArrayList<>();
         final List<SmrPoolMagazine> allocs = new ArrayList<>();
-        ownedCaches.collect(true, true, frees, allocs);
+        ownedCaches.collect(true, true, true, frees, allocs);
         for (final SmrPoolMagazine a : allocs) {
             depot.finaliseAll(a, false);
         }
@@ -1632,8 +1636,10 @@ public final class SmrPool<T> implements AutoCloseable {
          * queues its own. Puts never fail at this limit, whatever the {@link #limitPolicy
          * limit policy} (as {@code uma_zfree_smr} cannot fail); they wait, so a reader stalled
          * inside a section stops the writers instead of making the pool grow. A
-         * {@link SmrPool#tryGet()} never waits for it (it does not queue its cache's full
-         * magazine then). Since the limit is at least one magazine, a put always finds room
+         * {@link SmrPool#tryGet()}, and a {@code get()} with {@link LimitPolicy#FAIL}, do not
+         * wait for it: they do not queue their cache's full magazine, and at the hard limit they
+         * flush only the other caches' ALLOC magazines, not their FREE ones (except the caches
+         * of threads that died, which are recovered whole). Since the limit is at least one magazine, a put always finds room
          * once its readers have left their sections.
          *
          * <p>Slack, exactly: objects put but not yet in a batch are not pending in this sense.

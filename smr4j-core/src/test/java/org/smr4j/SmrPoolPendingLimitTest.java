@@ -238,6 +238,29 @@ class SmrPoolPendingLimitTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(SmrPoolTesting.Mode.class)
+    void failAndTryGetAtTheHardLimitDoNotWaitForThePendingLimit(final SmrPoolTesting.Mode mode) {
+        final Smr smr = mode.domain("plfail-" + mode);
+        try (SmrPool<Obj> pool = SmrPool.builder("plfail-" + mode, Obj::new).smr(smr).jmx(false).magazineSize(MAGAZINE)
+                .ownedCaches(0).hardLimit(4 * MAGAZINE).pendingLimit(MAGAZINE).limitPolicy(SmrPool.LimitPolicy.FAIL)
+                .build();
+             SmrPoolTesting.StalledReader reader = new SmrPoolTesting.StalledReader(smr, "stalled-" + mode)) {
+            final List<Obj> held = new ArrayList<>();
+            for (int i = 0; i < 4 * MAGAZINE; i++) {
+                held.add(pool.get());
+            }
+            // One batch pending (the limit), a full FREE magazine in the stripe.
+            held.subList(0, 2 * MAGAZINE).forEach(pool::put);
+            assertThat(pool.stats().objectsPending()).isEqualTo(MAGAZINE);
+            // Queueing that FREE magazine would wait behind the reader: FAIL fails, tryGet
+            // returns null, neither waits (flushing FREE magazines here used to block).
+            assertThat(pool.tryGet()).isNull();
+            assertThatThrownBy(pool::get).isInstanceOf(SmrPoolLimitException.class);
+            assertThat(pool.stats().objectsPending()).isEqualTo(MAGAZINE);
+        }
+    }
+
     @Test
     void limitBelowTheMagazineIsRefused() {
         assertThatThrownBy(() -> SmrPool.builder("small", Obj::new).jmx(false).magazineSize(32).pendingLimit(31).build())

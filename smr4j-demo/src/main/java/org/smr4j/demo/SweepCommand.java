@@ -77,6 +77,12 @@ final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        for (final String[] o : new String[][] {{"--threads", "--lookup-threads"}, {"--pending-limit", "--pending-limits"}}) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(o[0])) {
+                throw new CommandLine.ParameterException(spec.commandLine(), o[0] + " does not apply to sweep: use "
+                        + o[1] + " (a comma-separated list)");
+            }
+        }
         final List<Integer> lookups = check("--lookup-threads", lookupThreads,
                 small ? List.of(1, 2) : LOOKUP_THREADS_DEFAULT, 1, 64);
         final List<Integer> churns = check("--churn-thread-counts", churnThreads,

@@ -78,5 +78,9 @@ class SweepCommandTest {
                 new PrintWriter(new StringWriter(), true), new PrintWriter(e, true), false);
         assertThat(code).isEqualTo(2);
         assertThat(e.toString()).contains("--pending-limits must be").contains("was [0, 4096]");
+        final StringWriter e2 = new StringWriter();
+        assertThat(Main.execute(new String[] {"sweep", "--threads", "2"}, new PrintWriter(new StringWriter(), true),
+                new PrintWriter(e2, true), false)).isEqualTo(2);
+        assertThat(e2.toString()).contains("--threads does not apply to sweep: use --lookup-threads");
     }
 }

@@ -107,7 +107,7 @@ public final class SweepReport {
                     pooled(Strategy.valueOf(strategy)) ? Format.count(pendingLimit) : "-", strategy,
                     Format.si(lookupsPerSecond), Format.si(churnPerSecond),
                     p99Nanos < 0 ? "-" : Format.nanosShort(p99Nanos), pendingPeak < 0 ? "GC" : Format.count(pendingPeak),
-                    Format.count(blocksCreated), Double.isNaN(pendingBytes) ? "-" : Format.bytes(pendingBytes),
+                    Format.count(blocksCreated), memory(pendingBytes),
                     Format.bytes(bytesPerLookup), Format.bytes(bytesPerChurn), Format.fmt("%.1f", gcMillisPerSecond),
                     Long.toString(violations));
         }
@@ -283,7 +283,7 @@ public final class SweepReport {
                     + " churn", k -> new ArrayList<>()).add(r));
             final String file = "sweep-" + e.getKey().toLowerCase(java.util.Locale.ROOT) + ".png";
             chart(dir.resolve(file), e.getKey() + ": churn/s against pending memory", lines,
-                    !pooled(Strategy.valueOf(e.getKey())));
+                    !pooled(Strategy.valueOf(e.getKey())), true);
             page.figure(file, e.getKey(), Format.html(e.getKey()) + ": one line per thread combination, one point "
                     + "per pending limit (smaller limits to the left).");
         }
@@ -292,23 +292,33 @@ public final class SweepReport {
             final Map<String, List<Row>> lines = new LinkedHashMap<>();
             e.getValue().forEach(r -> lines.computeIfAbsent(r.strategy(), k -> new ArrayList<>()).add(r));
             final String file = "sweep-threads-" + (++i) + ".png";
-            chart(dir.resolve(file), e.getKey() + ": churn/s against pending memory", lines, true);
+            chart(dir.resolve(file), e.getKey() + ": churn/s against pending memory", lines, true, false);
             page.figure(file, e.getKey(), Format.html(e.getKey()) + ": every strategy (the collected ones are one "
                     + "point each: no limit applies).");
         }
     }
 
     private static void chart(final Path file, final String title, final Map<String, List<Row>> lines,
-            final boolean points) {
+            final boolean points, final boolean ordinal) {
         final List<Charts.Line> ls = new ArrayList<>();
         for (final Map.Entry<String, List<Row>> e : lines.entrySet()) {
             final List<Row> rs = e.getValue().stream().filter(r -> !Double.isNaN(r.pendingBytes()))
                     .sorted(Comparator.comparingDouble(Row::pendingBytes)).toList();
-            ls.add(new Charts.Line(e.getKey(), 1, rs.stream().mapToDouble(r -> r.pendingBytes() / 1024).toArray(),
-                    rs.stream().mapToDouble(Row::churnPerSecond).toArray()));
+            // A logarithmic axis: nothing pending (PSERIALIZE) is drawn at 1 KiB, the axis floor.
+            ls.add(new Charts.Line(e.getKey(), 1, rs.stream().mapToDouble(r -> Math.max(1, r.pendingBytes() / 1024))
+                    .toArray(), rs.stream().mapToDouble(Row::churnPerSecond).toArray()));
         }
-        Charts.lines(file, title, "each point: one strategy at one pending limit", "pending memory (KiB)",
-                List.of(new Charts.Panel("churn operations per second", ls, Map.of(), points)));
+        Charts.linesLogX(file, title, "one point per measurement cell; nothing pending (PSERIALIZE) is drawn at 1 KiB",
+                "pending memory (KiB, logarithmic)",
+                List.of(new Charts.Panel("churn operations per second", ls, Map.of(), points)), ordinal);
+    }
+
+    /** Bytes as KiB or MiB with one decimal ({@code 768.0 KiB}, {@code 12.0 MiB}); a dash if unknown. */
+    static String memory(final double bytes) {
+        if (!Double.isFinite(bytes)) {
+            return "-";
+        }
+        return bytes >= 1 << 20 ? Format.fmt("%.1f MiB", bytes / (1 << 20)) : Format.fmt("%.1f KiB", bytes / 1024);
     }
 
     private static double mean(final List<Measurement> ms, final ToDoubleFunction<ChurnResult> f) {
