@@ -299,6 +299,11 @@ public final class Smr {
     /** Lazy mode: the tick length and the clock's origin. */
     private final long tickNanos;
     private final long originNanos;
+    /**
+     * Lazy mode: ticks the clock skipped for expedited waits (waitForExpedited); only grows.
+     * Off the reader path (readers load wrSeq, never the clock).
+     */
+    private final java.util.concurrent.atomic.AtomicLong expeditedTicks = new java.util.concurrent.atomic.AtomicLong();
 
     private final LongAdder advances = new LongAdder();
     private final LongAdder advanceWaits = new LongAdder();
@@ -564,9 +569,13 @@ public final class Smr {
         return wr;
     }
 
-    /** The lazy clock: INIT + INCR per elapsed tick since the domain was built. */
+    /**
+     * The lazy clock: INIT + INCR per elapsed tick since the domain was built, plus the ticks
+     * expedited waits skipped (expeditedTicks).
+     */
     private long clockSeq() {
-        return init + incr * ((System.nanoTime() - originNanos) / tickNanos);
+        // ORDER: volatile read of a counter that only grows; a stale value is an older clock.
+        return init + incr * ((System.nanoTime() - originNanos) / tickNanos + expeditedTicks.get());
     }
 
     /**
@@ -764,6 +773,88 @@ public final class Smr {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Blocks until {@code poll(goal)} would return true, expedited
+     * ({@code synchronize_rcu_expedited}): instead of waiting for the deferred count or, in lazy
+     * mode, for the tick that brings the clock to the goal, it moves the write sequence up to
+     * the goal now (lazy: it moves the clock forward by the ticks missing, so the write
+     * sequence follows it), so that the next poll scans at once, and a lazy scan pays the
+     * process-wide barrier now. Then it polls, spinning briefly and parking: it waits only for readers that are inside a section
+     * entered before the goal, and gives its CPU away to them. For the pools' pending limits
+     * (SmrPoolDepot.makeRoom); package-private.
+     *
+     * <p>Why moving the sequence is safe: whoever calls this learnt {@code goal} after the
+     * {@link #advance()} that returned it (through a lock or a volatile the advancing thread
+     * wrote after it), so the unlinks ordered before that advance happen-before our CAS of
+     * wrSeq (volatile), and a reader whose enter loads (acquire) a wrSeq at or past the goal
+     * sees them: the same argument as a real advance's getAndAdd, and as forceWrSeq in
+     * deferred mode. Lazy mode moves the clock instead of wrSeq alone: skipping ticks is what
+     * the passing of time would have done (lazy safety rests on the scan's process-wide
+     * barrier, not on real time), and keeps wrSeq &lt;= clock, so later goals stay one tick
+     * ahead of the clock and the clock-driven sleeps of {@link #waitFor} stay right.
+     *
+     * <p>Memory consistency effects: as {@link #poll(long)} returning true.
+     *
+     * @param goal a goal returned by {@link #advance()} of this domain
+     * @throws IllegalStateException if the calling thread is inside a section of this domain
+     * @throws IllegalArgumentException as {@link #poll(long)}
+     */
+    void waitForExpedited(final long goal) {
+        final Reader self = local.get();
+        if (self != null && self.inSection()) {
+            throw new IllegalStateException(describe("waitForExpedited(" + goal + ") inside a read section"));
+        }
+        checkGoal(goal);
+        polls.increment();
+        expedite(goal);
+        if (pollOnce(goal)) {
+            return;
+        }
+        waits.increment();
+        boolean interrupted = false;
+        int spins = 0;
+        long parkNanos = WAIT_PARK_MIN_NANOS;
+        while (true) {
+            expedite(goal);
+            if (pollOnce(goal)) {
+                break;
+            }
+            if (spins < WAIT_SPINS) {
+                spins++;
+                Thread.onSpinWait();
+            } else {
+                // Park, not spin: on an oversubscribed machine the reader we wait for may be
+                // the thread that needs this CPU to leave its section.
+                LockSupport.parkNanos(this, parkNanos);
+                parkNanos = Math.min(parkNanos * 2, WAIT_PARK_MAX_NANOS);
+                interrupted |= Thread.interrupted();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** waitForExpedited: moves wrSeq up to {@code goal} now (deferred: by CAS; lazy: the clock, then wrSeq). */
+    private void expedite(final long goal) {
+        if (mode == Mode.DEFERRED) {
+            forceWrSeq(goal);
+        } else if (mode == Mode.LAZY) {
+            final long missing = SmrSeq.delta(goal, clockSeq());
+            if (missing > 0) {
+                // ORDER: volatile CAS on a counter that only grows; concurrent expeditors may
+                // both add (the clock then runs ahead by a tick or two: harmless, as above).
+                final long ticks = (missing + incr - 1) / incr;
+                long cur = expeditedTicks.get();
+                while (SmrSeq.delta(goal, init + incr * ((System.nanoTime() - originNanos) / tickNanos + cur)) > 0
+                        && !expeditedTicks.compareAndSet(cur, cur + ticks)) {
+                    cur = expeditedTicks.get();
+                }
+            }
+            lazyClock(); // ORDER: volatile CAS of wrSeq up to the clock (see the javadoc)
         }
     }
 

@@ -94,7 +94,10 @@ import javax.management.ObjectName;
  * they expire. Objects that sat unused in the shared depot for a whole
  * {@linkplain Builder#trimInterval trim interval} are given back too (UMA's working-set trim),
  * so a burst or a stalled reader does not leave the pool large for ever; the trim runs on the
- * callers' threads when they queue a batch, never on a thread of its own.
+ * callers' threads when they queue a batch, never on a thread of its own. The
+ * {@linkplain Builder#pendingLimit pending limit} bounds the objects awaiting their grace
+ * period directly, whatever the number of live objects: a put that would exceed it makes the
+ * oldest batch expire first (an expedited wait for its readers).
  *
  * <h2>Read sections</h2>
  * {@code get} and {@code put} may advance the domain (when a free magazine fills) or wait on it
@@ -242,7 +245,7 @@ public final class SmrPool<T> implements AutoCloseable {
      * once-per-trim-interval request to sweep dead owners (a Runnable given to it at
      * construction), and the MBean's reads of the pool's statistics.
      *
-     * Invariants (checkInvariants() verifies 1, 2, 4, 5 and 6 when the pool is quiescent):
+     * Invariants (checkInvariants() verifies 1, 2, 4, 5, 6 and 7 when the pool is quiescent):
      *  1. Every live object (created, not finalised) is in exactly one place: handed out, an
      *     ALLOC, FREE or spare magazine of one stripe or owned cache, a READY magazine, a
      *     PENDING batch, or in transit inside exactly one thread's get/put/reclaim/collect
@@ -260,6 +263,10 @@ public final class SmrPool<T> implements AutoCloseable {
      *     the slots whose cache is not revoked; a cache's magazines are touched only by its
      *     owner inside a busy window that began while request was NONE, or by a collector
      *     between its setting request and its release store of NONE (or for good, REVOKED).
+     *  7. objectsPending (the objects of PENDING) <= pendingLimit (Builder.pendingLimit):
+     *     the depot appends a batch only if it fits, and the queueing thread otherwise waits
+     *     (expedited) for the head to expire, holding its magazine ("The pending limit" in
+     *     SmrPoolDepot).
      * Non-invariants: headTag read without the lock may be stale (a stale valid tag is at or
      * before the real head's, so a successful poll of it is re-checked under the lock, unless
      * the head's tag is at or before a goal just seen reached); the stripe array only grows;
@@ -267,7 +274,7 @@ public final class SmrPool<T> implements AutoCloseable {
      * missing from them; a slot's cache may belong to a thread that has died (until a sweep).
      * Which part keeps which invariant: 1 all of them together (checkInvariants visits
      * stripes, owned caches, then the depot); 2 the caches for FREE, the depot for PENDING;
-     * 3 and 4 the depot; 5 the check table; 6 the owned caches.
+     * 3, 4 and 7 the depot; 5 the check table; 6 the owned caches.
      *
      * Linearization: get at the pop from ALLOC (fast path), at the depot dequeue, or at the
      * CAS on live (new object); put at the push onto FREE. close() takes effect for an owned
@@ -394,6 +401,8 @@ public final class SmrPool<T> implements AutoCloseable {
     private final int magazineSize;
     private final long lowat;
     private final long hardLimit;
+    /** Builder.pendingLimit; Long.MAX_VALUE = none. Enforced by the depot (its invariant 7). */
+    private final long pendingLimit;
     private final LimitPolicy policy;
     private final boolean checked;
     /** Run at every hand-out, on the fast path: kept here; the other hooks are in SmrPoolHooks. */
@@ -425,6 +434,7 @@ public final class SmrPool<T> implements AutoCloseable {
         this.magazineSize = b.magazineSize;
         this.lowat = b.lowat;
         this.hardLimit = b.hardLimit;
+        this.pendingLimit = b.pendingLimit;
         this.policy = b.policy;
         this.checked = b.checked;
         this.construct = b.construct;
@@ -437,7 +447,7 @@ public final class SmrPool<T> implements AutoCloseable {
         // owner would need a store-load fence per call, which costs what the stripe lock does.
         final boolean ownedEnabled = b.ownedCaches > 0 && AsymmetricFence.available();
         this.depot = new SmrPoolDepot<>(b.name, smr, hooks, table, b.lowat, b.hiwat, b.trimInterval.toNanos(),
-                b.hardLimit, ownedEnabled, this::sweepOwned);
+                b.hardLimit, b.pendingLimit, ownedEnabled, this::sweepOwned);
         this.stripes = new SmrPoolStripes(b.name, magazineSize, b.maxStripes);
         this.ownedCaches = new SmrPoolOwnedCaches(b.name, magazineSize, smr, depot, ownedEnabled ? b.ownedCaches : 0);
         this.owned = ownedCaches.slots();
@@ -649,7 +659,11 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         // The owner's FREE magazine is usually full when its ALLOC one runs dry (gets and puts
         // alternate): queue it in the same depot visit, one lock instead of two per magazine.
-        SmrPoolMagazine full = c != null ? takeFullFree(c) : null;
+        // With a pending limit, only if the depot seems to have room for it (a racy hint;
+        // queueing re-checks and, if another thread took the room meanwhile, waits for it),
+        // and never for tryGet: a get below the hard limit prefers creating to waiting.
+        SmrPoolMagazine full = c != null && (pendingLimit == Long.MAX_VALUE
+                || block && policy == LimitPolicy.WAIT && depot.roomHint(magazineSize)) ? takeFullFree(c) : null;
         // JFR only once a recorder exists: loading the event classes costs about 200 ms,
         // which the first get of every pool would otherwise pay (SmrPoolEvents.recording()).
         final SmrPoolEvents.Refill event = SmrPoolEvents.recording() ? new SmrPoolEvents.Refill() : null;
@@ -689,7 +703,10 @@ public final class SmrPool<T> implements AutoCloseable {
                 }
                 if (!flushed && !inSection) {
                     flushed = true;
-                    if (flushCaches(true, false) > 0) {
+                    // With a pending limit, a caller that must not wait (tryGet, FAIL) leaves the
+                    // FREE magazines where they are: queueing them might wait for room.
+                    final boolean takeFree = pendingLimit == Long.MAX_VALUE || block && policy == LimitPolicy.WAIT;
+                    if (flushCaches(true, false, takeFree) > 0) {
                         continue; // something moved: fetch again
                     }
                 }
@@ -995,18 +1012,19 @@ public final class SmrPool<T> implements AutoCloseable {
     }
 
     /**
-     * Moves what sits in stripes and owned caches to the depot: partial (or full) FREE
-     * magazines are tagged with one advance and queued; with {@code takeAlloc}, ALLOC
-     * magazines go to READY (or, with {@code finaliseAlloc}, are finalised). Caches of dead
-     * threads are retired on the way (their ALLOC magazines always leave). Returns the number
+     * Moves what sits in stripes and owned caches to the depot: with {@code takeFree}, partial
+     * (or full) FREE magazines are tagged with one advance and queued (waiting for room under a
+     * pending limit); with {@code takeAlloc}, ALLOC magazines go to READY (or, with
+     * {@code finaliseAlloc}, are finalised). Caches of dead threads are retired on the way
+     * (their ALLOC and FREE magazines always leave). Returns the number
      * of objects tagged, plus with {@code takeAlloc} those of ALLOC magazines. Never call
      * inside a read section (it advances).
      */
-    private long flushCaches(final boolean takeAlloc, final boolean finaliseAlloc) {
+    private long flushCaches(final boolean takeAlloc, final boolean finaliseAlloc, final boolean takeFree) {
         final List<SmrPoolMagazine> frees = new ArrayList<>();
         final List<SmrPoolMagazine> allocs = new ArrayList<>();
-        ownedCaches.collect(takeAlloc, false, frees, allocs);
-        stripes.collect(takeAlloc, frees, allocs);
+        ownedCaches.collect(takeAlloc, takeFree, false, frees, allocs);
+        stripes.collect(takeAlloc, takeFree, frees, allocs);
         long moved = 0;
         for (final SmrPoolMagazine m : allocs) {
             if (takeAlloc) {
@@ -1055,7 +1073,7 @@ public final class SmrPool<T> implements AutoCloseable {
         if (depot.closedAcquire()) {
             return 0;
         }
-        return flushCaches(false, false);
+        return flushCaches(false, false, true);
     }
 
     /**
@@ -1143,7 +1161,7 @@ public final class SmrPool<T> implements AutoCloseable {
         checkNotInSection("drain()", null);
         final long before = depot.finalised();
         if (!depot.closedAcquire()) {
-            flushCaches(true, true);
+            flushCaches(true, true, true);
         }
         depot.release(0, false);
         return depot.finalised() - before;
@@ -1172,7 +1190,7 @@ public final class SmrPool<T> implements AutoCloseable {
         // tagged.
         final List<SmrPoolMagazine> frees = new ArrayList<>();
         final List<SmrPoolMagazine> allocs = new ArrayList<>();
-        ownedCaches.collect(true, true, frees, allocs);
+        ownedCaches.collect(true, true, true, frees, allocs);
         for (final SmrPoolMagazine a : allocs) {
             depot.finaliseAll(a, false);
         }
@@ -1562,6 +1580,7 @@ public final class SmrPool<T> implements AutoCloseable {
         private long hiwat = Long.MAX_VALUE;
         private Duration trimInterval = TRIM_INTERVAL_DEFAULT;
         private long hardLimit = Long.MAX_VALUE;
+        private long pendingLimit = Long.MAX_VALUE;
         private LimitPolicy policy = LimitPolicy.WAIT;
         private boolean checked;
         private boolean jmx = true;
@@ -1738,6 +1757,51 @@ public final class SmrPool<T> implements AutoCloseable {
         }
 
         /**
+         * Bounds the objects awaiting their grace period in the shared depot: at every instant
+         * the tagged batches waiting for their goals hold at most {@code n} objects
+         * ({@link Stats#objectsPending()} never exceeds it), whatever the number of live
+         * objects. When queueing a batch (a full FREE magazine) would exceed it, the thread
+         * that queues it first makes the oldest batch expire: it waits for the batch's goal,
+         * expedited, as {@code synchronize_rcu_expedited} does (a deferred domain's write
+         * sequence is moved to the goal at once; a lazy domain's is moved up to one tick past
+         * its clock and the process-wide barrier is paid now instead of at the next tick),
+         * spinning briefly and then parking, moves every expired batch to the ready stack and
+         * queues its own. Puts never fail at this limit, whatever the {@link #limitPolicy
+         * limit policy} (as {@code uma_zfree_smr} cannot fail); they wait, so a reader stalled
+         * inside a section stops the writers instead of making the pool grow. A
+         * {@link SmrPool#tryGet()}, and a {@code get()} with {@link LimitPolicy#FAIL}, do not
+         * wait for it: they do not queue their cache's full magazine, and at the hard limit they
+         * flush only the other caches' ALLOC magazines, not their FREE ones (except the caches
+         * of threads that died, which are recovered whole). Since the limit is at least one magazine, a put always finds room
+         * once its readers have left their sections.
+         *
+         * <p>Slack, exactly: objects put but not yet in a batch are not pending in this sense.
+         * They are in the FREE magazine still filling of a cache (at most
+         * {@linkplain #magazineSize magazine size} objects in each of the pool's
+         * {@link Stats#stripes()} stripes and {@link Stats#ownedCaches()} owned caches), or in
+         * the full magazine a thread holds while it waits for room (at most one magazine per
+         * waiting thread). So the objects put and not yet reusable are at most
+         * {@code n + magazineSize * (stripes + ownedCaches + threads waiting in put)}.
+         * A refill ({@code get} finding its cache empty) that finds more than
+         * {@code max(lowat, n)} expired objects in the depot gives the surplus back at once
+         * (finalises it down to that many, ready magazines first), so the working set drops
+         * right after a stall or a burst instead of a {@linkplain #trimInterval trim interval}
+         * later. Unlimited by default.
+         *
+         * @param n at least the magazine size (checked by {@link #build()})
+         * @return this builder
+         * @throws IllegalArgumentException if less than 1
+         */
+        public Builder<T> pendingLimit(final long n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("pool '" + name + "': pending limit " + n
+                        + " out of range [1, " + Long.MAX_VALUE + "]");
+            }
+            this.pendingLimit = n;
+            return this;
+        }
+
+        /**
          * Sets what {@code get()} does at the hard limit; {@link LimitPolicy#WAIT} by default.
          *
          * @param policy the policy
@@ -1858,7 +1922,8 @@ public final class SmrPool<T> implements AutoCloseable {
          * behind.
          *
          * @return a new pool
-         * @throws IllegalArgumentException if the marks and limit are inconsistent
+         * @throws IllegalArgumentException if the marks and limit are inconsistent, or the
+         *         pending limit is below the magazine size
          */
         public SmrPool<T> build() {
             if (lowat > hardLimit) {
@@ -1868,6 +1933,10 @@ public final class SmrPool<T> implements AutoCloseable {
             if (hiwat < lowat) {
                 throw new IllegalArgumentException("pool '" + name + "': hiwat must be in [lowat " + lowat
                         + ", " + Long.MAX_VALUE + "], was " + hiwat);
+            }
+            if (pendingLimit < magazineSize) {
+                throw new IllegalArgumentException("pool '" + name + "': pending limit " + pendingLimit
+                        + " out of range [" + magazineSize + " (the magazine size), " + Long.MAX_VALUE + "]");
             }
             return new SmrPool<>(this);
         }

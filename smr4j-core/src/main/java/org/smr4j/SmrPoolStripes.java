@@ -136,15 +136,16 @@ final class SmrPoolStripes {
     // ------------------------------------------------------------------ collection
 
     /**
-     * For flush, drain and the hard limit: takes every stripe's FREE magazine if not empty
-     * (into {@code frees}), and with {@code takeAlloc} its ALLOC magazine if not empty (into
-     * {@code allocs}), leaving empty ones.
+     * For flush, drain and the hard limit: with {@code takeFree}, takes every stripe's FREE
+     * magazine if not empty (into {@code frees}), and with {@code takeAlloc} its ALLOC magazine
+     * if not empty (into {@code allocs}), leaving empty ones.
      */
-    void collect(final boolean takeAlloc, final List<SmrPoolMagazine> frees, final List<SmrPoolMagazine> allocs) {
+    void collect(final boolean takeAlloc, final boolean takeFree, final List<SmrPoolMagazine> frees,
+                 final List<SmrPoolMagazine> allocs) {
         for (final SmrPool.Stripe s : stripesAcquire()) {
             s.lock();
             try {
-                if (s.free.count > 0) {
+                if (takeFree && s.free.count > 0) {
                     frees.add(s.free);
                     s.free = s.spare != null ? s.spare : new SmrPoolMagazine(magazineSize);
                     s.spare = null;
