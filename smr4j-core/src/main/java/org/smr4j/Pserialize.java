@@ -475,6 +475,9 @@ public final class Pserialize {
                 event.begin();
             }
             dead |= waitFor(pending, states, owners, n);
+            if (event != null) {
+                event.end();
+            }
             if (event != null && event.shouldCommit()) {
                 event.pserialize = name;
                 event.readers = n;

@@ -361,6 +361,7 @@ public final class PserializePool<T> implements AutoCloseable {
         event.begin();
         final long waitsBefore = limitWaits.sum();
         final T obj = allocate(wait);
+        event.end();
         if (event.shouldCommit()) {
             event.pool = name;
             event.source = obj == null ? "none" : limitWaits.sum() != waitsBefore ? "waited" : "created";

@@ -782,6 +782,9 @@ public final class Smr {
                 event.readSequence = shared.rdSeqAcquire();
             }
             waitSlow(goal);
+            if (event != null) {
+                event.end();
+            }
             if (event != null && event.shouldCommit()) {
                 event.domain = name;
                 event.mode = mode.name();

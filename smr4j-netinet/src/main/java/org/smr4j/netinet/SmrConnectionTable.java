@@ -33,8 +33,7 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
         this.smr = domain.build();
         final SmrPool.Builder<ControlBlock> pb = SmrPool.builder(b.name, ControlBlock::new)
                 .smr(smr)
-                .init(ControlBlock::init)
-                .jmx(false);
+                .init(ControlBlock::init);
         if (b.limited) {
             // limits() keeps the sum within Builder.MAX_BLOCKS: no overflow.
             pb.hardLimit(b.maxConnections + b.pendingLimit).limitPolicy(SmrPool.LimitPolicy.WAIT);
@@ -122,5 +121,6 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
     @Override
     void closeStrategy() {
         pool.close();
+        smr.close(); // the table created it: its MBean and statistics go with the table
     }
 }
