@@ -118,7 +118,12 @@ final class Periodic {
                 for (final Handle h : set) {
                     final Object o = h.ref.get();
                     if (o != null) {
-                        emit.accept(o);
+                        try {
+                            emit.accept(o);
+                        } catch (final RuntimeException e) { // one structure's failure must not silence the others
+                            System.getLogger("org.smr4j").log(System.Logger.Level.DEBUG,
+                                    "periodic statistics of " + o + " failed", e);
+                        }
                     }
                 }
             });

@@ -64,7 +64,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <h2>Misuse</h2>
  * {@link #perform()} inside a section of the same instance (it would wait for itself),
  * {@link #exit()} without a matching enter, and a {@link Reader} used from a thread other
- * than its owner each throw {@link IllegalStateException} naming the instance and the thread.
+ * than its owner each throw {@link IllegalStateException} naming the instance and the thread,
+ * as do {@link #perform()} and a new reader thread after {@link #close()}.
  *
  * <h2>Progress</h2>
  * {@code enter}, {@code exit} and {@code entered} are wait-free (the first call on a thread
@@ -80,6 +81,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * compilers, not on the Java Memory Model alone, unless {@link #fenceFreeReaders()} is false;
  * see the implementation overview.) {@code enter} and {@code exit} promise nothing else;
  * publish objects to readers with release stores and read them with acquire loads.
+ *
+ * <h2>Observability</h2>
+ * Each instance registers a {@link PserializeMXBean} as
+ * {@code org.smr4j:type=Pserialize,name=<quoted name>} (see {@link #mbeanName()}), removed by
+ * {@link #close()} or once the instance is unreachable. Flight Recorder events:
+ * {@code org.smr4j.PserializeStatistics} (periodic), {@code org.smr4j.PerformWait} and
+ * {@code org.smr4j.StalledReader} (a reader a {@code perform()} waited for past a threshold,
+ * named by thread), from slow paths only.
  */
 public final class Pserialize {
     /*

@@ -69,8 +69,18 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #exit()} without a matching enter, {@link #advance()}, {@link #waitFor(long)} or
  * {@link #synchronize()} inside a section of the same domain, and a {@link Reader} used from
  * a thread other than its owner each throw {@link IllegalStateException} naming the domain
- * and the thread. A goal this domain cannot have produced throws
- * {@link IllegalArgumentException} naming the goal and the write sequence.
+ * and the thread, as do {@link #advance()} and a new reader thread after {@link #close()}.
+ * A goal this domain cannot have produced throws {@link IllegalArgumentException} naming the
+ * goal and the write sequence.
+ *
+ * <h2>Observability</h2>
+ * Each domain registers an {@link SmrMXBean} as {@code org.smr4j:type=Smr,name=<quoted name>}
+ * (see {@link #mbeanName()}; off with {@link Builder#jmx(boolean)}), removed by
+ * {@link #close()} or once the domain is unreachable. Flight Recorder events:
+ * {@code org.smr4j.SmrStatistics} (periodic), {@code org.smr4j.GoalWait} (a blocking wait) and
+ * {@code org.smr4j.StalledReader} (a reader that held the oldest sequence past a threshold,
+ * named by thread), all from slow paths: {@code enter} and {@code exit} never touch them.
+ * {@code docs/GUIDE.md} section 10 has the details.
  *
  * <h2>Progress</h2>
  * {@code enter}, {@code exit}, {@code current} are wait-free. {@code advance} is wait-free

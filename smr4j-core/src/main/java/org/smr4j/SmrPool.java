@@ -462,6 +462,9 @@ public final class SmrPool<T> implements AutoCloseable {
             } catch (final Throwable cleanup) {
                 e.addSuppressed(cleanup);
             }
+            if (ownsSmr) {
+                smr.close(); // nobody can reach the domain either: its MBean goes now, not at the next GC
+            }
             throw e;
         }
     }

@@ -375,18 +375,27 @@ class ObservabilityTest {
 
     @Test
     void theStatisticsAloneFindAStalledReaderWhenNobodyPolls() throws Exception {
+        // A live stream and a bounded wait, not a fixed sleep: the sightings come from JFR's
+        // periodic thread, which a loaded machine (load 23 measured) delays by hundreds of ms.
         final Smr smr = Smr.builder("stall-periodic").jmx(false).build();
-        final List<RecordedEvent> events = record(() -> {
+        final List<RecordedEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (jdk.jfr.consumer.RecordingStream rs = new jdk.jfr.consumer.RecordingStream()) {
+            rs.enable("org.smr4j.StalledReader").withThreshold(STALL_THRESHOLD);
+            rs.enable("org.smr4j.SmrStatistics").withPeriod(Duration.ofMillis(100));
+            rs.onEvent("org.smr4j.StalledReader", seen::add);
+            rs.onEvent("org.smr4j.SmrStatistics", seen::add);
+            rs.startAsync();
             try (Stuck r = new Stuck("stuck-unpolled", smr::enter, smr::exit)) {
                 assertThat(r.thread.isAlive()).isTrue();
                 smr.advance(); // a goal the reader holds back; nobody polls it
-                Thread.sleep(STALL_MILLIS);
+                SmrPoolTesting.await(() -> !stalls(seen, "stall-periodic").isEmpty(), Duration.ofSeconds(30),
+                        "a StalledReader event from the periodic statistics");
             }
-        });
-        final List<RecordedEvent> stalls = stalls(events, "stall-periodic");
+        }
+        final List<RecordedEvent> stalls = stalls(seen, "stall-periodic");
         assertThat(stalls).hasSize(1);
         namesThread(stalls.get(0), "stuck-unpolled", "Smr");
-        assertThat(events).anySatisfy(e -> {
+        assertThat(seen).anySatisfy(e -> {
             assertThat(e.getEventType().getName()).isEqualTo("org.smr4j.SmrStatistics");
             assertThat(e.getString("domain")).isEqualTo("stall-periodic");
             assertThat(e.getLong("advances")).isEqualTo(1);
