@@ -42,8 +42,11 @@ final class Mbeans {
      */
 
     private static final System.Logger LOG = System.getLogger("org.smr4j");
-    /** One daemon thread for every structure of the package; its actions only unregister. */
-    private static final Cleaner CLEANER = Cleaner.create();
+    /**
+     * One daemon thread for every structure of the package (Periodic shares it); its actions
+     * only unregister and leave sets, never block.
+     */
+    static final Cleaner CLEANER = Cleaner.create();
 
     private Mbeans() {
     }
