@@ -210,6 +210,10 @@ public final class PserializePool<T> implements AutoCloseable {
     private final LongAdder deferredShrinks = new LongAdder();
     /** fini failures: counted and logged once each (Stats.hookFailures). */
     private final HookFailures hookFailures;
+    /** The MBean, or null (disabled, or registration failed); see Mbeans. */
+    private final Mbeans.Registration mbean;
+    /** Membership of the periodic JFR statistics; see Periodic. */
+    private final Periodic.Handle periodic;
 
     private PserializePool(final Builder<T> b) {
         this.name = b.name;
@@ -233,8 +237,11 @@ public final class PserializePool<T> implements AutoCloseable {
         }
         this.stripeMask = n - 1;
         // ORDER: full fence: the stripes are visible before any thread that learns of the pool
-        // uses it (final fields already promise it; the fence documents it, as Smr does).
+        // uses it (final fields already promise it; the fence documents it, as Smr does), the
+        // MBean's and the statistics hook's threads among them.
         VarHandle.fullFence();
+        this.mbean = b.jmx ? Mbeans.register("PserializePool", name, DomainJmx.pserializePool(this), this) : null;
+        this.periodic = Periodic.add(Periodic.Kind.PSERIALIZE_POOL, this);
     }
 
     /**
@@ -282,7 +289,7 @@ public final class PserializePool<T> implements AutoCloseable {
     public T get() {
         T obj = getCached();
         if (obj == null) {
-            obj = allocate(true);
+            obj = allocateObserved(true);
         }
         return constructed(obj);
     }
@@ -296,7 +303,7 @@ public final class PserializePool<T> implements AutoCloseable {
     public T tryGet() {
         T obj = getCached();
         if (obj == null) {
-            obj = allocate(false);
+            obj = allocateObserved(false);
             if (obj == null) {
                 return null;
             }
@@ -352,6 +359,28 @@ public final class PserializePool<T> implements AutoCloseable {
         }
         s.count = magazineSize;
         return magazineSize;
+    }
+
+    /**
+     * {@link #allocate} timed for the slow-refill event, once a Flight Recorder exists (see
+     * SmrPoolEvents.recording(): no event class is touched before).
+     */
+    private T allocateObserved(final boolean wait) {
+        if (!SmrPoolEvents.recording()) {
+            return allocate(wait);
+        }
+        final SmrEvents.PserializePoolRefill event = new SmrEvents.PserializePoolRefill();
+        event.begin();
+        final long waitsBefore = limitWaits.sum();
+        final T obj = allocate(wait);
+        event.end();
+        if (event.shouldCommit()) {
+            event.pool = name;
+            event.source = obj == null ? "none" : limitWaits.sum() != waitsBefore ? "waited" : "created";
+            event.limit = hardLimit;
+            event.commit();
+        }
+        return obj;
     }
 
     /** Creates an object, or at the hard limit waits for one (or returns null if not waiting). */
@@ -594,7 +623,62 @@ public final class PserializePool<T> implements AutoCloseable {
         if (!CLOSED.compareAndSet(this, false, true)) {
             return;
         }
-        finaliseReserving(drain());
+        try {
+            finaliseReserving(drain());
+        } finally {
+            Mbeans.unregister(mbean);
+            periodic.remove();
+        }
+    }
+
+    /**
+     * Returns whether {@link #close()} has been called.
+     *
+     * @return true once closed
+     */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Returns the name under which this pool's MBean is registered.
+     *
+     * @return the object name ({@code org.smr4j:type=PserializePool,name="<name>"}, with
+     *         {@code ,instance=<n>} appended while another pool of the same name is
+     *         registered), or null if JMX was disabled or registration failed; kept after
+     *         {@link #close()}
+     */
+    public String mbeanName() {
+        return Mbeans.nameOf(mbean);
+    }
+
+    /** For the MBean. */
+    int hardLimitValue() {
+        return hardLimit;
+    }
+
+    /** For the MBean. */
+    int hiwatValue() {
+        return hiwat;
+    }
+
+    /** The periodic JFR hook (Periodic): this pool's statistics. */
+    void emitStatistics() {
+        final SmrEvents.PserializePoolStatistics e = new SmrEvents.PserializePoolStatistics();
+        if (e.shouldCommit()) {
+            final Stats s = stats();
+            e.pool = name;
+            e.gets = s.gets();
+            e.hits = s.hits();
+            e.puts = s.puts();
+            e.created = s.created();
+            e.finalised = s.finalised();
+            e.batches = s.batches();
+            e.limitWaits = s.limitWaits();
+            e.allocated = s.allocated();
+            e.cached = s.cached();
+            e.commit();
+        }
     }
 
     /**
@@ -955,6 +1039,7 @@ public final class PserializePool<T> implements AutoCloseable {
         private int hardLimit = HARD_LIMIT_DEFAULT;
         private long pendingLimit = Long.MAX_VALUE;
         private int stripes;
+        private boolean jmx = true;
 
         private Builder(final String name, final Supplier<? extends T> factory) {
             this.name = name;
@@ -1111,6 +1196,18 @@ public final class PserializePool<T> implements AutoCloseable {
                         + " is not a power of two in [1, 2^30]");
             }
             this.stripes = count;
+            return this;
+        }
+
+        /**
+         * Registers the pool's MBean ({@code org.smr4j:type=PserializePool,name=<quoted name>};
+         * see {@link PserializePoolMXBean}) or not. On by default.
+         *
+         * @param on whether to register an MBean
+         * @return this builder
+         */
+        public Builder<T> jmx(final boolean on) {
+            this.jmx = on;
             return this;
         }
 

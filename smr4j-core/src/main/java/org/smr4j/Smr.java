@@ -69,8 +69,18 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #exit()} without a matching enter, {@link #advance()}, {@link #waitFor(long)} or
  * {@link #synchronize()} inside a section of the same domain, and a {@link Reader} used from
  * a thread other than its owner each throw {@link IllegalStateException} naming the domain
- * and the thread. A goal this domain cannot have produced throws
- * {@link IllegalArgumentException} naming the goal and the write sequence.
+ * and the thread, as do {@link #advance()} and a new reader thread after {@link #close()}.
+ * A goal this domain cannot have produced throws {@link IllegalArgumentException} naming the
+ * goal and the write sequence.
+ *
+ * <h2>Observability</h2>
+ * Each domain registers an {@link SmrMXBean} as {@code org.smr4j:type=Smr,name=<quoted name>}
+ * (see {@link #mbeanName()}; off with {@link Builder#jmx(boolean)}), removed by
+ * {@link #close()} or once the domain is unreachable. Flight Recorder events:
+ * {@code org.smr4j.SmrStatistics} (periodic), {@code org.smr4j.GoalWait} (a blocking wait) and
+ * {@code org.smr4j.StalledReader} (a reader that held the oldest sequence past a threshold,
+ * named by thread), all from slow paths: {@code enter} and {@code exit} never touch them.
+ * {@code docs/GUIDE.md} section 10 has the details.
  *
  * <h2>Progress</h2>
  * {@code enter}, {@code exit}, {@code current} are wait-free. {@code advance} is wait-free
@@ -313,6 +323,15 @@ public final class Smr {
     private final LongAdder waits = new LongAdder();
     private final LongAdder barriers = new LongAdder();
 
+    /** Set once by close(); read by advance() (a plain load on x86) and by reader registration. */
+    private volatile boolean closed;
+    /** The MBean, or null (disabled, or registration failed); see Mbeans. */
+    private final Mbeans.Registration mbean;
+    /** Membership of the periodic JFR statistics; see Periodic. */
+    private final Periodic.Handle periodic;
+    /** The stalled-reader detector, created by the first slow path that runs once a recorder exists. */
+    private volatile StallWatch stallWatch;
+
     private Smr(final Builder b) {
         this.name = b.name;
         this.mode = b.lazy ? Mode.LAZY : b.limit > 0 ? Mode.DEFERRED : Mode.DEFAULT;
@@ -347,8 +366,12 @@ public final class Smr {
         this.registry = new ReaderRegistry<>(() -> new Reader(this, shared, fenceFree),
                 Reader::assign, Reader::release, Reader::ownerAlive);
         // ORDER: full fence, as smr_create ends with one: the initial sequences are visible
-        // before any thread that learns of this domain can enter or poll.
+        // before any thread that learns of this domain can enter or poll. Before the MBean
+        // and the statistics hook, which publish the domain to their threads.
         VarHandle.fullFence();
+        // Last, as for pools: a failed build leaves nothing registered.
+        this.mbean = b.jmx ? Mbeans.register("Smr", name, DomainJmx.smr(this), this) : null;
+        this.periodic = Periodic.add(Periodic.Kind.SMR, this);
     }
 
     /**
@@ -475,9 +498,61 @@ public final class Smr {
     }
 
     private Reader registerSlow() {
+        if (closed) {
+            throw new IllegalStateException(describe("a new reader after close()"));
+        }
         final Reader reader = registry.register(Thread.currentThread());
         local.set(reader);
         return reader;
+    }
+
+    // ------------------------------------------------------------------ close
+
+    /**
+     * Closes the domain: unregisters its MBean and its JFR statistics, and refuses later
+     * {@link #advance()}, {@link #synchronize()} and the registration of new reader threads
+     * ({@link #enter()} or {@link #reader()} on a thread that never used the domain) with
+     * {@link IllegalStateException} naming the domain. Goals issued before stay valid:
+     * {@link #poll(long)} and {@link #waitFor(long)} keep working, so a structure can still
+     * drain what it retired. Threads that already have a record may keep entering and
+     * leaving sections (their {@code enter} and {@code exit} are not checked: they are the
+     * hot path); with no advance possible, their sections protect nothing new. Idempotent.
+     *
+     * <p>A domain that is never closed is unregistered from JMX and JFR once it becomes
+     * unreachable; closing only makes that immediate. Close a domain after the pools and
+     * structures built over it; a pool that created its own domain closes it.
+     *
+     * <p>Memory consistency effects: an {@code advance()} that begins after {@code close()}
+     * returned, on any thread, throws.
+     */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Mbeans.unregister(mbean);
+        periodic.remove();
+    }
+
+    /**
+     * Returns whether {@link #close()} has been called.
+     *
+     * @return true once closed
+     */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Returns the name under which this domain's MBean is registered.
+     *
+     * @return the object name ({@code org.smr4j:type=Smr,name="<name>"}, with
+     *         {@code ,instance=<n>} appended while another domain of the same name is
+     *         registered), or null if JMX was disabled or registration failed; the name is
+     *         kept after {@link #close()}, when the MBean is gone
+     */
+    public String mbeanName() {
+        return Mbeans.nameOf(mbean);
     }
 
     // ------------------------------------------------------------------ writers
@@ -495,6 +570,9 @@ public final class Smr {
         final Reader self = local.get();
         if (self != null && self.inSection()) {
             throw new IllegalStateException(describe("advance() inside a read section"));
+        }
+        if (closed) {
+            throw new IllegalStateException(describe("advance() after close()"));
         }
         advances.increment();
         return switch (mode) {
@@ -618,6 +696,9 @@ public final class Smr {
             return true;
         }
         failedPolls.increment();
+        if (SmrPoolEvents.recording()) {
+            watchStall();
+        }
         return false;
     }
 
@@ -737,7 +818,21 @@ public final class Smr {
         polls.increment();
         if (!pollOnce(goal)) {
             waits.increment(); // here, not in waitSlow: an advance that waits is an advanceWait only
+            final SmrEvents.GoalWait event = SmrPoolEvents.recording() ? new SmrEvents.GoalWait() : null;
+            if (event != null) {
+                event.begin();
+                event.readSequence = shared.rdSeqAcquire();
+            }
             waitSlow(goal);
+            if (event != null) {
+                event.end();
+            }
+            if (event != null && event.shouldCommit()) {
+                event.domain = name;
+                event.mode = mode.name();
+                event.goal = goal;
+                event.commit();
+            }
         }
     }
 
@@ -766,6 +861,9 @@ public final class Smr {
                 spins++;
                 Thread.onSpinWait();
             } else {
+                if (SmrPoolEvents.recording()) {
+                    watchStall();
+                }
                 LockSupport.parkNanos(this, parkNanos);
                 parkNanos = Math.min(parkNanos * 2, WAIT_PARK_MAX_NANOS);
                 interrupted |= Thread.interrupted();
@@ -936,6 +1034,85 @@ public final class Smr {
                 shared.wrSeqAcquire(), shared.rdSeqAcquire());
     }
 
+    // ------------------------------------------------------------------ observability
+
+    /**
+     * The record holding the oldest published sequence behind the write sequence, its owner
+     * and that sequence, read without stopping anyone (a slow path: JMX, JFR).
+     */
+    record Oldest(Reader reader, Thread owner, long sequence, long writeSequence, long stepsBehind) {
+    }
+
+    /** Finds the oldest reader (see {@link Oldest}), or returns null when no reader lags. */
+    Oldest oldestReader() {
+        // ORDER: acquire, before the slot loads, as in pollOnce: a slot older than wr was
+        // published before this load.
+        final long wr = shared.wrSeqAcquire();
+        Reader oldest = null;
+        Thread owner = null;
+        long min = wr;
+        final Object[] records = registry.snapshot();
+        for (int i = 0; i < records.length; i++) {
+            final Reader r = (Reader) ReaderRegistry.recordAcquire(records, i);
+            if (r == null) {
+                continue;
+            }
+            final long s = r.seqOpaque(); // ORDER: opaque; a diagnostic, no decision rests on it
+            final Thread t = r.ownerAcquire();
+            if (s != SmrSeq.INVALID && SmrSeq.lt(s, min) && t != null && t.isAlive()) {
+                oldest = r;
+                owner = t;
+                min = s;
+            }
+        }
+        return oldest == null ? null : new Oldest(oldest, owner, min, wr, SmrSeq.delta(wr, min) / incr);
+    }
+
+    /** A slow path's sighting for the stalled-reader event; see StallWatch. */
+    private void watchStall() {
+        StallWatch w = stallWatch;
+        if (w == null) {
+            w = new StallWatch(name, "Smr", r -> ((Reader) r).seqOpaque(), r -> ((Reader) r).ownerAcquire());
+            stallWatch = w; // racing creators: one watch wins, the other's sighting is lost
+        }
+        if (!w.due()) {
+            return;
+        }
+        final Oldest o = oldestReader();
+        if (o == null) {
+            w.observe(null, null, 0, 0);
+        } else {
+            w.observe(o.reader(), o.owner(), o.sequence(), o.stepsBehind());
+        }
+    }
+
+    /** The periodic JFR hook (Periodic): this domain's statistics, and a stalled-reader sighting. */
+    void emitStatistics() {
+        final SmrEvents.SmrStatistics e = new SmrEvents.SmrStatistics();
+        if (e.shouldCommit()) {
+            final Stats s = stats();
+            e.domain = name;
+            e.mode = mode.name();
+            e.advances = s.advances();
+            e.polls = s.polls();
+            e.scans = s.scans();
+            e.failedPolls = s.failedPolls();
+            e.waits = s.waits();
+            e.barriers = s.barriers();
+            e.readers = s.readers();
+            e.writeSequence = s.writeSequence();
+            e.readSequence = s.readSequence();
+            e.stepsBehind = SmrSeq.delta(s.writeSequence(), s.readSequence()) / incr;
+            e.commit();
+        }
+        watchStall();
+    }
+
+    /** The step between two sequences (SmrSeq.INCR except in the wrap test configuration). */
+    long increment() {
+        return incr;
+    }
+
     /** For tests: drops the records of dead threads now. */
     void sweepReaders() {
         registry.sweep();
@@ -1093,6 +1270,11 @@ public final class Smr {
             return t != null && t.isAlive();
         }
 
+        /** ORDER: acquire; pairs with the release in assign(). */
+        Thread ownerAcquire() {
+            return (Thread) OWNER.getAcquire(this);
+        }
+
         /** Registry, under its lock: gives the record to {@code thread}. */
         void assign(final Thread thread) {
             nested = 0;
@@ -1143,6 +1325,7 @@ public final class Smr {
         private long init = SmrSeq.INIT;
         private long incr = SmrSeq.INCR;
         private long maxDelta = MAX_DELTA_DEFAULT;
+        private boolean jmx = true;
 
         private Builder(final String name) {
             this.name = name;
@@ -1204,6 +1387,18 @@ public final class Smr {
          */
         public Builder checked(final boolean on) {
             this.checks = on;
+            return this;
+        }
+
+        /**
+         * Registers the domain's MBean ({@code org.smr4j:type=Smr,name=<quoted name>}; see
+         * {@link SmrMXBean}) or not. On by default.
+         *
+         * @param on whether to register an MBean
+         * @return this builder
+         */
+        public Builder jmx(final boolean on) {
+            this.jmx = on;
             return this;
         }
 

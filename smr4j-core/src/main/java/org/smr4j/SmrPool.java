@@ -12,7 +12,6 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import javax.management.ObjectName;
 
 /**
  * A type-stable object pool whose freed objects are reused only when no reader of its
@@ -426,11 +425,16 @@ public final class SmrPool<T> implements AutoCloseable {
 
     /** Requests refused at the hard limit (Stats.failures). A LongAdder, off the fast path. */
     private final LongAdder failures = new LongAdder();
-    private final ObjectName mbeanName;
+    private final Mbeans.Registration mbean;
+    /** Membership of the periodic JFR statistics; see Periodic. */
+    private final Periodic.Handle periodic;
+    /** Whether the pool created its domain (and so closes it). */
+    private final boolean ownsSmr;
 
     private SmrPool(final Builder<T> b) {
         this.name = b.name;
-        this.smr = b.smr == null ? Smr.create(b.name) : b.smr;
+        this.ownsSmr = b.smr == null;
+        this.smr = ownsSmr ? Smr.builder(b.name).jmx(b.jmx).build() : b.smr;
         this.magazineSize = b.magazineSize;
         this.lowat = b.lowat;
         this.hardLimit = b.hardLimit;
@@ -461,7 +465,8 @@ public final class SmrPool<T> implements AutoCloseable {
         // threads.
         VarHandle.releaseFence();
         // Last: a build that fails (priming above) leaves no MBean holding an unreachable pool.
-        this.mbeanName = b.jmx ? SmrPoolJmx.register(this, depot) : null;
+        this.mbean = b.jmx ? SmrPoolJmx.register(this) : null;
+        this.periodic = Periodic.add(Periodic.Kind.SMR_POOL, this);
     }
 
     /** The depot's once-per-trim-interval request: retire the caches of threads that died. */
@@ -482,6 +487,9 @@ public final class SmrPool<T> implements AutoCloseable {
                 depot.release(0, false);
             } catch (final Throwable cleanup) {
                 e.addSuppressed(cleanup);
+            }
+            if (ownsSmr) {
+                smr.close(); // nobody can reach the domain either: its MBean goes now, not at the next GC
             }
             throw e;
         }
@@ -1171,8 +1179,9 @@ public final class SmrPool<T> implements AutoCloseable {
      * Closes the pool: afterwards {@code get}, {@code put} and {@code prime} throw
      * {@link IllegalStateException} naming the pool. Tags everything cached with one advance,
      * waits until no reader can hold any of it, then runs destruct (where pending) and fini on
-     * every cached object, unregisters the MBean and, if the pool created its domain, leaves
-     * the domain to the garbage collector. Objects still handed out are not finalised by the
+     * every cached object, unregisters the MBean and the JFR statistics and, if the pool
+     * created its domain, {@linkplain Smr#close() closes} the domain (a shared domain is left
+     * open). Objects still handed out are not finalised by the
      * pool (their holders own them). Idempotent: later calls return at once.
      *
      * <p>Progress: blocking (it waits for readers).
@@ -1203,7 +1212,11 @@ public final class SmrPool<T> implements AutoCloseable {
             }
         }
         depot.release(0, true);
-        SmrPoolJmx.unregister(name, mbeanName);
+        Mbeans.unregister(mbean);
+        periodic.remove();
+        if (ownsSmr) {
+            smr.close();
+        }
     }
 
     /**
@@ -1347,7 +1360,27 @@ public final class SmrPool<T> implements AutoCloseable {
      *         or null if JMX registration was disabled or failed
      */
     public String mbeanName() {
-        return mbeanName == null ? null : mbeanName.getCanonicalName();
+        return Mbeans.nameOf(mbean);
+    }
+
+    /** The periodic JFR hook (Periodic): this pool's statistics. */
+    void emitStatistics() {
+        final SmrEvents.SmrPoolStatistics e = new SmrEvents.SmrPoolStatistics();
+        if (e.shouldCommit()) {
+            final Stats s = stats();
+            e.pool = name;
+            e.requests = s.requests();
+            e.puts = s.puts();
+            e.failures = s.failures();
+            e.created = s.created();
+            e.live = s.live();
+            e.cached = s.cached();
+            e.batchesPending = s.batchesPending();
+            e.objectsPending = s.objectsPending();
+            e.oldestPendingAge = s.oldestPendingAge().toNanos();
+            e.waits = s.waits();
+            e.commit();
+        }
     }
 
     @Override

@@ -322,6 +322,17 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
     void close();
 
     /**
+     * Returns the name under which this table's MBean ({@link ConnectionTableMXBean}) is
+     * registered: {@code org.smr4j:type=ConnectionTable,name="<name>"}, with
+     * {@code ,instance=<n>} appended while another table of the same name is registered. The
+     * MBean is registered when the table is built and unregistered by {@link #close()} (or
+     * once the table is unreachable); the name is kept after close.
+     *
+     * @return the object name, or null if registration failed
+     */
+    String mbeanName();
+
+    /**
      * One thread's handle for lookups on hot paths, from {@link ConnectionTable#reader()}:
      * what the packet input path of a stack holds per CPU. {@link #lookup lookup} and
      * {@link #read read} keep the table's contract exactly (results, linearizability, memory
@@ -630,12 +641,13 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
          * @return a new table
          */
         public ConnectionTable build() {
-            return switch (strategy) {
+            final AbstractConnectionTable table = switch (strategy) {
                 case SMR_DEFAULT, SMR_LAZY -> new SmrConnectionTable(this);
                 case PSERIALIZE -> new PserializeConnectionTable(this);
                 case RW_LOCK -> new LockedConnectionTable(this);
                 case CONCURRENT_HASH_MAP -> new ConcurrentMapConnectionTable(this);
             };
+            return table.observe();
         }
 
         /** {@code name must be in [lo, hi], was value}. */

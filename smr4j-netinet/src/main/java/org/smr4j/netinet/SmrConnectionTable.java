@@ -35,8 +35,7 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
         final SmrPool.Builder<ControlBlock> pb = SmrPool.builder(b.name, ControlBlock::new)
                 .smr(smr)
                 .init(ControlBlock::init)
-                .stateWord(ControlBlock.POOL_STATE_WORD) // a second put of a block is refused (issue 8 point 3)
-                .jmx(false);
+                .stateWord(ControlBlock.POOL_STATE_WORD); // a second put of a block is refused (issue 8 point 3)
         if (b.limited) {
             // limits() keeps the sum within Builder.MAX_BLOCKS: no overflow. The pending limit
             // bounds the removed blocks awaiting their grace period directly (a pool's pending
@@ -128,5 +127,6 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
     @Override
     void closeStrategy() {
         pool.close();
+        smr.close(); // the table created it: its MBean and statistics go with the table
     }
 }

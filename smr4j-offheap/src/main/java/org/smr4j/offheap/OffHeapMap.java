@@ -139,6 +139,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     /** Set once by close(). Accessed through {@link #CLOSED}. */
     private boolean closed;
     private volatile ObjectName mbeanName;
+    /** Membership of the periodic JFR statistics (OffHeapPeriodic); set by build(), left by close(). */
+    private volatile java.lang.ref.WeakReference<OffHeapMap<?, ?>> periodic;
 
     /** One segment's table: an arena block of bucket heads. Immutable. */
     private static final class Table {
@@ -1189,6 +1191,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             CLOSED.setRelease(this, true);
         }
         Jmx.unregister(mbeanName);
+        OffHeapPeriodic.remove(periodic);
         if (ownsArena) {
             arena.close(); // releases every slab; no need to free entries one by one
             return;
@@ -1476,6 +1479,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             if (jmx) {
                 map.registerMBean();
             }
+            map.periodic = OffHeapPeriodic.add(map);
             return map;
         }
     }

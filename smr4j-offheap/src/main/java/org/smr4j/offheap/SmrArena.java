@@ -216,6 +216,8 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
 
     private final String name;
     private final Smr smr;
+    /** Whether the arena created its domain (and so closes it). */
+    private final boolean ownsSmr;
     private final boolean checked;
     /** Tests only (the torture test's negative control): frees are reused at once, without a grace period. */
     private final boolean immediateReuse;
@@ -258,10 +260,13 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
     private final LongAdder batchesQueued = new LongAdder();
 
     private volatile ObjectName mbeanName;
+    /** Membership of the periodic JFR statistics (OffHeapPeriodic); set by build(), left by close(). */
+    private volatile java.lang.ref.WeakReference<SmrArena> periodic;
 
     private SmrArena(final Builder b) {
         this.name = b.name;
-        this.smr = b.smr != null ? b.smr : Smr.create(b.name);
+        this.ownsSmr = b.smr == null;
+        this.smr = ownsSmr ? Smr.builder(b.name).jmx(b.jmx).build() : b.smr;
         this.checked = b.checked;
         this.immediateReuse = b.immediateReuse;
         this.hardLimit = b.hardLimit;
@@ -1122,7 +1127,8 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
      * section of the domain before the call can still be inside, then closes every slab's
      * shared arena (so every segment the arena ever handed out, freed or not, becomes
      * inaccessible: using one throws {@link IllegalStateException}), and unregisters the MBean.
-     * The domain is left open (it may be shared). Idempotent: later calls return at once.
+     * A domain given to the builder is left open (it may be shared); one the arena created is
+     * {@linkplain Smr#close() closed}, so its MBean goes too. Idempotent: later calls return at once.
      *
      * <p>Progress: blocking (it waits for readers); one JDK handshake per slab.
      *
@@ -1157,6 +1163,10 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
             slabsReleased.increment();
         }
         Jmx.unregister(mbeanName);
+        OffHeapPeriodic.remove(periodic);
+        if (ownsSmr) {
+            smr.close();
+        }
     }
 
     /**
@@ -1703,6 +1713,7 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
             if (jmx) {
                 arena.registerMBean();
             }
+            arena.periodic = OffHeapPeriodic.add(arena);
             return arena;
         }
     }
