@@ -24,17 +24,7 @@
  * immediate reuse; the writer then pays a process-wide barrier per finalised batch.
  * {@code docs/PERFORMANCE.md} measures them side by side.
  *
- * <h2>Conventions inside this package</h2>
- * <ul>
- *   <li>Fields touched concurrently are declared plain and accessed only through a
- *       {@code private static final VarHandle} named after the field in upper case, declared in
- *       a trailing "VarHandle mechanics" block. Accessor methods name the access mode in Java 9
- *       vocabulary: {@code wrSeqOpaque()}, {@code rdSeqAcquire()}, {@code casRdSeq()}.</li>
- *   <li>Every access stronger than plain, and every fence, carries an {@code // ORDER:}
- *       comment with its reason and what it pairs with; {@code grep -n "ORDER:"} lists them.</li>
- *   <li>Hot fields are padded by inheritance chains ({@code SmrLayout}), checked by a JOL test.</li>
- *   <li>Misuse throws {@link java.lang.IllegalStateException} or
- *       {@link java.lang.IllegalArgumentException} naming the domain, the value and the thread.</li>
- * </ul>
+ * <p>Maintainers: the conventions inside the code (access modes, {@code // ORDER:} comments,
+ * padding, misuse) are in {@code docs/INTERNALS.md} of the repository.
  */
 package org.smr4j;

@@ -14,14 +14,7 @@
  *       lock-free lookups and a zero-copy read.</li>
  * </ul>
  *
- * <h2>Conventions inside this package</h2>
- * As in {@code org.smr4j}: fields touched concurrently are plain and accessed through
- * {@code private static final VarHandle}s named after them (native memory through
- * {@code ValueLayout} var handles in {@code EntryLayout}); every access stronger than plain
- * carries an {@code // ORDER:} comment; misuse throws {@link java.lang.NullPointerException},
- * {@link java.lang.IllegalArgumentException} or {@link java.lang.IllegalStateException} naming
- * the parameter or the structure, the value and the thread. Off-heap formats are drawn in one
- * descriptor class ({@code EntryLayout}). Block handles are {@code long}s,
- * {@code (slab index << 32) | byte offset}, so that no block has a heap object.
+ * <p>Maintainers: the conventions inside the code (access modes, {@code // ORDER:} comments,
+ * padding, misuse) are in {@code docs/INTERNALS.md} of the repository.
  */
 package org.smr4j.offheap;
