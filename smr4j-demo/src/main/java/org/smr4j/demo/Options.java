@@ -34,6 +34,8 @@ final class Options {
             Map.entry("--dwell", "0 to 100,000"),
             Map.entry("--strategies", "a comma-separated list of SMR_DEFAULT, SMR_LAZY, PSERIALIZE, RW_LOCK, "
                     + "CONCURRENT_HASH_MAP"),
+            Map.entry("--minutes", "0.001 to 1440"),
+            Map.entry("--progress", "0.1 to 3600"),
             Map.entry("--seed", "any 64-bit integer"));
 
     private Options() {
