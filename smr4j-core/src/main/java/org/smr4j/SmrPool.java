@@ -1573,7 +1573,8 @@ public final class SmrPool<T> implements AutoCloseable {
          * Sets the working-set trim interval: about once per interval (checked when a batch is
          * queued, so no thread is needed), half of the objects that sat unused in the shared
          * depot for the whole interval are finalised, as far as they have expired and down to
-         * the low-water mark, so an idle excess decays geometrically. This returns what a burst, or a reader that stalled, made the pool create.
+         * the low-water mark, so an idle excess decays geometrically. This returns what a burst, or a
+         * reader that stalled, made the pool create.
          * {@link Duration#ZERO} turns it off. Default {@link SmrPool#TRIM_INTERVAL_DEFAULT}.
          *
          * @param interval zero or positive

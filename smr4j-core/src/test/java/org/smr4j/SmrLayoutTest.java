@@ -40,8 +40,10 @@ class SmrLayoutTest {
         final long size = layout.instanceSize();
         System.out.println(headerMode() + "\n" + printable);
         assertThat(wr.offset() - header).as("padding between the header and wrSeq\n%s", printable).isGreaterThanOrEqualTo(PAD);
-        assertThat(rd.offset() - (wr.offset() + wr.size())).as("padding between wrSeq and rdSeq\n%s", printable).isGreaterThanOrEqualTo(PAD);
-        assertThat(barrier.offset() - (rd.offset() + rd.size())).as("padding between rdSeq and the cold tail\n%s", printable).isGreaterThanOrEqualTo(PAD);
+        assertThat(rd.offset() - (wr.offset() + wr.size())).as("padding between wrSeq and rdSeq\n%s", printable)
+                .isGreaterThanOrEqualTo(PAD);
+        assertThat(barrier.offset() - (rd.offset() + rd.size())).as("padding between rdSeq and the cold tail\n%s", printable)
+                .isGreaterThanOrEqualTo(PAD);
         assertThat(size - (rd.offset() + rd.size())).as("rdSeq to the object's end\n%s", printable).isGreaterThanOrEqualTo(PAD);
         for (final FieldLayout f : layout.fields()) {
             if (f != wr && f != rd) {

@@ -53,7 +53,8 @@ class OffHeapMisuseTest {
         final List<Row<SmrArena>> rows = List.of(
                 new Row<>("allocate(-1)", x -> x.allocate(-1), IllegalArgumentException.class, "byteSize -1", "[0,", "misuse-arena"),
                 new Row<>("allocate(MAX)", x -> x.allocate(Long.MAX_VALUE), IllegalArgumentException.class, "byteSize", "range"),
-                new Row<>("allocate(above hard limit)", x -> x.allocate(16 << 20), IllegalArgumentException.class, "hard limit", "16777216"),
+                new Row<>("allocate(above hard limit)", x -> x.allocate(16 << 20), IllegalArgumentException.class,
+                        "hard limit", "16777216"),
                 new Row<>("allocate(8, 0)", x -> x.allocate(8, 0), IllegalArgumentException.class, "byteAlignment 0", "power of two"),
                 new Row<>("allocate(8, 3)", x -> x.allocate(8, 3), IllegalArgumentException.class, "byteAlignment 3"),
                 new Row<>("allocate(8, 2^31)", x -> x.allocate(8, 1L << 31), IllegalArgumentException.class, "byteAlignment 2147483648"),
@@ -207,7 +208,8 @@ class OffHeapMisuseTest {
         closedArena.close();
         final OffHeapMap.Builder<String, String> b = OffHeapMap.builder("misuse-mb", Codec.STRING, Codec.STRING).jmx(false);
         final List<Row<OffHeapMap.Builder<String, String>>> rows = List.of(
-                new Row<>("builder(null, ...)", x -> OffHeapMap.builder(null, Codec.STRING, Codec.STRING), NullPointerException.class, "name"),
+                new Row<>("builder(null, ...)", x -> OffHeapMap.builder(null, Codec.STRING, Codec.STRING),
+                        NullPointerException.class, "name"),
                 new Row<>("builder(n, null, v)", x -> OffHeapMap.builder("n", null, Codec.STRING), NullPointerException.class, "keys"),
                 new Row<>("builder(n, k, null)", x -> OffHeapMap.builder("n", Codec.STRING, null), NullPointerException.class, "values"),
                 new Row<>("builder(n, BYTES, v)", x -> OffHeapMap.builder("n", Codec.BYTES, Codec.STRING), IllegalArgumentException.class,

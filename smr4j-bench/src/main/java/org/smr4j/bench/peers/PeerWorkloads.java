@@ -128,10 +128,22 @@ public final class PeerWorkloads {
         this.flavor = flavor;
         this.durMs = durMs;
         switch (flavor) {
-            case SMR_DEFAULT -> { smr = Smr.create("peers"); psz = null; }
-            case SMR_DEFERRED -> { smr = Smr.builder("peers").deferred(32).build(); psz = null; }
-            case SMR_LAZY -> { smr = Smr.builder("peers").lazy().build(); psz = null; }
-            default -> { smr = null; psz = Pserialize.create("peers"); }
+            case SMR_DEFAULT -> {
+                smr = Smr.create("peers");
+                psz = null;
+            }
+            case SMR_DEFERRED -> {
+                smr = Smr.builder("peers").deferred(32).build();
+                psz = null;
+            }
+            case SMR_LAZY -> {
+                smr = Smr.builder("peers").lazy().build();
+                psz = null;
+            }
+            default -> {
+                smr = null;
+                psz = Pserialize.create("peers");
+            }
         }
         gp = newNode(0);
         for (int i = 0; i < NSLOTS; i++) {
@@ -150,14 +162,28 @@ public final class PeerWorkloads {
         if (smr != null) {
             final Smr.Reader r = smr.reader();
             return new Section() {
-                @Override public void enter() { r.enter(); }
-                @Override public void exit() { r.exit(); }
+                @Override
+                public void enter() {
+                    r.enter();
+                }
+
+                @Override
+                public void exit() {
+                    r.exit();
+                }
             };
         }
         final Pserialize.Reader r = psz.reader();
         return new Section() {
-            @Override public void enter() { r.enter(); }
-            @Override public void exit() { r.exit(); }
+            @Override
+            public void enter() {
+                r.enter();
+            }
+
+            @Override
+            public void exit() {
+                r.exit();
+            }
         };
     }
 

@@ -363,7 +363,8 @@ public final class ChurnHarness {
         final ConnectionTable.Stats b = s1.stats;
         return new ChurnResult(strategy, (s1.nanos - s0.nanos) / 1e9,
                 s1.lookups - s0.lookups, s1.reads - s0.reads, s1.churnHits - s0.churnHits,
-                s1.churnMisses - s0.churnMisses, s1.readRaced - s0.readRaced, s1.churnInserts - s0.churnInserts, s1.churnRemoves - s0.churnRemoves,
+                s1.churnMisses - s0.churnMisses, s1.readRaced - s0.readRaced,
+                s1.churnInserts - s0.churnInserts, s1.churnRemoves - s0.churnRemoves,
                 s1.floodInserts - s0.floodInserts, s1.floodExpired - s0.floodExpired,
                 s1.floodEvicted - s0.floodEvicted, s1.reused - s0.reused,
                 ChurnResult.Percentiles.of(s1.lookupNanos), ChurnResult.Percentiles.of(s1.insertNanos),
