@@ -1179,6 +1179,7 @@ public final class SmrPool<T> implements AutoCloseable {
      * For tests: verifies invariants 1, 2, 4 and 5 of the overview. Call only while no other
      * thread uses the pool. Throws {@link AssertionError} naming the broken invariant.
      */
+    @SuppressWarnings("IdentityHashMapUsage") // the checks pass it on as a Map; identity is what they track
     void checkInvariants() {
         final Map<Object, String> where = new IdentityHashMap<>();
         stripes.check(where);

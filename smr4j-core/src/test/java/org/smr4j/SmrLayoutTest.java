@@ -46,7 +46,7 @@ class SmrLayoutTest {
                 .isGreaterThanOrEqualTo(PAD);
         assertThat(size - (rd.offset() + rd.size())).as("rdSeq to the object's end\n%s", printable).isGreaterThanOrEqualTo(PAD);
         for (final FieldLayout f : layout.fields()) {
-            if (f != wr && f != rd) {
+            if (!f.equals(wr) && !f.equals(rd)) {
                 assertThat(Math.abs(f.offset() - wr.offset()) >= PAD || f.name().startsWith("p") || f.name().equals("q0"))
                         .as("only padding within %d bytes of wrSeq: %s", PAD, f).isTrue();
                 assertThat(Math.abs(f.offset() - rd.offset()) >= PAD || f.name().startsWith("p"))

@@ -300,6 +300,7 @@ public final class PeerWorkloads {
         return sum;
     }
 
+    @SuppressWarnings("ThreadPriorityCheck") // the writer yields at its pending cap, as the peers' programs do
     void runB(final int nreaders, final Writer wm, final boolean print) throws InterruptedException {
         stop = false;
         go = false;
@@ -482,7 +483,7 @@ public final class PeerWorkloads {
         System.out.printf(Locale.ROOT, "# smr4j %s, %s %s, dur_ms=%d, fence-free lazy readers: %s%n",
                 PeerWorkloads.class.getPackage().getImplementationVersion(), System.getProperty("java.vm.name"),
                 Runtime.version(), dur, Smr.builder("probe").lazy().build().fenceFreeReaders());
-        for (final String f : flavors.split(",")) {
+        for (final String f : flavors.split(",", -1)) {
             final Flavor flavor = Flavor.of(f.trim());
             final PeerWorkloads w = new PeerWorkloads(flavor, dur);
             final PeerWorkloads warm = new PeerWorkloads(flavor, Math.min(dur, 300));

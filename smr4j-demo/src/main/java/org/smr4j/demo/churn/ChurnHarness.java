@@ -285,7 +285,7 @@ public final class ChurnHarness {
         final int longest = table.longestChain();
         final Timeline timeline = s0 == null || s1 == null ? Timeline.NONE
                 : new Timeline(cfg.timelinePeriod().toNanos() / 1e9, ticks, pauses);
-        return result(strategy, s0, s1, pendingSum, pendingPeak, pendingSamples, lookups, writers, flood, size, open,
+        return result(strategy, s0, s1, pendingSum, pendingPeak, pendingSamples, lookups, writers, size, open,
                 longest, error, timeline);
     }
 
@@ -347,7 +347,7 @@ public final class ChurnHarness {
 
     private static ChurnResult result(final Strategy strategy, final Snapshot s0, final Snapshot s1,
             final double pendingSum, final long pendingPeak, final long pendingSamples, final List<Lookups> lookups,
-            final List<Writer> writers, final Flood flood, final long size, final long open, final int longest,
+            final List<Writer> writers, final long size, final long open, final int longest,
             final String error, final Timeline timeline) {
         final ChurnResult.Violations v = new ChurnResult.Violations(
                 sum(lookups, Lookups.WRONG_KEY), sum(lookups, Lookups.FREED_SEEN),
