@@ -65,6 +65,7 @@ class OffHeapMapStatefulPropertiesTest {
     }
 
     @Provide
+    @SuppressWarnings("CollectionIncompatibleType") // get(42) on a String map is one of the steps: null, no exception
     Arbitrary<ActionSequence<State>> sequences() {
         final Arbitrary<String> keys = Arbitraries.of("a", "b", "c", "d", "é", "key-5", "\uD800", "\uD83D\uDE00", "", "k7",
                 "long-key-0123456789-0123456789", "x", "y", "z");

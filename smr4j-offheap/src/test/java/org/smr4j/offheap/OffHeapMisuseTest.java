@@ -26,6 +26,7 @@ import org.smr4j.SmrRetireQueue;
  * that the refused call changed nothing.
  */
 @Timeout(60)
+@SuppressWarnings("ReturnValueIgnored") // the calls are made for the exceptions they must throw
 class OffHeapMisuseTest {
     /** One misuse: what, the call, the exception, words of its message. */
     record Row<S>(String what, Consumer<S> call, Class<? extends Throwable> type, String... words) {
