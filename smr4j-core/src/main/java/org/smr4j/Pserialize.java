@@ -192,6 +192,8 @@ public final class Pserialize {
     /** Readers publish without a store-load fence; perform issues membarrier. */
     private final boolean fenceless;
     private final ReaderRegistry<Reader> registry;
+    // One thread-local per domain on purpose: each domain has its own reader records.
+    @SuppressWarnings("ThreadLocalUsage")
     private final ThreadLocal<Reader> local = new ThreadLocal<>();
     /** Serialises barrier rounds; see "Coalescing". */
     private final ReentrantLock barrierLock = new ReentrantLock();
@@ -199,6 +201,7 @@ public final class Pserialize {
      * Completed barrier rounds. Written under barrierLock (volatile store), read with volatile
      * loads. Invariant: only increases, by one per round.
      */
+    @SuppressWarnings("UnusedVariable") // read and written only through GENERATION, which Error Prone does not follow
     private long generation;
 
     private final LongAdder performs = new LongAdder();

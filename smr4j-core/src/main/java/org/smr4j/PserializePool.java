@@ -199,6 +199,7 @@ public final class PserializePool<T> implements AutoCloseable {
     /** Set once by close(); checked on entry and again under the stripe and depot locks. */
     private volatile boolean closed;
     /** Objects created and not yet finalised. Accessed through ALLOCATED (CAS against hardLimit). */
+    @SuppressWarnings("UnusedVariable") // read and written only through ALLOCATED, which Error Prone does not follow
     private long allocated;
     /** Objects withdrawn for finalisation, perform() not yet returned (invariant 6). Through AWAITING. */
     private long awaiting;

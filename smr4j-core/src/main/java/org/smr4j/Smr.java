@@ -290,6 +290,8 @@ public final class Smr {
     private final boolean fenceless;
     private final SmrShared shared;
     private final ReaderRegistry<Reader> registry;
+    // One thread-local per domain on purpose: each domain has its own reader records.
+    @SuppressWarnings("ThreadLocalUsage")
     private final ThreadLocal<Reader> local = new ThreadLocal<>();
     /** First sequence and step; SmrSeq.INIT and INCR except in the wrap test configuration. */
     private final long init;
@@ -1439,7 +1441,7 @@ public final class Smr {
      *
      * @param advances    calls to {@code advance()} (FreeBSD {@code debug.smr.advance})
      * @param advanceWaits advances that had to wait for lagging readers ({@code advance_wait})
-     * @param polls       calls to {@code poll()} and {@code waitFor()} ({@code poll})
+     * @param polls       calls to {@code poll()} and {@code waitFor()} (FreeBSD {@code debug.smr.poll})
      * @param scans       polls that scanned the readers ({@code poll_scan})
      * @param failedPolls polls that returned false ({@code poll_fail})
      * @param waits       {@code waitFor()} calls that had to wait

@@ -1313,6 +1313,7 @@ public final class SmrPool<T> implements AutoCloseable {
      * For tests: verifies invariants 1, 2, 4 and 5 of the overview. Call only while no other
      * thread uses the pool. Throws {@link AssertionError} naming the broken invariant.
      */
+    @SuppressWarnings("IdentityHashMapUsage") // the checks pass it on as a Map; identity is what they track
     void checkInvariants() {
         final Map<Object, String> where = new IdentityHashMap<>();
         stripes.check(where);
@@ -1756,7 +1757,8 @@ public final class SmrPool<T> implements AutoCloseable {
          * Sets the working-set trim interval: about once per interval (checked when a batch is
          * queued, so no thread is needed), half of the objects that sat unused in the shared
          * depot for the whole interval are finalised, as far as they have expired and down to
-         * the low-water mark, so an idle excess decays geometrically. This returns what a burst, or a reader that stalled, made the pool create.
+         * the low-water mark, so an idle excess decays geometrically. This returns what a burst, or a
+         * reader that stalled, made the pool create.
          * {@link Duration#ZERO} turns it off. Default {@link SmrPool#TRIM_INTERVAL_DEFAULT}.
          *
          * @param interval zero or positive

@@ -125,8 +125,10 @@ final class SmrPoolDepot<T> {
     /** The last tag queued, for the monotonicity assertion. */
     private long lastTag;
     /** Mirror of pending.peekFirst().tag, or INVALID. Accessed through {@link #HEAD_TAG}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through HEAD_TAG, which Error Prone does not follow
     private long headTag;
     /** 1 when READY is not empty, else 0. Accessed through {@link #READY_HINT}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through READY_HINT, which Error Prone does not follow
     private int readyHint;
     /** Magazines taken from the depot by get (Stats.refills). */
     private long refills;
@@ -135,6 +137,7 @@ final class SmrPoolDepot<T> {
     /** Set by trimTarget once per trim interval: the next enqueue sweeps dead owners' caches. */
     private boolean sweepDue;
     /** Set once by close(), under the lock. Accessed through {@link #CLOSED}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through CLOSED, which Error Prone does not follow
     private boolean closed;
 
     /** Created minus finalised; bounded by hardLimit (invariant 4). */
@@ -471,7 +474,7 @@ final class SmrPoolDepot<T> {
                 // A head tagged at or before the goal we saw reached needs no second poll:
                 // goals are reached in order (the read hand only moves forward), and that
                 // poll's acquire fence already orders the readers' exits before our reuse.
-                if (head != null && (reached != SmrSeq.INVALID && SmrSeq.leq(head.tag, reached)
+                if (head != null && ((reached != SmrSeq.INVALID && SmrSeq.leq(head.tag, reached))
                         || smr.poll(head.tag) || deferredNudge(smr, head.tag))) {
                     dequeueHead();
                     refills++;
@@ -688,6 +691,7 @@ final class SmrPoolDepot<T> {
      * Returns whether an interrupt arrived during the wait (the flag is then clear; the
      * caller restores it when it returns).
      */
+    @SuppressWarnings("WaitNotInLoop") // the loop is the caller's: getSlow retries after every wake-up
     boolean awaitProgress() {
         boolean interrupted = false;
         // ORDER: acquire; pairs with the release in setHeadTag (a hint: waitFor re-polls).

@@ -38,6 +38,7 @@ final class SmrPoolStripes {
     private final int magazineSize;
     private final int maxStripes;
     /** The stripes; length a power of two, only grows. Accessed through {@link #STRIPES}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through STRIPES, which Error Prone does not follow
     private SmrPool.Stripe[] stripes;
     /** Stripe lock attempts that found the stripe busy (Stats.contention). */
     private final LongAdder contention = new LongAdder();

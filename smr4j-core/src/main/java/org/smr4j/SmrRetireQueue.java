@@ -116,8 +116,10 @@ public final class SmrRetireQueue implements AutoCloseable {
      * Mirror of queue.peekFirst().tag, or SmrSeq.INVALID when the queue is empty. Written under
      * lock (release), read anywhere (acquire) as a hint. Accessed through {@link #HEAD_TAG}.
      */
+    @SuppressWarnings("UnusedVariable") // read and written only through HEAD_TAG, which Error Prone does not follow
     private long headTag;
     /** Set once by close(), under lock. Accessed through {@link #CLOSED}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through CLOSED, which Error Prone does not follow
     private boolean closed;
     private final Thread background;
 

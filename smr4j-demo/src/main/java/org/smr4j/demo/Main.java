@@ -191,7 +191,8 @@ public final class Main implements Callable<Integer> {
         if (given != null) {
             return given.toAbsolutePath().normalize();
         }
-        final String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
+        final String stamp = LocalDateTime.now(java.time.ZoneId.systemDefault())
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
         final Path base = Path.of("smr4j-reports").toAbsolutePath();
         Path dir = base.resolve(stamp + "-" + name);
         for (int i = 2; Files.exists(dir); i++) {

@@ -26,6 +26,7 @@ import org.smr4j.SmrRetireQueue;
  * that the refused call changed nothing.
  */
 @Timeout(60)
+@SuppressWarnings("ReturnValueIgnored") // the calls are made for the exceptions they must throw
 class OffHeapMisuseTest {
     /** One misuse: what, the call, the exception, words of its message. */
     record Row<S>(String what, Consumer<S> call, Class<? extends Throwable> type, String... words) {
@@ -53,7 +54,8 @@ class OffHeapMisuseTest {
         final List<Row<SmrArena>> rows = List.of(
                 new Row<>("allocate(-1)", x -> x.allocate(-1), IllegalArgumentException.class, "byteSize -1", "[0,", "misuse-arena"),
                 new Row<>("allocate(MAX)", x -> x.allocate(Long.MAX_VALUE), IllegalArgumentException.class, "byteSize", "range"),
-                new Row<>("allocate(above hard limit)", x -> x.allocate(16 << 20), IllegalArgumentException.class, "hard limit", "16777216"),
+                new Row<>("allocate(above hard limit)", x -> x.allocate(16 << 20), IllegalArgumentException.class,
+                        "hard limit", "16777216"),
                 new Row<>("allocate(8, 0)", x -> x.allocate(8, 0), IllegalArgumentException.class, "byteAlignment 0", "power of two"),
                 new Row<>("allocate(8, 3)", x -> x.allocate(8, 3), IllegalArgumentException.class, "byteAlignment 3"),
                 new Row<>("allocate(8, 2^31)", x -> x.allocate(8, 1L << 31), IllegalArgumentException.class, "byteAlignment 2147483648"),
@@ -208,7 +210,8 @@ class OffHeapMisuseTest {
         closedArena.close();
         final OffHeapMap.Builder<String, String> b = OffHeapMap.builder("misuse-mb", Codec.STRING, Codec.STRING).jmx(false);
         final List<Row<OffHeapMap.Builder<String, String>>> rows = List.of(
-                new Row<>("builder(null, ...)", x -> OffHeapMap.builder(null, Codec.STRING, Codec.STRING), NullPointerException.class, "name"),
+                new Row<>("builder(null, ...)", x -> OffHeapMap.builder(null, Codec.STRING, Codec.STRING),
+                        NullPointerException.class, "name"),
                 new Row<>("builder(\"\", ...)", x -> OffHeapMap.builder("", Codec.STRING, Codec.STRING), IllegalArgumentException.class,
                         "name must not be empty"),
                 new Row<>("builder(n, null, v)", x -> OffHeapMap.builder("n", null, Codec.STRING), NullPointerException.class, "keys"),
