@@ -37,6 +37,7 @@ final class Periodic {
      */
 
     /** The kinds of structure, each with its event class (resolved only when the hooks are added). */
+    @SuppressWarnings("ImmutableEnumChecker") // the suppliers are stateless lambdas
     enum Kind {
         SMR(() -> SmrEvents.SmrStatistics.class),
         PSERIALIZE(() -> SmrEvents.PserializeStatistics.class),

@@ -202,6 +202,7 @@ public final class PserializePool<T> implements AutoCloseable {
     @SuppressWarnings("UnusedVariable") // read and written only through ALLOCATED, which Error Prone does not follow
     private long allocated;
     /** Objects withdrawn for finalisation, perform() not yet returned (invariant 6). Through AWAITING. */
+    @SuppressWarnings("UnusedVariable") // read and written only through AWAITING, which Error Prone does not follow
     private long awaiting;
 
     private final LongAdder created = new LongAdder();

@@ -118,7 +118,8 @@ public interface SmrMXBean {
     long getStepsBehind();
 
     /**
-     * Returns the reader that holds the oldest sequence behind the write sequence, found by a scan, as {@code <thread>: sequence <s>, <n> steps behind}, or {@code none}.
+     * Returns the reader that holds the oldest sequence behind the write sequence, found by a scan, as
+     * {@code <thread>: sequence <s>, <n> steps behind}, or {@code none}.
      *
      * @return the oldest reader, or none
      */

@@ -671,7 +671,7 @@ public final class SmrPool<T> implements AutoCloseable {
         // queueing re-checks and, if another thread took the room meanwhile, waits for it),
         // and never for tryGet: a get below the hard limit prefers creating to waiting.
         SmrPoolMagazine full = c != null && (pendingLimit == Long.MAX_VALUE
-                || block && policy == LimitPolicy.WAIT && depot.roomHint(magazineSize)) ? takeFullFree(c) : null;
+                || (block && policy == LimitPolicy.WAIT && depot.roomHint(magazineSize))) ? takeFullFree(c) : null;
         // JFR only once a recorder exists: loading the event classes costs about 200 ms,
         // which the first get of every pool would otherwise pay (SmrPoolEvents.recording()).
         final SmrPoolEvents.Refill event = SmrPoolEvents.recording() ? new SmrPoolEvents.Refill() : null;
@@ -713,7 +713,7 @@ public final class SmrPool<T> implements AutoCloseable {
                     flushed = true;
                     // With a pending limit, a caller that must not wait (tryGet, FAIL) leaves the
                     // FREE magazines where they are: queueing them might wait for room.
-                    final boolean takeFree = pendingLimit == Long.MAX_VALUE || block && policy == LimitPolicy.WAIT;
+                    final boolean takeFree = pendingLimit == Long.MAX_VALUE || (block && policy == LimitPolicy.WAIT);
                     if (flushCaches(true, false, takeFree) > 0) {
                         continue; // something moved: fetch again
                     }
