@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import net.jqwik.api.AfterFailureMode;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -189,6 +190,8 @@ class SmrRetireQueueFuzzTest {
         /** The reader on a thread of its own (STALL .. UNSTALL), guarded by this harness. */
         SmrPoolTesting.StalledReader stalled;
         Long stalledId;
+        /** The threads of unstallSoon, joined by cleanup. */
+        final ConcurrentLinkedQueue<Thread> releasers = new ConcurrentLinkedQueue<>();
         /** Set before close() is called. */
         volatile boolean closing;
         /** Set after close() returned. */
@@ -302,7 +305,27 @@ class SmrRetireQueueFuzzTest {
                 }
                 case STALL -> stall();
                 case UNSTALL -> unstall();
-                case POLL -> expect(queue.poll() >= 0, "poll() negative", null);
+                case POLL -> {
+                    joinReleasers(); // a reader let go "soon" is withdrawn from open before it exits
+                    if (!threaded && !cfg.background() && cfg.mode() == Smr.Mode.DEFAULT && open.isEmpty()) {
+                        // Liveness: no reader inside, a default-mode goal is reached at once, so
+                        // a flush and a poll run everything retired (again for the children that
+                        // actions retired meanwhile).
+                        long n;
+                        int rounds = 0;
+                        do {
+                            queue.flush();
+                            final long before = runOrder.size();
+                            n = queue.poll();
+                            expect(n == runOrder.size() - before, "poll() returned " + n + " for "
+                                    + (runOrder.size() - before) + " run", null);
+                        } while (n > 0 && ++rounds < 8);
+                        final SmrRetireQueue.Stats st = queue.stats();
+                        expect(st.pending() == 0, "flush + poll with no reader inside left " + st, null);
+                    } else {
+                        expect(queue.poll() >= 0, "poll() negative", null);
+                    }
+                }
                 case FLUSH -> {
                     if (mine.section != null) {
                         expectThrows(IllegalStateException.class, queue::flush, "flush() inside a section");
@@ -314,9 +337,15 @@ class SmrRetireQueueFuzzTest {
                     if (mine.section != null) {
                         expectThrows(IllegalStateException.class, queue::awaitAll, "awaitAll() inside a section");
                     } else {
-                        unstall(); // it would wait for a reader that only a fuzz thread lets go
+                        unstallSoon(); // it waits for the stalled reader: let it go 2 ms from now
                         final List<Item> before = List.copyOf(mine.retired);
-                        expect(queue.awaitAll() >= 0, "awaitAll() negative", null);
+                        final long ranBefore = runOrder.size();
+                        final long n = queue.awaitAll();
+                        expect(n >= 0, "awaitAll() negative", null);
+                        if (!threaded && !cfg.background()) {
+                            expect(n == runOrder.size() - ranBefore, "awaitAll() returned " + n + " for "
+                                    + (runOrder.size() - ranBefore) + " run", null);
+                        }
                         for (final Item it : before) {
                             expect(it.runs.get() == 1, it + " retired before awaitAll() has not run: " + it.runs, null);
                         }
@@ -336,7 +365,7 @@ class SmrRetireQueueFuzzTest {
                     if (mine.section != null) {
                         expectThrows(IllegalStateException.class, queue::close, "close() inside a section");
                     } else {
-                        unstall();
+                        unstallSoon();
                         closing = true;
                         queue.close();
                         closed = true;
@@ -386,6 +415,29 @@ class SmrRetireQueueFuzzTest {
             }
         }
 
+        /**
+         * Lets the stalled reader go from another thread 2 ms from now, so that an awaitAll or
+         * close called meanwhile has to wait for it (an action it runs before the reader
+         * exits is a violation).
+         */
+        void unstallSoon() {
+            final Thread t = Thread.ofVirtual().start(() -> {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+                unstall();
+            });
+            releasers.add(t);
+        }
+
+        void joinReleasers() {
+            for (Thread t; (t = releasers.poll()) != null; ) {
+                try {
+                    t.join(10_000);
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
         synchronized void unstall() {
             if (stalled != null) {
                 open.remove(stalledId); // before it exits
@@ -410,6 +462,7 @@ class SmrRetireQueueFuzzTest {
 
         /** After every step (one thread) or once the threads joined. */
         void check(final boolean quiescent) {
+            joinReleasers(); // so that open and the domain agree on the stalled reader
             expect(violations.isEmpty(), "violations: " + violations, null);
             final SmrRetireQueue.Stats s = queue.stats();
             // Under the lock: pending, batchesPending (and batches is counted under it). The
@@ -480,6 +533,7 @@ class SmrRetireQueueFuzzTest {
          * lets the stalled reader go and closes the queue.
          */
         void cleanup() {
+            joinReleasers();
             unstall();
             try {
                 queue.close();
