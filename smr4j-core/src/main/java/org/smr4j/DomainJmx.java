@@ -15,10 +15,12 @@ final class DomainJmx {
     private static final Map<String, String> SMR = Map.ofEntries(
                 Map.entry("Name", "The domain's name."),
                 Map.entry("Mode", "The domain's mode: DEFAULT, DEFERRED or LAZY."),
-                Map.entry("FenceFreeReaders", "Whether readers publish without a store-load fence (lazy mode with a working membarrier(2))."),
+                Map.entry("FenceFreeReaders", "Whether readers publish without a store-load fence (lazy mode with a working "
+                        + "membarrier(2))."),
                 Map.entry("Closed", "Whether Smr.close() was called."),
                 Map.entry("Advances", "The number of advance() calls (debug.smr.advance)."),
-                Map.entry("AdvanceWaits", "The number of advances that waited for readers lagging by half the sequence space (only in the wrap test configuration)."),
+                Map.entry("AdvanceWaits", "The number of advances that waited for readers lagging by half the sequence space "
+                        + "(only in the wrap test configuration)."),
                 Map.entry("Polls", "The number of poll() and waitFor() calls."),
                 Map.entry("Scans", "The number of polls that scanned every reader record."),
                 Map.entry("FailedPolls", "The number of polls that found the goal not reached."),
@@ -28,7 +30,8 @@ final class DomainJmx {
                 Map.entry("WriteSequence", "The write sequence now."),
                 Map.entry("ReadSequence", "The read sequence now: every goal at or before it is reached."),
                 Map.entry("StepsBehind", "How many advances of the write sequence the read sequence lags behind (as of the last scan)."),
-                Map.entry("OldestReader", "The reader that holds the oldest sequence behind the write sequence, found by a scan, as <thread>: sequence <s>, <n> steps behind, or none."));
+                Map.entry("OldestReader", "The reader that holds the oldest sequence behind the write sequence, found by a scan, "
+                        + "as <thread>: sequence <s>, <n> steps behind, or none."));
 
     private static final Map<String, String> PSERIALIZE = Map.ofEntries(
                 Map.entry("Name", "The instance's name."),

@@ -31,7 +31,8 @@ final class SmrEvents {
     @Name("org.smr4j.GoalWait")
     @Label("SMR Goal Wait")
     @Category({"smr4j", "Domain"})
-    @Description("A waitFor() or synchronize() on an SMR domain blocked until every reader had left the sections that could hold the goal back")
+    @Description("A waitFor() or synchronize() on an SMR domain blocked until every reader had left the sections that could hold "
+            + "the goal back")
     @Threshold("1 ms")
     @StackTrace(true)
     static final class GoalWait extends Event {
@@ -70,7 +71,8 @@ final class SmrEvents {
     @Name("org.smr4j.StalledReader")
     @Label("SMR Stalled Reader")
     @Category({"smr4j", "Domain"})
-    @Description("A reader stayed inside one read section, holding back every goal (SMR) or perform (pserialize) behind it, for longer than the threshold; the duration is how long it was seen stuck")
+    @Description("A reader stayed inside one read section, holding back every goal (SMR) or perform (pserialize) behind it, for "
+            + "longer than the threshold; the duration is how long it was seen stuck")
     @Threshold("100 ms")
     @StackTrace(false)
     static final class StalledReader extends Event {
@@ -226,7 +228,8 @@ final class SmrEvents {
     @Name("org.smr4j.PserializePoolRefill")
     @Label("Pserialize Pool Slow Refill")
     @Category({"smr4j", "Pool"})
-    @Description("A get() that found nothing cached and was slow to obtain an object (created by the factory, or waited for at the hard limit)")
+    @Description("A get() that found nothing cached and was slow to obtain an object (created by the factory, or waited for at "
+            + "the hard limit)")
     @Threshold("1 ms")
     @StackTrace(true)
     static final class PserializePoolRefill extends Event {

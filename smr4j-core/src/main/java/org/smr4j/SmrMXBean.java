@@ -27,7 +27,8 @@ public interface SmrMXBean {
     String getMode();
 
     /**
-     * Returns whether readers publish without a store-load fence (lazy mode with a working {@code membarrier(2)}).
+     * Returns whether readers publish without a store-load fence (lazy mode with a working {@code
+     * membarrier(2)}).
      *
      * @return true if fence-free
      */
@@ -48,7 +49,8 @@ public interface SmrMXBean {
     long getAdvances();
 
     /**
-     * Returns the number of advances that waited for readers lagging by half the sequence space (only in the wrap test configuration).
+     * Returns the number of advances that waited for readers lagging by half the sequence space
+     * (only in the wrap test configuration).
      *
      * @return advance waits so far
      */
@@ -83,7 +85,8 @@ public interface SmrMXBean {
     long getWaits();
 
     /**
-     * Returns the number of process-wide barriers ({@code membarrier(2)}) issued by lazy-mode scans.
+     * Returns the number of process-wide barriers ({@code membarrier(2)}) issued by lazy-mode
+     * scans.
      *
      * @return barriers so far
      */
@@ -111,14 +114,16 @@ public interface SmrMXBean {
     long getReadSequence();
 
     /**
-     * Returns how many advances of the write sequence the read sequence lags behind (as of the last scan).
+     * Returns how many advances of the write sequence the read sequence lags behind (as of the last
+     * scan).
      *
      * @return advances not yet covered
      */
     long getStepsBehind();
 
     /**
-     * Returns the reader that holds the oldest sequence behind the write sequence, found by a scan, as {@code <thread>: sequence <s>, <n> steps behind}, or {@code none}.
+     * Returns the reader that holds the oldest sequence behind the write sequence, found by a scan,
+     * as {@code <thread>: sequence <s>, <n> steps behind}, or {@code none}.
      *
      * @return the oldest reader, or none
      */
