@@ -19,7 +19,8 @@ public interface PserializeMXBean {
     String getName();
 
     /**
-     * Returns whether readers publish without a store-load fence (where {@code membarrier(2)} works).
+     * Returns whether readers publish without a store-load fence (where {@code membarrier(2)}
+     * works).
      *
      * @return true if fence-free
      */
