@@ -30,12 +30,15 @@ import java.util.concurrent.atomic.LongAdder;
 final class HookFailures {
     /** The hooks whose failures are reported; one WARNING each per structure. */
     enum Hook {
-        DESTRUCT("destruct"), FINI("fini"), POISON("poison"), ACTION("action");
+        DESTRUCT("destruct", 1), FINI("fini", 2), POISON("poison", 4), ACTION("action", 8);
 
         final String label;
+        /** This hook's bit in {@code warned}. */
+        final int bit;
 
-        Hook(final String label) {
+        Hook(final String label, final int bit) {
             this.label = label;
+            this.bit = bit;
         }
     }
 
@@ -64,7 +67,7 @@ final class HookFailures {
     void report(final Hook hook, final Object obj, final Throwable failure, final String outcome) {
         count.increment();
         try {
-            final int bit = 1 << hook.ordinal();
+            final int bit = hook.bit;
             // ORDER: volatile RMW on a flag word; orders nothing else. Exactly one thread
             // wins the WARNING for each hook.
             final boolean first = (warned.getAndUpdate(w -> w | bit) & bit) == 0;

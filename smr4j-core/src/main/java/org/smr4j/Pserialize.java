@@ -3,7 +3,6 @@ package org.smr4j;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -64,7 +63,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <h2>Misuse</h2>
  * {@link #perform()} inside a section of the same instance (it would wait for itself),
  * {@link #exit()} without a matching enter, and a {@link Reader} used from a thread other
- * than its owner each throw {@link IllegalStateException} naming the instance and the thread.
+ * than its owner each throw {@link IllegalStateException} naming the instance and the thread,
+ * as do {@link #perform()} and a new reader thread after {@link #close()}.
  *
  * <h2>Progress</h2>
  * {@code enter}, {@code exit} and {@code entered} are wait-free (the first call on a thread
@@ -80,6 +80,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * compilers, not on the Java Memory Model alone, unless {@link #fenceFreeReaders()} is false;
  * see the implementation overview.) {@code enter} and {@code exit} promise nothing else;
  * publish objects to readers with release stores and read them with acquire loads.
+ *
+ * <h2>Observability</h2>
+ * Each instance registers a {@link PserializeMXBean} as
+ * {@code org.smr4j:type=Pserialize,name=<quoted name>} (see {@link #mbeanName()}), removed by
+ * {@link #close()} or once the instance is unreachable. Flight Recorder events:
+ * {@code org.smr4j.PserializeStatistics} (periodic), {@code org.smr4j.PerformWait} and
+ * {@code org.smr4j.StalledReader} (a reader a {@code perform()} waited for past a threshold,
+ * named by thread), from slow paths only.
  */
 public final class Pserialize {
     /*
@@ -183,6 +191,8 @@ public final class Pserialize {
     /** Readers publish without a store-load fence; perform issues membarrier. */
     private final boolean fenceless;
     private final ReaderRegistry<Reader> registry;
+    // One thread-local per domain on purpose: each domain has its own reader records.
+    @SuppressWarnings("ThreadLocalUsage")
     private final ThreadLocal<Reader> local = new ThreadLocal<>();
     /** Serialises barrier rounds; see "Coalescing". */
     private final ReentrantLock barrierLock = new ReentrantLock();
@@ -190,6 +200,7 @@ public final class Pserialize {
      * Completed barrier rounds. Written under barrierLock (volatile store), read with volatile
      * loads. Invariant: only increases, by one per round.
      */
+    @SuppressWarnings("UnusedVariable") // read and written only through GENERATION, which Error Prone does not follow
     private long generation;
 
     private final LongAdder performs = new LongAdder();
@@ -199,8 +210,17 @@ public final class Pserialize {
     private final LongAdder coalesced = new LongAdder();
     private final LongAdder deadSkipped = new LongAdder();
 
+    /** Set once by close(); read by perform() and by reader registration (slow paths). */
+    private volatile boolean closed;
+    /** The MBean, or null if registration failed; see Mbeans. */
+    private final Mbeans.Registration mbean;
+    /** Membership of the periodic JFR statistics; see Periodic. */
+    private final Periodic.Handle periodic;
+    /** The stalled-reader detector, created by the first slow path that runs once a recorder exists. */
+    private volatile StallWatch stallWatch;
+
     private Pserialize(final String name, final boolean fenced) {
-        this.name = Objects.requireNonNull(name, "name");
+        this.name = Smr.checkName(name);
         if (!fenced && !AsymmetricFence.available()) {
             if (FALLBACK_NOTICE.compareAndSet(false, true)) {
                 System.getLogger("org.smr4j").log(System.Logger.Level.WARNING,
@@ -215,8 +235,11 @@ public final class Pserialize {
         this.registry = new ReaderRegistry<>(() -> new Reader(this, fenceFree),
                 Reader::assign, Reader::release, Reader::ownerAlive);
         // ORDER: full fence, so the instance's initial state is visible before any thread that
-        // learns of it can enter or perform (as Smr's constructor does).
+        // learns of it can enter or perform (as Smr's constructor does), the MBean's and the
+        // statistics hook's threads among them.
         VarHandle.fullFence();
+        this.mbean = Mbeans.register("Pserialize", name, DomainJmx.pserialize(this), this);
+        this.periodic = Periodic.add(Periodic.Kind.PSERIALIZE, this);
     }
 
     /**
@@ -226,6 +249,7 @@ public final class Pserialize {
      * @param name the instance's name, used in messages and statistics
      * @return a new instance
      * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static Pserialize create(final String name) {
         return new Pserialize(name, false);
@@ -306,9 +330,57 @@ public final class Pserialize {
     }
 
     private Reader registerSlow() {
+        if (closed) {
+            throw new IllegalStateException(describe("a new reader after close()"));
+        }
         final Reader reader = registry.register(Thread.currentThread());
         local.set(reader);
         return reader;
+    }
+
+    // ------------------------------------------------------------------ close
+
+    /**
+     * Closes the instance: unregisters its MBean and its JFR statistics, and refuses later
+     * {@link #perform()} calls and the registration of new reader threads ({@link #enter()}
+     * or {@link #reader()} on a thread that never used the instance) with
+     * {@link IllegalStateException} naming the instance. Threads that already have a record
+     * may keep entering and leaving sections (not checked: the hot path); with no perform
+     * possible, their sections protect nothing new. Idempotent.
+     *
+     * <p>An instance that is never closed is unregistered once it becomes unreachable;
+     * closing only makes that immediate. Close it after the pools and tables built over it.
+     *
+     * <p>Memory consistency effects: a {@code perform()} that begins after {@code close()}
+     * returned, on any thread, throws.
+     */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Mbeans.unregister(mbean);
+        periodic.remove();
+    }
+
+    /**
+     * Returns whether {@link #close()} has been called.
+     *
+     * @return true once closed
+     */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Returns the name under which this instance's MBean is registered.
+     *
+     * @return the object name ({@code org.smr4j:type=Pserialize,name="<name>"}, with
+     *         {@code ,instance=<n>} appended while another instance of the same name is
+     *         registered), or null if registration failed; kept after {@link #close()}
+     */
+    public String mbeanName() {
+        return Mbeans.nameOf(mbean);
     }
 
     // ------------------------------------------------------------------ writers
@@ -331,6 +403,9 @@ public final class Pserialize {
         final Reader self = local.get();
         if (self != null && self.depth != 0) {
             throw new IllegalStateException(describe("perform() inside a read section"));
+        }
+        if (closed) {
+            throw new IllegalStateException(describe("perform() after close()"));
         }
         performs.increment();
         // ORDER: full fence: the caller's unlink is globally visible before we read the
@@ -407,7 +482,19 @@ public final class Pserialize {
         }
         if (n > 0) {
             waits.increment();
+            final SmrEvents.PerformWait event = SmrPoolEvents.recording() ? new SmrEvents.PerformWait() : null;
+            if (event != null) {
+                event.begin();
+            }
             dead |= waitFor(pending, states, owners, n);
+            if (event != null) {
+                event.end();
+            }
+            if (event != null && event.shouldCommit()) {
+                event.pserialize = name;
+                event.readers = n;
+                event.commit();
+            }
         }
         // ORDER: acquire fence; pairs with the release store in Reader.exit: the caller's
         // actions after perform() cannot be ordered before the last accesses of the sections
@@ -461,6 +548,9 @@ public final class Pserialize {
                 spins++;
                 Thread.onSpinWait();
             } else {
+                if (SmrPoolEvents.recording()) {
+                    watchStall(pending[0], owners[0], states[0]);
+                }
                 LockSupport.parkNanos(this, parkNanos);
                 parkNanos = Math.min(parkNanos * 2, WAIT_PARK_MAX_NANOS);
                 interrupted |= Thread.interrupted();
@@ -470,6 +560,80 @@ public final class Pserialize {
             Thread.currentThread().interrupt();
         }
         return dead;
+    }
+
+    // ------------------------------------------------------------------ observability
+
+    /**
+     * A sighting for the stalled-reader event (see StallWatch): {@code r} is a reader a
+     * perform waits for, or null; from slow paths only.
+     */
+    private void watchStall(final Reader r, final Thread owner, final long state) {
+        StallWatch w = stallWatch;
+        if (w == null) {
+            w = new StallWatch(name, "Pserialize", x -> ((Reader) x).stateOpaque(), x -> ((Reader) x).ownerAcquire());
+            stallWatch = w; // racing creators: one watch wins, the other's sighting is lost
+        }
+        if (w.due()) {
+            w.observe(r, owner, state, 0);
+        }
+    }
+
+    /**
+     * The first record inside a section whose owner is alive, as {@code {reader, owner}}, and
+     * its state in {@code state[0]}; null when none is inside. A diagnostic read.
+     */
+    Object[] readerInside(final long[] state) {
+        final Object[] records = registry.snapshot();
+        for (int i = 0; i < records.length; i++) {
+            final Reader r = (Reader) ReaderRegistry.recordAcquire(records, i);
+            if (r == null) {
+                continue;
+            }
+            final Thread owner = r.ownerAcquire();
+            final long s = r.stateOpaque(); // ORDER: opaque; a diagnostic, no decision rests on it
+            if ((s & 1) != 0 && owner != null && owner.isAlive()) {
+                state[0] = s;
+                return new Object[] {r, owner};
+            }
+        }
+        return null;
+    }
+
+    /** Readers inside a section now (a diagnostic scan, for the MBean). */
+    int readersInside() {
+        int n = 0;
+        final Object[] records = registry.snapshot();
+        for (int i = 0; i < records.length; i++) {
+            final Reader r = (Reader) ReaderRegistry.recordAcquire(records, i);
+            if (r != null && (r.stateOpaque() & 1) != 0 && r.ownerAlive()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The periodic JFR hook (Periodic): this instance's statistics, and a stall sighting. */
+    void emitStatistics() {
+        final SmrEvents.PserializeStatistics e = new SmrEvents.PserializeStatistics();
+        if (e.shouldCommit()) {
+            final Stats s = stats();
+            e.pserialize = name;
+            e.performs = s.performs();
+            e.barriers = s.barriers();
+            e.membarriers = s.membarriers();
+            e.waits = s.waits();
+            e.coalesced = s.coalesced();
+            e.readers = s.readers();
+            e.commit();
+        }
+        final long[] state = new long[1];
+        final Object[] inside = readerInside(state);
+        if (inside == null) {
+            watchStall(null, null, 0);
+        } else {
+            watchStall((Reader) inside[0], (Thread) inside[1], state[0]);
+        }
     }
 
     // ------------------------------------------------------------------ statistics

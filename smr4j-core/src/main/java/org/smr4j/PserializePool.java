@@ -93,6 +93,8 @@ import java.util.function.Supplier;
  * {@link #tryGet()} returns {@code null} ({@code PR_NOWAIT | PR_LIMITFAIL}). Inside a read
  * section use {@code tryGet()}: a {@code get()} waiting there blocks inside the section, which
  * can deadlock with a {@code put} that is shrinking the pool and waits for that section.
+ * {@linkplain Builder#pendingLimit(long) pendingLimit} bounds the objects taken out of reuse
+ * and awaiting the {@code perform()} before their {@code fini}.
  *
  * <h2>Misuse</h2>
  * {@code put(null)} throws {@link NullPointerException} naming the pool. Any call after
@@ -139,6 +141,10 @@ public final class PserializePool<T> implements AutoCloseable {
      *  4. After a put's shrink or a reclaim, depotObjects <= hiwat (unless the shrink was
      *     deferred because the caller was inside a section).
      *  5. After close(): closed, and every stripe and the depot are empty.
+     *  6. 0 <= awaiting <= pendingLimit: objects withdrawn from reuse for finalisation whose
+     *     perform() has not returned yet. A shrink reserves them (CAS, reserveAwaiting) before
+     *     it takes them out of the depot, and takes only what fits; reclaim and close reserve
+     *     chunk by chunk, waiting for room; finalise gives them back when perform() returns.
      * Non-invariants: objects handed out are not tracked; a cached object may also be
      * referenced by readers (that is the point).
      *
@@ -177,6 +183,8 @@ public final class PserializePool<T> implements AutoCloseable {
     private final int magazineSize;
     private final int hiwat;
     private final int hardLimit;
+    /** Builder.pendingLimit: the most objects awaiting their barrier (invariant 6). */
+    private final long pendingLimit;
     private final Stripe[] stripes;
     private final int stripeMask;
 
@@ -191,7 +199,11 @@ public final class PserializePool<T> implements AutoCloseable {
     /** Set once by close(); checked on entry and again under the stripe and depot locks. */
     private volatile boolean closed;
     /** Objects created and not yet finalised. Accessed through ALLOCATED (CAS against hardLimit). */
+    @SuppressWarnings("UnusedVariable") // read and written only through ALLOCATED, which Error Prone does not follow
     private long allocated;
+    /** Objects withdrawn for finalisation, perform() not yet returned (invariant 6). Through AWAITING. */
+    @SuppressWarnings("UnusedVariable") // read and written only through AWAITING, which Error Prone does not follow
+    private long awaiting;
 
     private final LongAdder created = new LongAdder();
     private final LongAdder finalised = new LongAdder();
@@ -200,6 +212,10 @@ public final class PserializePool<T> implements AutoCloseable {
     private final LongAdder deferredShrinks = new LongAdder();
     /** fini failures: counted and logged once each (Stats.hookFailures). */
     private final HookFailures hookFailures;
+    /** The MBean, or null (disabled, or registration failed); see Mbeans. */
+    private final Mbeans.Registration mbean;
+    /** Membership of the periodic JFR statistics; see Periodic. */
+    private final Periodic.Handle periodic;
 
     private PserializePool(final Builder<T> b) {
         this.name = b.name;
@@ -214,6 +230,7 @@ public final class PserializePool<T> implements AutoCloseable {
         this.magazineSize = b.magazineSize;
         this.hiwat = b.hiwat;
         this.hardLimit = b.hardLimit;
+        this.pendingLimit = b.pendingLimit;
         final int n = b.stripes > 0 ? b.stripes
                 : Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 4 - 1);
         this.stripes = new Stripe[n];
@@ -222,8 +239,11 @@ public final class PserializePool<T> implements AutoCloseable {
         }
         this.stripeMask = n - 1;
         // ORDER: full fence: the stripes are visible before any thread that learns of the pool
-        // uses it (final fields already promise it; the fence documents it, as Smr does).
+        // uses it (final fields already promise it; the fence documents it, as Smr does), the
+        // MBean's and the statistics hook's threads among them.
         VarHandle.fullFence();
+        this.mbean = b.jmx ? Mbeans.register("PserializePool", name, DomainJmx.pserializePool(this), this) : null;
+        this.periodic = Periodic.add(Periodic.Kind.PSERIALIZE_POOL, this);
     }
 
     /**
@@ -233,10 +253,11 @@ public final class PserializePool<T> implements AutoCloseable {
      * @param factory creates objects when the pool has none cached; must not return null
      * @param <T>     the type of pooled objects
      * @return a builder
-     * @throws NullPointerException if an argument is null
+     * @throws NullPointerException if an argument is null ({@code "name"}, {@code "factory"})
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static <T> Builder<T> builder(final String name, final Supplier<? extends T> factory) {
-        return new Builder<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(factory, "factory"));
+        return new Builder<>(Smr.checkName(name), Objects.requireNonNull(factory, "factory"));
     }
 
     /**
@@ -270,7 +291,7 @@ public final class PserializePool<T> implements AutoCloseable {
     public T get() {
         T obj = getCached();
         if (obj == null) {
-            obj = allocate(true);
+            obj = allocateObserved(true);
         }
         return constructed(obj);
     }
@@ -284,7 +305,7 @@ public final class PserializePool<T> implements AutoCloseable {
     public T tryGet() {
         T obj = getCached();
         if (obj == null) {
-            obj = allocate(false);
+            obj = allocateObserved(false);
             if (obj == null) {
                 return null;
             }
@@ -340,6 +361,28 @@ public final class PserializePool<T> implements AutoCloseable {
         }
         s.count = magazineSize;
         return magazineSize;
+    }
+
+    /**
+     * {@link #allocate} timed for the slow-refill event, once a Flight Recorder exists (see
+     * SmrPoolEvents.recording(): no event class is touched before).
+     */
+    private T allocateObserved(final boolean wait) {
+        if (!SmrPoolEvents.recording()) {
+            return allocate(wait);
+        }
+        final SmrEvents.PserializePoolRefill event = new SmrEvents.PserializePoolRefill();
+        event.begin();
+        final long waitsBefore = limitWaits.sum();
+        final T obj = allocate(wait);
+        event.end();
+        if (event.shouldCommit()) {
+            event.pool = name;
+            event.source = obj == null ? "none" : limitWaits.sum() != waitsBefore ? "waited" : "created";
+            event.limit = hardLimit;
+            event.commit();
+        }
+        return obj;
     }
 
     /** Creates an object, or at the hard limit waits for one (or returns null if not waiting). */
@@ -470,7 +513,7 @@ public final class PserializePool<T> implements AutoCloseable {
      */
     public void put(final T obj) {
         if (obj == null) {
-            throw new NullPointerException("pool '" + name + "': put(null)");
+            throw new NullPointerException("obj: pool '" + name + "': put(null) (thread " + Thread.currentThread() + ")");
         }
         checkOpen();
         try {
@@ -529,7 +572,9 @@ public final class PserializePool<T> implements AutoCloseable {
                     deferredShrinks.increment(); // perform() would wait for us: shrink later
                 } else {
                     batch = new ArrayList<>();
-                    while (depotObjects > hiwat) {
+                    // Invariant 6: only what fits under the pending limit leaves reuse; the
+                    // rest stays cached (reusable at once) for a later shrink.
+                    while (depotObjects > hiwat && reserveAwaiting(m)) {
                         batch.add(full.pollFirst());
                         depotObjects -= m;
                     }
@@ -555,7 +600,7 @@ public final class PserializePool<T> implements AutoCloseable {
     public int reclaim() {
         checkOpen();
         checkNotInSection("reclaim()");
-        return finalise(drain());
+        return finaliseReserving(drain());
     }
 
     /**
@@ -580,7 +625,123 @@ public final class PserializePool<T> implements AutoCloseable {
         if (!CLOSED.compareAndSet(this, false, true)) {
             return;
         }
-        finalise(drain());
+        try {
+            finaliseReserving(drain());
+        } finally {
+            Mbeans.unregister(mbean);
+            periodic.remove();
+        }
+    }
+
+    /**
+     * Returns whether {@link #close()} has been called.
+     *
+     * @return true once closed
+     */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Returns the name under which this pool's MBean is registered.
+     *
+     * @return the object name ({@code org.smr4j:type=PserializePool,name="<name>"}, with
+     *         {@code ,instance=<n>} appended while another pool of the same name is
+     *         registered), or null if JMX was disabled or registration failed; kept after
+     *         {@link #close()}
+     */
+    public String mbeanName() {
+        return Mbeans.nameOf(mbean);
+    }
+
+    /** For the MBean. */
+    int hardLimitValue() {
+        return hardLimit;
+    }
+
+    /** For the MBean. */
+    int hiwatValue() {
+        return hiwat;
+    }
+
+    /** The periodic JFR hook (Periodic): this pool's statistics. */
+    void emitStatistics() {
+        final SmrEvents.PserializePoolStatistics e = new SmrEvents.PserializePoolStatistics();
+        if (e.shouldCommit()) {
+            final Stats s = stats();
+            e.pool = name;
+            e.gets = s.gets();
+            e.hits = s.hits();
+            e.puts = s.puts();
+            e.created = s.created();
+            e.finalised = s.finalised();
+            e.batches = s.batches();
+            e.limitWaits = s.limitWaits();
+            e.allocated = s.allocated();
+            e.cached = s.cached();
+            e.commit();
+        }
+    }
+
+    /**
+     * Counts {@code n} more objects awaiting their barrier if that keeps invariant 6; never
+     * blocks. ORDER: volatile CAS on a counter; it publishes no data.
+     */
+    private boolean reserveAwaiting(final long n) {
+        long a = (long) AWAITING.getVolatile(this);
+        while (a + n <= pendingLimit) {
+            if (AWAITING.compareAndSet(this, a, a + n)) {
+                return true;
+            }
+            a = (long) AWAITING.getVolatile(this);
+        }
+        return false;
+    }
+
+    /**
+     * For reclaim and close, which take everything at once: finalises {@code batch} in chunks
+     * that fit under the pending limit, each behind its own perform(), waiting (spin, then
+     * park) for shrinks of other threads to finish when there is no room. One chunk and one
+     * perform() when the pool has no pending limit.
+     */
+    private int finaliseReserving(final List<Object[]> batch) {
+        int n = 0;
+        int i = 0;
+        while (i < batch.size()) {
+            final List<Object[]> chunk = new ArrayList<>();
+            long size = 0;
+            while (i < batch.size() && size + batch.get(i).length <= pendingLimit) {
+                size += batch.get(i).length;
+                chunk.add(batch.get(i++));
+            }
+            if (chunk.isEmpty()) { // cannot happen: build() keeps pendingLimit >= 2 * magazineSize
+                chunk.add(batch.get(i++));
+                size = chunk.get(0).length;
+            }
+            awaitAwaitingRoom(size);
+            n += finalise(chunk);
+        }
+        return n;
+    }
+
+    /** Reserves {@code size} awaiting objects, waiting for room; keeps an interrupt for the caller. */
+    private void awaitAwaitingRoom(final long size) {
+        boolean interrupted = false;
+        int spins = 0;
+        long parkNanos = PARK_MIN_NANOS;
+        while (!reserveAwaiting(size)) {
+            if (spins < LOCK_SPINS) {
+                spins++;
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(this, parkNanos);
+                parkNanos = Math.min(parkNanos * 2, PARK_MAX_NANOS);
+                interrupted |= Thread.interrupted();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Takes every cached object out of the stripes and the depot. */
@@ -624,9 +785,14 @@ public final class PserializePool<T> implements AutoCloseable {
         if (n == 0) {
             return 0;
         }
-        if (!noBarrier) {
-            // Every reader that could have found one of these objects leaves its section first.
-            pserialize.perform();
+        try {
+            if (!noBarrier) {
+                // Every reader that could have found one of these objects leaves its section first.
+                pserialize.perform();
+            }
+        } finally {
+            // ORDER: volatile RMW on a counter (invariant 6): the batch no longer awaits.
+            AWAITING.getAndAdd(this, (long) -n);
         }
         batches.increment();
         for (final Object[] mag : batch) {
@@ -717,11 +883,18 @@ public final class PserializePool<T> implements AutoCloseable {
         }
     }
 
+    /** For tests: objects withdrawn for finalisation whose perform() has not returned (invariant 6). */
+    long awaitingBarrier() {
+        return (long) AWAITING.getVolatile(this);
+    }
+
     /** For tests: checks the invariants of the overview; call when the pool is quiescent. */
     void checkInvariants() {
         final long a = (long) ALLOCATED.getVolatile(this);
         check(a == created.sum() - finalised.sum(), "allocated " + a + " != created - finalised");
         check(a >= 0 && a <= hardLimit, "allocated " + a + " outside [0, hardLimit]");
+        final long w = (long) AWAITING.getVolatile(this);
+        check(w >= 0 && w <= pendingLimit, "awaiting " + w + " outside [0, pendingLimit " + pendingLimit + "]");
         long cached = 0;
         for (final Stripe s : stripes) {
             lockStripeAt(s);
@@ -866,7 +1039,9 @@ public final class PserializePool<T> implements AutoCloseable {
         private int magazineSize = MAGAZINE_SIZE_DEFAULT;
         private int hiwat = HIWAT_DEFAULT;
         private int hardLimit = HARD_LIMIT_DEFAULT;
+        private long pendingLimit = Long.MAX_VALUE;
         private int stripes;
+        private boolean jmx = true;
 
         private Builder(final String name, final Supplier<? extends T> factory) {
             this.name = name;
@@ -940,7 +1115,8 @@ public final class PserializePool<T> implements AutoCloseable {
          */
         public Builder<T> magazineSize(final int size) {
             if (size < 1) {
-                throw new IllegalArgumentException("pool '" + name + "': magazine size " + size + " < 1");
+                throw new IllegalArgumentException("pool '" + name + "': magazine size must be in [1, "
+                        + Integer.MAX_VALUE + "], was " + size);
             }
             this.magazineSize = size;
             return this;
@@ -957,7 +1133,8 @@ public final class PserializePool<T> implements AutoCloseable {
          */
         public Builder<T> hiwat(final int hiwat) {
             if (hiwat < 0) {
-                throw new IllegalArgumentException("pool '" + name + "': hiwat " + hiwat + " < 0");
+                throw new IllegalArgumentException("pool '" + name + "': hiwat must be in [0, " + Integer.MAX_VALUE
+                        + "], was " + hiwat);
             }
             this.hiwat = hiwat;
             return this;
@@ -973,9 +1150,37 @@ public final class PserializePool<T> implements AutoCloseable {
          */
         public Builder<T> hardLimit(final int limit) {
             if (limit < 1) {
-                throw new IllegalArgumentException("pool '" + name + "': hard limit " + limit + " < 1");
+                throw new IllegalArgumentException("pool '" + name + "': hard limit must be in [1, " + Integer.MAX_VALUE
+                        + "], was " + limit);
             }
             this.hardLimit = limit;
+            return this;
+        }
+
+        /**
+         * Bounds the objects awaiting their barrier: taken out of reuse to be finalised, whose
+         * {@code perform()} has not returned yet. A put's shrink beyond the high-water mark
+         * takes out of the depot only the magazines that fit under the limit; the rest stays
+         * cached and reusable at once ({@code PR_PSERIALIZE}: nothing else is pending), and a
+         * later shrink takes it, so while a reader stalls inside a section at most {@code n}
+         * objects are held back from reuse and every further put returns at once instead of
+         * adding a batch behind the stall; the depot may then hold more than the high-water
+         * mark until the reader leaves. {@link PserializePool#reclaim()} and
+         * {@link PserializePool#close()} finalise in chunks of at most {@code n} objects, each
+         * behind its own {@code perform()}, waiting (spin, then park) for room. No slack: the
+         * bound is exact. Unlimited by default.
+         *
+         * @param n at least twice the magazine size (a stripe's contents; checked by
+         *        {@link #build()})
+         * @return this builder
+         * @throws IllegalArgumentException if less than 1
+         */
+        public Builder<T> pendingLimit(final long n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("pool '" + name + "': pending limit " + n
+                        + " out of range [1, " + Long.MAX_VALUE + "]");
+            }
+            this.pendingLimit = n;
             return this;
         }
 
@@ -990,9 +1195,21 @@ public final class PserializePool<T> implements AutoCloseable {
         public Builder<T> stripes(final int count) {
             if (count < 1 || Integer.bitCount(count) != 1) {
                 throw new IllegalArgumentException("pool '" + name + "': stripes " + count
-                        + " is not a positive power of two");
+                        + " is not a power of two in [1, 2^30]");
             }
             this.stripes = count;
+            return this;
+        }
+
+        /**
+         * Registers the pool's MBean ({@code org.smr4j:type=PserializePool,name=<quoted name>};
+         * see {@link PserializePoolMXBean}) or not. On by default.
+         *
+         * @param on whether to register an MBean
+         * @return this builder
+         */
+        public Builder<T> jmx(final boolean on) {
+            this.jmx = on;
             return this;
         }
 
@@ -1006,20 +1223,27 @@ public final class PserializePool<T> implements AutoCloseable {
          * Builds the pool.
          *
          * @return a new pool
+         * @throws IllegalArgumentException if the pending limit is below twice the magazine size
          */
         public PserializePool<T> build() {
+            if (pendingLimit < 2L * magazineSize) {
+                throw new IllegalArgumentException("pool '" + name + "': pending limit " + pendingLimit
+                        + " out of range [" + 2L * magazineSize + " (twice the magazine size), " + Long.MAX_VALUE + "]");
+            }
             return new PserializePool<>(this);
         }
     }
 
     // VarHandle mechanics
     private static final VarHandle ALLOCATED;
+    private static final VarHandle AWAITING;
     private static final VarHandle CLOSED;
 
     static {
         try {
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             ALLOCATED = lookup.findVarHandle(PserializePool.class, "allocated", long.class);
+            AWAITING = lookup.findVarHandle(PserializePool.class, "awaiting", long.class);
             CLOSED = lookup.findVarHandle(PserializePool.class, "closed", boolean.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);

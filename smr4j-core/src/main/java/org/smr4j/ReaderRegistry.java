@@ -153,6 +153,7 @@ final class ReaderRegistry<R> {
         }
     }
 
+    @SuppressWarnings("NonAtomicVolatileUpdate") // sweeps: written under lock only, read racily as a statistic
     private void sweepLocked() {
         sweepRequested = false;
         final Object[] old = records;

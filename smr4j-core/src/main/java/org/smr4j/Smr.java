@@ -69,8 +69,18 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #exit()} without a matching enter, {@link #advance()}, {@link #waitFor(long)} or
  * {@link #synchronize()} inside a section of the same domain, and a {@link Reader} used from
  * a thread other than its owner each throw {@link IllegalStateException} naming the domain
- * and the thread. A goal this domain cannot have produced throws
- * {@link IllegalArgumentException} naming the goal and the write sequence.
+ * and the thread, as do {@link #advance()} and a new reader thread after {@link #close()}.
+ * A goal this domain cannot have produced throws {@link IllegalArgumentException} naming the
+ * goal and the write sequence.
+ *
+ * <h2>Observability</h2>
+ * Each domain registers an {@link SmrMXBean} as {@code org.smr4j:type=Smr,name=<quoted name>}
+ * (see {@link #mbeanName()}; off with {@link Builder#jmx(boolean)}), removed by
+ * {@link #close()} or once the domain is unreachable. Flight Recorder events:
+ * {@code org.smr4j.SmrStatistics} (periodic), {@code org.smr4j.GoalWait} (a blocking wait) and
+ * {@code org.smr4j.StalledReader} (a reader that held the oldest sequence past a threshold,
+ * named by thread), all from slow paths: {@code enter} and {@code exit} never touch them.
+ * {@code docs/GUIDE.md} section 10 has the details.
  *
  * <h2>Progress</h2>
  * {@code enter}, {@code exit}, {@code current} are wait-free. {@code advance} is wait-free
@@ -280,6 +290,8 @@ public final class Smr {
     private final boolean fenceless;
     private final SmrShared shared;
     private final ReaderRegistry<Reader> registry;
+    // One thread-local per domain on purpose: each domain has its own reader records.
+    @SuppressWarnings("ThreadLocalUsage")
     private final ThreadLocal<Reader> local = new ThreadLocal<>();
     /** First sequence and step; SmrSeq.INIT and INCR except in the wrap test configuration. */
     private final long init;
@@ -299,6 +311,11 @@ public final class Smr {
     /** Lazy mode: the tick length and the clock's origin. */
     private final long tickNanos;
     private final long originNanos;
+    /**
+     * Lazy mode: ticks the clock skipped for expedited waits (waitForExpedited); only grows.
+     * Off the reader path (readers load wrSeq, never the clock).
+     */
+    private final java.util.concurrent.atomic.AtomicLong expeditedTicks = new java.util.concurrent.atomic.AtomicLong();
 
     private final LongAdder advances = new LongAdder();
     private final LongAdder advanceWaits = new LongAdder();
@@ -307,6 +324,15 @@ public final class Smr {
     private final LongAdder failedPolls = new LongAdder();
     private final LongAdder waits = new LongAdder();
     private final LongAdder barriers = new LongAdder();
+
+    /** Set once by close(); read by advance() (a plain load on x86) and by reader registration. */
+    private volatile boolean closed;
+    /** The MBean, or null (disabled, or registration failed); see Mbeans. */
+    private final Mbeans.Registration mbean;
+    /** Membership of the periodic JFR statistics; see Periodic. */
+    private final Periodic.Handle periodic;
+    /** The stalled-reader detector, created by the first slow path that runs once a recorder exists. */
+    private volatile StallWatch stallWatch;
 
     private Smr(final Builder b) {
         this.name = b.name;
@@ -342,16 +368,21 @@ public final class Smr {
         this.registry = new ReaderRegistry<>(() -> new Reader(this, shared, fenceFree),
                 Reader::assign, Reader::release, Reader::ownerAlive);
         // ORDER: full fence, as smr_create ends with one: the initial sequences are visible
-        // before any thread that learns of this domain can enter or poll.
+        // before any thread that learns of this domain can enter or poll. Before the MBean
+        // and the statistics hook, which publish the domain to their threads.
         VarHandle.fullFence();
+        // Last, as for pools: a failed build leaves nothing registered.
+        this.mbean = b.jmx ? Mbeans.register("Smr", name, DomainJmx.smr(this), this) : null;
+        this.periodic = Periodic.add(Periodic.Kind.SMR, this);
     }
 
     /**
      * Creates a default-mode domain.
      *
-     * @param name the domain's name, used in messages and statistics
+     * @param name the domain's name, used in messages and statistics; not empty
      * @return a new domain
      * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static Smr create(final String name) {
         return builder(name).build();
@@ -360,12 +391,24 @@ public final class Smr {
     /**
      * Starts building a domain, in default mode unless told otherwise.
      *
-     * @param name the domain's name, used in messages and statistics
+     * @param name the domain's name, used in messages and statistics; not empty
      * @return a builder
      * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static Builder builder(final String name) {
-        return new Builder(Objects.requireNonNull(name, "name"));
+        return new Builder(checkName(name));
+    }
+
+    /**
+     * The name check every smr4j structure makes: null is an NPE naming {@code name}, empty an
+     * IAE (an empty name makes messages, statistics and MBean names unreadable).
+     */
+    static String checkName(final String name) {
+        if (Objects.requireNonNull(name, "name").isEmpty()) {
+            throw new IllegalArgumentException("name must not be empty, was \"\"");
+        }
+        return name;
     }
 
     /**
@@ -457,9 +500,61 @@ public final class Smr {
     }
 
     private Reader registerSlow() {
+        if (closed) {
+            throw new IllegalStateException(describe("a new reader after close()"));
+        }
         final Reader reader = registry.register(Thread.currentThread());
         local.set(reader);
         return reader;
+    }
+
+    // ------------------------------------------------------------------ close
+
+    /**
+     * Closes the domain: unregisters its MBean and its JFR statistics, and refuses later
+     * {@link #advance()}, {@link #synchronize()} and the registration of new reader threads
+     * ({@link #enter()} or {@link #reader()} on a thread that never used the domain) with
+     * {@link IllegalStateException} naming the domain. Goals issued before stay valid:
+     * {@link #poll(long)} and {@link #waitFor(long)} keep working, so a structure can still
+     * drain what it retired. Threads that already have a record may keep entering and
+     * leaving sections (their {@code enter} and {@code exit} are not checked: they are the
+     * hot path); with no advance possible, their sections protect nothing new. Idempotent.
+     *
+     * <p>A domain that is never closed is unregistered from JMX and JFR once it becomes
+     * unreachable; closing only makes that immediate. Close a domain after the pools and
+     * structures built over it; a pool that created its own domain closes it.
+     *
+     * <p>Memory consistency effects: an {@code advance()} that begins after {@code close()}
+     * returned, on any thread, throws.
+     */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Mbeans.unregister(mbean);
+        periodic.remove();
+    }
+
+    /**
+     * Returns whether {@link #close()} has been called.
+     *
+     * @return true once closed
+     */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Returns the name under which this domain's MBean is registered.
+     *
+     * @return the object name ({@code org.smr4j:type=Smr,name="<name>"}, with
+     *         {@code ,instance=<n>} appended while another domain of the same name is
+     *         registered), or null if JMX was disabled or registration failed; the name is
+     *         kept after {@link #close()}, when the MBean is gone
+     */
+    public String mbeanName() {
+        return Mbeans.nameOf(mbean);
     }
 
     // ------------------------------------------------------------------ writers
@@ -477,6 +572,9 @@ public final class Smr {
         final Reader self = local.get();
         if (self != null && self.inSection()) {
             throw new IllegalStateException(describe("advance() inside a read section"));
+        }
+        if (closed) {
+            throw new IllegalStateException(describe("advance() after close()"));
         }
         advances.increment();
         return switch (mode) {
@@ -551,9 +649,13 @@ public final class Smr {
         return wr;
     }
 
-    /** The lazy clock: INIT + INCR per elapsed tick since the domain was built. */
+    /**
+     * The lazy clock: INIT + INCR per elapsed tick since the domain was built, plus the ticks
+     * expedited waits skipped (expeditedTicks).
+     */
     private long clockSeq() {
-        return init + incr * ((System.nanoTime() - originNanos) / tickNanos);
+        // ORDER: volatile read of a counter that only grows; a stale value is an older clock.
+        return init + incr * ((System.nanoTime() - originNanos) / tickNanos + expeditedTicks.get());
     }
 
     /**
@@ -574,10 +676,20 @@ public final class Smr {
      * <p>Memory consistency effects: the readers' exits that let it succeed <i>happen-before</i>
      * the caller's actions after it returns true.
      *
+     * <p>Which goals are valid, in {@link SmrSeq}'s wrap-safe order: every sequence of a
+     * domain is its first sequence plus a multiple of its step ({@link SmrSeq#INIT} and
+     * {@link SmrSeq#INCR}, so odd), and a goal must be one the domain can have issued, i.e. in
+     * [first sequence, write sequence + the furthest a goal runs ahead in this mode (0 in
+     * default mode, one step in deferred and lazy mode)]. So {@code poll(0)}, an even value,
+     * a goal before the first sequence (such as {@code -7} in a new domain) and a goal past
+     * the window are all refused, each with its own message. (A domain that has advanced
+     * 2<sup>62</sup> or more accepts every sequence of the half space behind its write
+     * sequence: wrap-safe comparison cannot tell those from old goals.)
+     *
      * @param goal a goal returned by {@link #advance()} of this domain
      * @return true if the goal has been reached
-     * @throws IllegalArgumentException if {@code goal} is {@link SmrSeq#INVALID} or is further
-     *         ahead of the write sequence than any goal of this domain can be
+     * @throws IllegalArgumentException if {@code goal} is {@link SmrSeq#INVALID}, is not a
+     *         sequence of this domain, or lies outside the window above
      */
     public boolean poll(final long goal) {
         checkGoal(goal);
@@ -586,6 +698,9 @@ public final class Smr {
             return true;
         }
         failedPolls.increment();
+        if (SmrPoolEvents.recording()) {
+            watchStall();
+        }
         return false;
     }
 
@@ -705,7 +820,21 @@ public final class Smr {
         polls.increment();
         if (!pollOnce(goal)) {
             waits.increment(); // here, not in waitSlow: an advance that waits is an advanceWait only
+            final SmrEvents.GoalWait event = SmrPoolEvents.recording() ? new SmrEvents.GoalWait() : null;
+            if (event != null) {
+                event.begin();
+                event.readSequence = shared.rdSeqAcquire();
+            }
             waitSlow(goal);
+            if (event != null) {
+                event.end();
+            }
+            if (event != null && event.shouldCommit()) {
+                event.domain = name;
+                event.mode = mode.name();
+                event.goal = goal;
+                event.commit();
+            }
         }
     }
 
@@ -734,6 +863,9 @@ public final class Smr {
                 spins++;
                 Thread.onSpinWait();
             } else {
+                if (SmrPoolEvents.recording()) {
+                    watchStall();
+                }
                 LockSupport.parkNanos(this, parkNanos);
                 parkNanos = Math.min(parkNanos * 2, WAIT_PARK_MAX_NANOS);
                 interrupted |= Thread.interrupted();
@@ -741,6 +873,88 @@ public final class Smr {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Blocks until {@code poll(goal)} would return true, expedited
+     * ({@code synchronize_rcu_expedited}): instead of waiting for the deferred count or, in lazy
+     * mode, for the tick that brings the clock to the goal, it moves the write sequence up to
+     * the goal now (lazy: it moves the clock forward by the ticks missing, so the write
+     * sequence follows it), so that the next poll scans at once, and a lazy scan pays the
+     * process-wide barrier now. Then it polls, spinning briefly and parking: it waits only for readers that are inside a section
+     * entered before the goal, and gives its CPU away to them. For the pools' pending limits
+     * (SmrPoolDepot.makeRoom); package-private.
+     *
+     * <p>Why moving the sequence is safe: whoever calls this learnt {@code goal} after the
+     * {@link #advance()} that returned it (through a lock or a volatile the advancing thread
+     * wrote after it), so the unlinks ordered before that advance happen-before our CAS of
+     * wrSeq (volatile), and a reader whose enter loads (acquire) a wrSeq at or past the goal
+     * sees them: the same argument as a real advance's getAndAdd, and as forceWrSeq in
+     * deferred mode. Lazy mode moves the clock instead of wrSeq alone: skipping ticks is what
+     * the passing of time would have done (lazy safety rests on the scan's process-wide
+     * barrier, not on real time), and keeps wrSeq &lt;= clock, so later goals stay one tick
+     * ahead of the clock and the clock-driven sleeps of {@link #waitFor} stay right.
+     *
+     * <p>Memory consistency effects: as {@link #poll(long)} returning true.
+     *
+     * @param goal a goal returned by {@link #advance()} of this domain
+     * @throws IllegalStateException if the calling thread is inside a section of this domain
+     * @throws IllegalArgumentException as {@link #poll(long)}
+     */
+    void waitForExpedited(final long goal) {
+        final Reader self = local.get();
+        if (self != null && self.inSection()) {
+            throw new IllegalStateException(describe("waitForExpedited(" + goal + ") inside a read section"));
+        }
+        checkGoal(goal);
+        polls.increment();
+        expedite(goal);
+        if (pollOnce(goal)) {
+            return;
+        }
+        waits.increment();
+        boolean interrupted = false;
+        int spins = 0;
+        long parkNanos = WAIT_PARK_MIN_NANOS;
+        while (true) {
+            expedite(goal);
+            if (pollOnce(goal)) {
+                break;
+            }
+            if (spins < WAIT_SPINS) {
+                spins++;
+                Thread.onSpinWait();
+            } else {
+                // Park, not spin: on an oversubscribed machine the reader we wait for may be
+                // the thread that needs this CPU to leave its section.
+                LockSupport.parkNanos(this, parkNanos);
+                parkNanos = Math.min(parkNanos * 2, WAIT_PARK_MAX_NANOS);
+                interrupted |= Thread.interrupted();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** waitForExpedited: moves wrSeq up to {@code goal} now (deferred: by CAS; lazy: the clock, then wrSeq). */
+    private void expedite(final long goal) {
+        if (mode == Mode.DEFERRED) {
+            forceWrSeq(goal);
+        } else if (mode == Mode.LAZY) {
+            final long missing = SmrSeq.delta(goal, clockSeq());
+            if (missing > 0) {
+                // ORDER: volatile CAS on a counter that only grows; concurrent expeditors may
+                // both add (the clock then runs ahead by a tick or two: harmless, as above).
+                final long ticks = (missing + incr - 1) / incr;
+                long cur = expeditedTicks.get();
+                while (SmrSeq.delta(goal, init + incr * ((System.nanoTime() - originNanos) / tickNanos + cur)) > 0
+                        && !expeditedTicks.compareAndSet(cur, cur + ticks)) {
+                    cur = expeditedTicks.get();
+                }
+            }
+            lazyClock(); // ORDER: volatile CAS of wrSeq up to the clock (see the javadoc)
         }
     }
 
@@ -764,14 +978,48 @@ public final class Smr {
      * @throws IllegalStateException if the calling thread is inside a section of this domain
      */
     public void synchronize() {
+        final Reader self = local.get();
+        if (self != null && self.inSection()) {
+            throw new IllegalStateException(describe("synchronize() inside a read section"));
+        }
         waitFor(advance());
     }
 
+    /**
+     * The goal rule of {@link #poll(long)} and {@link #waitFor(long)}, in SmrSeq's wrap-safe
+     * arithmetic. Every sequence of a domain is {@code init + k * incr} (odd; incr a power of
+     * two), so a goal must be congruent to init modulo incr: 0 ({@code INVALID}) and every
+     * even value fail that, with their own messages. A valid goal lies in the window of
+     * sequences the domain can have issued: at most {@code maxFuture} ahead of the write
+     * sequence (checked in pollOnce, which reads wr anyway), and behind it by at most the
+     * distance the domain has advanced since init ({@code delta(wr, init)}). A goal behind
+     * init, such as -7 in a fresh domain, was never issued: refused like a goal from the far
+     * future. Once a domain has advanced 2^62 or more from init (only wrapTest domains come
+     * close), every older sequence in the half space behind wr is accepted: wrap-safe
+     * comparison cannot tell them apart from old goals.
+     */
     private void checkGoal(final long goal) {
         if (goal == SmrSeq.INVALID) {
             throw new IllegalArgumentException(describe("goal 0 is SmrSeq.INVALID, never a goal"));
         }
+        if (((goal - init) & (incr - 1)) != 0) {
+            throw new IllegalArgumentException(describe("goal " + goal + " is not a sequence of this domain"
+                    + " (every sequence is " + init + " + k * " + incr + ")"));
+        }
+        if (SmrSeq.lt(goal, init)) {
+            // ORDER: opaque is enough: wr only grows, so a goal judged against an older wr is
+            // judged more strictly, never accepted wrongly; pollOnce reloads it with acquire.
+            final long travelled = SmrSeq.delta(shared.wrSeqOpaque(), init);
+            if (travelled >= 0 && travelled < HALF_SPACE) {
+                throw new IllegalArgumentException(describe("goal " + goal + " is before this domain's first"
+                        + " sequence " + init + ": valid goals are in [" + init + ", write sequence + "
+                        + maxFuture + "]"));
+            }
+        }
     }
+
+    /** 2^62: beyond this distance from init, checkPastGoal accepts every past sequence. */
+    private static final long HALF_SPACE = 1L << 62;
 
     // ------------------------------------------------------------------ statistics
 
@@ -786,6 +1034,85 @@ public final class Smr {
         return new Stats(advances.sum(), advanceWaits.sum(), polls.sum(), scans.sum(),
                 failedPolls.sum(), waits.sum(), barriers.sum(), registry.size(),
                 shared.wrSeqAcquire(), shared.rdSeqAcquire());
+    }
+
+    // ------------------------------------------------------------------ observability
+
+    /**
+     * The record holding the oldest published sequence behind the write sequence, its owner
+     * and that sequence, read without stopping anyone (a slow path: JMX, JFR).
+     */
+    record Oldest(Reader reader, Thread owner, long sequence, long writeSequence, long stepsBehind) {
+    }
+
+    /** Finds the oldest reader (see {@link Oldest}), or returns null when no reader lags. */
+    Oldest oldestReader() {
+        // ORDER: acquire, before the slot loads, as in pollOnce: a slot older than wr was
+        // published before this load.
+        final long wr = shared.wrSeqAcquire();
+        Reader oldest = null;
+        Thread owner = null;
+        long min = wr;
+        final Object[] records = registry.snapshot();
+        for (int i = 0; i < records.length; i++) {
+            final Reader r = (Reader) ReaderRegistry.recordAcquire(records, i);
+            if (r == null) {
+                continue;
+            }
+            final long s = r.seqOpaque(); // ORDER: opaque; a diagnostic, no decision rests on it
+            final Thread t = r.ownerAcquire();
+            if (s != SmrSeq.INVALID && SmrSeq.lt(s, min) && t != null && t.isAlive()) {
+                oldest = r;
+                owner = t;
+                min = s;
+            }
+        }
+        return oldest == null ? null : new Oldest(oldest, owner, min, wr, SmrSeq.delta(wr, min) / incr);
+    }
+
+    /** A slow path's sighting for the stalled-reader event; see StallWatch. */
+    private void watchStall() {
+        StallWatch w = stallWatch;
+        if (w == null) {
+            w = new StallWatch(name, "Smr", r -> ((Reader) r).seqOpaque(), r -> ((Reader) r).ownerAcquire());
+            stallWatch = w; // racing creators: one watch wins, the other's sighting is lost
+        }
+        if (!w.due()) {
+            return;
+        }
+        final Oldest o = oldestReader();
+        if (o == null) {
+            w.observe(null, null, 0, 0);
+        } else {
+            w.observe(o.reader(), o.owner(), o.sequence(), o.stepsBehind());
+        }
+    }
+
+    /** The periodic JFR hook (Periodic): this domain's statistics, and a stalled-reader sighting. */
+    void emitStatistics() {
+        final SmrEvents.SmrStatistics e = new SmrEvents.SmrStatistics();
+        if (e.shouldCommit()) {
+            final Stats s = stats();
+            e.domain = name;
+            e.mode = mode.name();
+            e.advances = s.advances();
+            e.polls = s.polls();
+            e.scans = s.scans();
+            e.failedPolls = s.failedPolls();
+            e.waits = s.waits();
+            e.barriers = s.barriers();
+            e.readers = s.readers();
+            e.writeSequence = s.writeSequence();
+            e.readSequence = s.readSequence();
+            e.stepsBehind = SmrSeq.delta(s.writeSequence(), s.readSequence()) / incr;
+            e.commit();
+        }
+        watchStall();
+    }
+
+    /** The step between two sequences (SmrSeq.INCR except in the wrap test configuration). */
+    long increment() {
+        return incr;
     }
 
     /** For tests: drops the records of dead threads now. */
@@ -945,6 +1272,11 @@ public final class Smr {
             return t != null && t.isAlive();
         }
 
+        /** ORDER: acquire; pairs with the release in assign(). */
+        Thread ownerAcquire() {
+            return (Thread) OWNER.getAcquire(this);
+        }
+
         /** Registry, under its lock: gives the record to {@code thread}. */
         void assign(final Thread thread) {
             nested = 0;
@@ -995,6 +1327,7 @@ public final class Smr {
         private long init = SmrSeq.INIT;
         private long incr = SmrSeq.INCR;
         private long maxDelta = MAX_DELTA_DEFAULT;
+        private boolean jmx = true;
 
         private Builder(final String name) {
             this.name = name;
@@ -1040,7 +1373,8 @@ public final class Smr {
          */
         public Builder deferred(final int limit) {
             if (limit < 1) {
-                throw new IllegalArgumentException("deferred limit " + limit + " < 1 for domain '" + name + "'");
+                throw new IllegalArgumentException("deferred limit " + limit + " < 1 for domain '" + name
+                        + "' (limit must be in [1, " + Integer.MAX_VALUE + "])");
             }
             this.limit = limit;
             return this;
@@ -1055,6 +1389,18 @@ public final class Smr {
          */
         public Builder checked(final boolean on) {
             this.checks = on;
+            return this;
+        }
+
+        /**
+         * Registers the domain's MBean ({@code org.smr4j:type=Smr,name=<quoted name>}; see
+         * {@link SmrMXBean}) or not. On by default.
+         *
+         * @param on whether to register an MBean
+         * @return this builder
+         */
+        public Builder jmx(final boolean on) {
+            this.jmx = on;
             return this;
         }
 
@@ -1081,7 +1427,8 @@ public final class Smr {
         public Smr build() {
             if (lazy && limit > 0) {
                 throw new IllegalStateException("domain '" + name
-                        + "': lazy and deferred(" + limit + ") exclude each other");
+                        + "': lazy and deferred(" + limit + ") exclude each other (thread "
+                        + Thread.currentThread() + ")");
             }
             return new Smr(this);
         }
@@ -1094,7 +1441,7 @@ public final class Smr {
      *
      * @param advances    calls to {@code advance()} (FreeBSD {@code debug.smr.advance})
      * @param advanceWaits advances that had to wait for lagging readers ({@code advance_wait})
-     * @param polls       calls to {@code poll()} and {@code waitFor()} ({@code poll})
+     * @param polls       calls to {@code poll()} and {@code waitFor()} (FreeBSD {@code debug.smr.poll})
      * @param scans       polls that scanned the readers ({@code poll_scan})
      * @param failedPolls polls that returned false ({@code poll_fail})
      * @param waits       {@code waitFor()} calls that had to wait

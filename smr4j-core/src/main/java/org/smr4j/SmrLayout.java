@@ -29,7 +29,7 @@ final class SmrLayout {
     /** Padding before {@code wrSeq}; the int fills the 4-byte hole after a 12-byte header. */
     abstract static class SharedPad0 {
         int q0;
-        long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
+        long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p0a, p0b, p0c, p0d, p0e, p0f;
     }
 
     /** The write sequence: advanced by writers, read by every reader on enter. */

@@ -12,7 +12,6 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import javax.management.ObjectName;
 
 /**
  * A type-stable object pool whose freed objects are reused only when no reader of its
@@ -94,7 +93,10 @@ import javax.management.ObjectName;
  * they expire. Objects that sat unused in the shared depot for a whole
  * {@linkplain Builder#trimInterval trim interval} are given back too (UMA's working-set trim),
  * so a burst or a stalled reader does not leave the pool large for ever; the trim runs on the
- * callers' threads when they queue a batch, never on a thread of its own.
+ * callers' threads when they queue a batch, never on a thread of its own. The
+ * {@linkplain Builder#pendingLimit pending limit} bounds the objects awaiting their grace
+ * period directly, whatever the number of live objects: a put that would exceed it makes the
+ * oldest batch expire first (an expedited wait for its readers).
  *
  * <h2>Read sections</h2>
  * {@code get} and {@code put} may advance the domain (when a free magazine fills) or wait on it
@@ -115,6 +117,16 @@ import javax.management.ObjectName;
  * and when they are finalised, so that a reader holding one by mistake sees garbage. Checked
  * pools keep every handed-out object strongly reachable until it is put back: use them for
  * tests and debugging.
+ *
+ * <h2>Double puts in unchecked pools</h2>
+ * An unchecked pool keeps no record of its objects, so by itself it cannot tell a second put
+ * of an object from a first: the object would then sit in two places and be handed out twice.
+ * A type that can spare an {@code int} field opts in with {@link Builder#stateWord}: the pool
+ * keeps the object's state in it (one compare-and-set per put, one store per get) and refuses
+ * a put of an object that is already in the pool, or in another pool with a state word,
+ * before anything changes; no object is then handed out twice and the statistics stay exact.
+ * Without it, an unchecked pool refuses only the double put it can see at no cost: a put of
+ * the object that was the last one put on the same cache (the same thread, no put between).
  *
  * <h2>Threads</h2>
  * All methods are thread-safe and may be called from platform or virtual threads. Per-thread
@@ -232,7 +244,7 @@ public final class SmrPool<T> implements AutoCloseable {
      * once-per-trim-interval request to sweep dead owners (a Runnable given to it at
      * construction), and the MBean's reads of the pool's statistics.
      *
-     * Invariants (checkInvariants() verifies 1, 2, 4, 5 and 6 when the pool is quiescent):
+     * Invariants (checkInvariants() verifies 1, 2, 4, 5, 6 and 7 when the pool is quiescent):
      *  1. Every live object (created, not finalised) is in exactly one place: handed out, an
      *     ALLOC, FREE or spare magazine of one stripe or owned cache, a READY magazine, a
      *     PENDING batch, or in transit inside exactly one thread's get/put/reclaim/collect
@@ -250,6 +262,10 @@ public final class SmrPool<T> implements AutoCloseable {
      *     the slots whose cache is not revoked; a cache's magazines are touched only by its
      *     owner inside a busy window that began while request was NONE, or by a collector
      *     between its setting request and its release store of NONE (or for good, REVOKED).
+     *  7. objectsPending (the objects of PENDING) <= pendingLimit (Builder.pendingLimit):
+     *     the depot appends a batch only if it fits, and the queueing thread otherwise waits
+     *     (expedited) for the head to expire, holding its magazine ("The pending limit" in
+     *     SmrPoolDepot).
      * Non-invariants: headTag read without the lock may be stale (a stale valid tag is at or
      * before the real head's, so a successful poll of it is re-checked under the lock, unless
      * the head's tag is at or before a goal just seen reached); the stripe array only grows;
@@ -257,7 +273,7 @@ public final class SmrPool<T> implements AutoCloseable {
      * missing from them; a slot's cache may belong to a thread that has died (until a sweep).
      * Which part keeps which invariant: 1 all of them together (checkInvariants visits
      * stripes, owned caches, then the depot); 2 the caches for FREE, the depot for PENDING;
-     * 3 and 4 the depot; 5 the check table; 6 the owned caches.
+     * 3, 4 and 7 the depot; 5 the check table; 6 the owned caches.
      *
      * Linearization: get at the pop from ALLOC (fast path), at the depot dequeue, or at the
      * CAS on live (new object); put at the push onto FREE. close() takes effect for an owned
@@ -384,12 +400,18 @@ public final class SmrPool<T> implements AutoCloseable {
     private final int magazineSize;
     private final long lowat;
     private final long hardLimit;
+    /** Builder.pendingLimit; Long.MAX_VALUE = none. Enforced by the depot (its invariant 7). */
+    private final long pendingLimit;
     private final LimitPolicy policy;
     private final boolean checked;
     /** Run at every hand-out, on the fast path: kept here; the other hooks are in SmrPoolHooks. */
     private final Consumer<? super T> construct;
     /** Checked mode only: the identity side table; null otherwise. */
     private final SmrPoolCheckTable table;
+    /** The objects' state word (Builder.stateWord), or null: O(1) double-put detection. */
+    private final StateWord<? super T> state;
+    /** What {@link #state} holds while an object is in this pool: unique per pool, never 0. */
+    private final int stateId;
 
     // The parts, top down (see "The parts" in the overview).
     /**
@@ -403,25 +425,33 @@ public final class SmrPool<T> implements AutoCloseable {
 
     /** Requests refused at the hard limit (Stats.failures). A LongAdder, off the fast path. */
     private final LongAdder failures = new LongAdder();
-    private final ObjectName mbeanName;
+    private final Mbeans.Registration mbean;
+    /** Membership of the periodic JFR statistics; see Periodic. */
+    private final Periodic.Handle periodic;
+    /** Whether the pool created its domain (and so closes it). */
+    private final boolean ownsSmr;
 
     private SmrPool(final Builder<T> b) {
         this.name = b.name;
-        this.smr = b.smr == null ? Smr.create(b.name) : b.smr;
+        this.ownsSmr = b.smr == null;
+        this.smr = ownsSmr ? Smr.builder(b.name).jmx(b.jmx).build() : b.smr;
         this.magazineSize = b.magazineSize;
         this.lowat = b.lowat;
         this.hardLimit = b.hardLimit;
+        this.pendingLimit = b.pendingLimit;
         this.policy = b.policy;
         this.checked = b.checked;
         this.construct = b.construct;
         this.table = checked ? new SmrPoolCheckTable(b.name) : null;
+        this.state = b.state;
+        this.stateId = nextStateId();
         final SmrPoolHooks<T> hooks = new SmrPoolHooks<>(b.name, b.factory, b.init, b.fini, b.destruct,
                 checked ? b.poison : null);
         // Owned caches need the process-wide barrier for their hand-off; without it the
         // owner would need a store-load fence per call, which costs what the stripe lock does.
         final boolean ownedEnabled = b.ownedCaches > 0 && AsymmetricFence.available();
         this.depot = new SmrPoolDepot<>(b.name, smr, hooks, table, b.lowat, b.hiwat, b.trimInterval.toNanos(),
-                b.hardLimit, ownedEnabled, this::sweepOwned);
+                b.hardLimit, b.pendingLimit, ownedEnabled, this::sweepOwned);
         this.stripes = new SmrPoolStripes(b.name, magazineSize, b.maxStripes);
         this.ownedCaches = new SmrPoolOwnedCaches(b.name, magazineSize, smr, depot, ownedEnabled ? b.ownedCaches : 0);
         this.owned = ownedCaches.slots();
@@ -435,7 +465,8 @@ public final class SmrPool<T> implements AutoCloseable {
         // threads.
         VarHandle.releaseFence();
         // Last: a build that fails (priming above) leaves no MBean holding an unreachable pool.
-        this.mbeanName = b.jmx ? SmrPoolJmx.register(this, depot) : null;
+        this.mbean = b.jmx ? SmrPoolJmx.register(this) : null;
+        this.periodic = Periodic.add(Periodic.Kind.SMR_POOL, this);
     }
 
     /** The depot's once-per-trim-interval request: retire the caches of threads that died. */
@@ -457,6 +488,9 @@ public final class SmrPool<T> implements AutoCloseable {
             } catch (final Throwable cleanup) {
                 e.addSuppressed(cleanup);
             }
+            if (ownsSmr) {
+                smr.close(); // nobody can reach the domain either: its MBean goes now, not at the next GC
+            }
             throw e;
         }
     }
@@ -468,10 +502,11 @@ public final class SmrPool<T> implements AutoCloseable {
      * @param factory creates new objects; must not return null or an object it returned before
      * @param <T> the type of the pooled objects
      * @return a builder
-     * @throws NullPointerException if an argument is null
+     * @throws NullPointerException if an argument is null ({@code "name"}, {@code "factory"})
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static <T> Builder<T> builder(final String name, final Supplier<? extends T> factory) {
-        return new Builder<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(factory, "factory"));
+        return new Builder<>(Smr.checkName(name), Objects.requireNonNull(factory, "factory"));
     }
 
     /**
@@ -603,6 +638,11 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         @SuppressWarnings("unchecked")
         final T obj = (T) o;
+        if (state != null) {
+            // ORDER: release; the object reaches a later put (of any thread) only through the
+            // caller's own publication, which orders this store before that put's CAS anyway.
+            state.setRelease(obj, 0);
+        }
         if (construct != null) {
             try {
                 construct.accept(obj);
@@ -627,7 +667,11 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         // The owner's FREE magazine is usually full when its ALLOC one runs dry (gets and puts
         // alternate): queue it in the same depot visit, one lock instead of two per magazine.
-        SmrPoolMagazine full = c != null ? takeFullFree(c) : null;
+        // With a pending limit, only if the depot seems to have room for it (a racy hint;
+        // queueing re-checks and, if another thread took the room meanwhile, waits for it),
+        // and never for tryGet: a get below the hard limit prefers creating to waiting.
+        SmrPoolMagazine full = c != null && (pendingLimit == Long.MAX_VALUE
+                || (block && policy == LimitPolicy.WAIT && depot.roomHint(magazineSize))) ? takeFullFree(c) : null;
         // JFR only once a recorder exists: loading the event classes costs about 200 ms,
         // which the first get of every pool would otherwise pay (SmrPoolEvents.recording()).
         final SmrPoolEvents.Refill event = SmrPoolEvents.recording() ? new SmrPoolEvents.Refill() : null;
@@ -667,7 +711,10 @@ public final class SmrPool<T> implements AutoCloseable {
                 }
                 if (!flushed && !inSection) {
                     flushed = true;
-                    if (flushCaches(true, false) > 0) {
+                    // With a pending limit, a caller that must not wait (tryGet, FAIL) leaves the
+                    // FREE magazines where they are: queueing them might wait for room.
+                    final boolean takeFree = pendingLimit == Long.MAX_VALUE || (block && policy == LimitPolicy.WAIT);
+                    if (flushCaches(true, false, takeFree) > 0) {
                         continue; // something moved: fetch again
                     }
                 }
@@ -763,14 +810,18 @@ public final class SmrPool<T> implements AutoCloseable {
      * per magazine of puts.
      *
      * @param obj an object obtained from this pool's {@link #get()}
-     * @throws NullPointerException if {@code obj} is null (names the pool)
+     * @throws NullPointerException if {@code obj} is null (the message starts with {@code obj}
+     *         and names the pool)
      * @throws IllegalStateException if the pool is closed; if the call would advance the
      *         domain from inside one of its read sections (always, when checked); checked
-     *         pools also for a double put or an object from another pool
+     *         pools also for a double put or an object from another pool; pools with a
+     *         {@linkplain Builder#stateWord state word} for a double put or an object in
+     *         another such pool; every pool for a put of the object last put on the caller's
+     *         cache (see "Double puts in unchecked pools")
      */
     public void put(final T obj) {
         if (obj == null) {
-            throw new NullPointerException("pool '" + name + "': put(null) (thread " + Thread.currentThread() + ")");
+            throw new NullPointerException("obj: pool '" + name + "': put(null) (thread " + Thread.currentThread() + ")");
         }
         if (checked) {
             checkNotInSection("put()", obj);
@@ -779,10 +830,14 @@ public final class SmrPool<T> implements AutoCloseable {
             }
             table.put(obj);
         }
+        if (state != null) {
+            markPut(obj);
+        }
         final Owned c = ownedCache();
         if (c != null) {
             boolean none = false;
             boolean done = false;
+            boolean repeated = false;
             // ORDER: the busy window, as in get().
             c.setBusyOpaque(1);
             try {
@@ -791,16 +846,23 @@ public final class SmrPool<T> implements AutoCloseable {
                     final Object[] items = c.freeItems;
                     final int n = c.freeCount;
                     if (n < items.length) {
-                        items[n] = obj;
-                        c.freeCount = n + 1;
-                        c.puts++;
                         done = true;
+                        if (n > 0 && items[n - 1] == obj) {
+                            repeated = true; // refused below, after the window; nothing stored
+                        } else {
+                            items[n] = obj;
+                            c.freeCount = n + 1;
+                            c.puts++;
+                        }
                     }
                 }
             } finally {
                 c.setBusyRelease(0); // ORDER: release, as in get()
             }
             if (done) {
+                if (repeated) {
+                    throw repeatedPut(obj);
+                }
                 return;
             }
             if (none) {
@@ -816,13 +878,15 @@ public final class SmrPool<T> implements AutoCloseable {
         final Stripe s = stripes.lock();
         if (depot.closedOpaque()) {
             s.unlock();
-            if (checked) {
-                table.unput(obj);
-            }
+            unput(obj);
             throw closedException("put()", obj);
         }
         final SmrPoolMagazine f = s.free;
         final int n = f.count;
+        if (n > 0 && f.items[n - 1] == obj) {
+            s.unlock();
+            throw repeatedPut(obj);
+        }
         if (n < f.items.length) {
             f.items[n] = obj;
             f.count = n + 1;
@@ -839,9 +903,7 @@ public final class SmrPool<T> implements AutoCloseable {
      */
     private void putOwnedSlow(final Owned c, final T obj) {
         if (smr.entered()) {
-            if (checked) {
-                table.unput(obj);
-            }
+            unput(obj);
             throw inSection("put()", obj);
         }
         SmrPoolMagazine empty = c.spare;
@@ -849,9 +911,7 @@ public final class SmrPool<T> implements AutoCloseable {
             try {
                 empty = new SmrPoolMagazine(magazineSize);
             } catch (final Error e) { // OutOfMemoryError: nothing changed yet
-                if (checked) {
-                    table.unput(obj);
-                }
+                unput(obj);
                 throw e;
             }
         }
@@ -935,9 +995,7 @@ public final class SmrPool<T> implements AutoCloseable {
     private void putSlow(final Stripe s, final T obj) {
         if (smr.entered()) {
             s.unlock();
-            if (checked) {
-                table.unput(obj);
-            }
+            unput(obj);
             throw inSection("put()", obj);
         }
         final SmrPoolMagazine full = s.free;
@@ -947,9 +1005,7 @@ public final class SmrPool<T> implements AutoCloseable {
                 empty = new SmrPoolMagazine(magazineSize);
             } catch (final Error e) { // OutOfMemoryError: never leave the stripe locked
                 s.unlock();
-                if (checked) {
-                    table.unput(obj);
-                }
+                unput(obj);
                 throw e;
             }
         }
@@ -964,18 +1020,19 @@ public final class SmrPool<T> implements AutoCloseable {
     }
 
     /**
-     * Moves what sits in stripes and owned caches to the depot: partial (or full) FREE
-     * magazines are tagged with one advance and queued; with {@code takeAlloc}, ALLOC
-     * magazines go to READY (or, with {@code finaliseAlloc}, are finalised). Caches of dead
-     * threads are retired on the way (their ALLOC magazines always leave). Returns the number
+     * Moves what sits in stripes and owned caches to the depot: with {@code takeFree}, partial
+     * (or full) FREE magazines are tagged with one advance and queued (waiting for room under a
+     * pending limit); with {@code takeAlloc}, ALLOC magazines go to READY (or, with
+     * {@code finaliseAlloc}, are finalised). Caches of dead threads are retired on the way
+     * (their ALLOC and FREE magazines always leave). Returns the number
      * of objects tagged, plus with {@code takeAlloc} those of ALLOC magazines. Never call
      * inside a read section (it advances).
      */
-    private long flushCaches(final boolean takeAlloc, final boolean finaliseAlloc) {
+    private long flushCaches(final boolean takeAlloc, final boolean finaliseAlloc, final boolean takeFree) {
         final List<SmrPoolMagazine> frees = new ArrayList<>();
         final List<SmrPoolMagazine> allocs = new ArrayList<>();
-        ownedCaches.collect(takeAlloc, false, frees, allocs);
-        stripes.collect(takeAlloc, frees, allocs);
+        ownedCaches.collect(takeAlloc, takeFree, false, frees, allocs);
+        stripes.collect(takeAlloc, takeFree, frees, allocs);
         long moved = 0;
         for (final SmrPoolMagazine m : allocs) {
             if (takeAlloc) {
@@ -1024,7 +1081,7 @@ public final class SmrPool<T> implements AutoCloseable {
         if (depot.closedAcquire()) {
             return 0;
         }
-        return flushCaches(false, false);
+        return flushCaches(false, false, true);
     }
 
     /**
@@ -1033,15 +1090,25 @@ public final class SmrPool<T> implements AutoCloseable {
      * recycled ones. If the factory or init throws, the objects made before stay cached and
      * the failure propagates.
      *
-     * @param n how many objects to add, at least 0
+     * <p>A request that no pool of these limits could meet is refused before anything is
+     * created: {@code n} above the hard limit, or above what the heap can hold at
+     * {@value #MIN_OBJECT_BYTES} bytes an object (the smallest object with compact headers
+     * and its magazine slot; see {@link Builder#lowat(long)}). A request the limits allow stops
+     * early when the live objects reach the hard limit.
+     *
+     * @param n how many objects to add, from 0 to the least of the hard limit and
+     *        {@code Runtime.maxMemory() / }{@value #MIN_OBJECT_BYTES}
      * @return how many were created (fewer than {@code n} at the hard limit)
-     * @throws IllegalArgumentException if {@code n < 0}
-     * @throws IllegalStateException if the pool is closed
+     * @throws IllegalArgumentException if {@code n} is out of that range
+     * @throws IllegalStateException if the pool is closed, or if called inside a read section
+     *         of the domain
      */
     public int prime(final int n) {
-        if (n < 0) {
-            throw new IllegalArgumentException("pool '" + name + "': prime(" + n + ")");
+        final long max = primeLimit(hardLimit);
+        if (n < 0 || n > max) {
+            throw new IllegalArgumentException(primeRange("pool '" + name + "': prime n", n, hardLimit));
         }
+        checkNotInSection("prime()", null); // as the class comment promises ("Read sections")
         if (depot.closedAcquire()) {
             throw closedException("prime()", null);
         }
@@ -1055,6 +1122,9 @@ public final class SmrPool<T> implements AutoCloseable {
                 }
                 if (checked) {
                     table.primed(obj);
+                }
+                if (state != null) {
+                    state.setRelease(obj, stateId); // cached: a put of it now is a double put
                 }
                 m.items[m.count++] = obj;
                 made++;
@@ -1099,7 +1169,7 @@ public final class SmrPool<T> implements AutoCloseable {
         checkNotInSection("drain()", null);
         final long before = depot.finalised();
         if (!depot.closedAcquire()) {
-            flushCaches(true, true);
+            flushCaches(true, true, true);
         }
         depot.release(0, false);
         return depot.finalised() - before;
@@ -1109,8 +1179,9 @@ public final class SmrPool<T> implements AutoCloseable {
      * Closes the pool: afterwards {@code get}, {@code put} and {@code prime} throw
      * {@link IllegalStateException} naming the pool. Tags everything cached with one advance,
      * waits until no reader can hold any of it, then runs destruct (where pending) and fini on
-     * every cached object, unregisters the MBean and, if the pool created its domain, leaves
-     * the domain to the garbage collector. Objects still handed out are not finalised by the
+     * every cached object, unregisters the MBean and the JFR statistics and, if the pool
+     * created its domain, {@linkplain Smr#close() closes} the domain (a shared domain is left
+     * open). Objects still handed out are not finalised by the
      * pool (their holders own them). Idempotent: later calls return at once.
      *
      * <p>Progress: blocking (it waits for readers).
@@ -1128,7 +1199,7 @@ public final class SmrPool<T> implements AutoCloseable {
         // tagged.
         final List<SmrPoolMagazine> frees = new ArrayList<>();
         final List<SmrPoolMagazine> allocs = new ArrayList<>();
-        ownedCaches.collect(true, true, frees, allocs);
+        ownedCaches.collect(true, true, true, frees, allocs);
         for (final SmrPoolMagazine a : allocs) {
             depot.finaliseAll(a, false);
         }
@@ -1141,7 +1212,11 @@ public final class SmrPool<T> implements AutoCloseable {
             }
         }
         depot.release(0, true);
-        SmrPoolJmx.unregister(name, mbeanName);
+        Mbeans.unregister(mbean);
+        periodic.remove();
+        if (ownsSmr) {
+            smr.close();
+        }
     }
 
     /**
@@ -1154,6 +1229,65 @@ public final class SmrPool<T> implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ checks
+
+    /** Source of {@link #stateId}: one per pool, skipping 0 (the word's "not in a pool"). */
+    private static final java.util.concurrent.atomic.AtomicInteger STATE_IDS =
+            new java.util.concurrent.atomic.AtomicInteger();
+
+    private static int nextStateId() {
+        int id;
+        do {
+            id = STATE_IDS.incrementAndGet();
+        } while (id == 0);
+        return id;
+    }
+
+    /**
+     * The state word's half of put: 0 (handed out) becomes this pool's id with one CAS, so
+     * that of two puts of an object, racing or not, exactly one wins. Refuses, changing
+     * nothing, an object the word says is already in this pool (a double put, or a put after
+     * the pool finalised it) or in another pool.
+     */
+    private void markPut(final T obj) {
+        final int was = state.compareAndExchange(obj, 0, stateId);
+        if (was != 0) {
+            if (checked) {
+                table.unput(obj); // the table accepted it (it said OUT): nothing changes after all
+            }
+            throw doublePut(obj, was);
+        }
+    }
+
+    private IllegalStateException doublePut(final T obj, final int was) {
+        return new IllegalStateException("pool '" + name + "': " + (was == stateId
+                ? "double put of an object of " + obj.getClass().getName()
+                        + ": its state word says it is already in this pool (put and not handed out"
+                        + " since, or finalised)"
+                : "put of an object of " + obj.getClass().getName() + " whose state word says it is in another"
+                        + " pool (state " + was + ", this pool's is " + stateId + ")")
+                + " (thread " + Thread.currentThread() + ")");
+    }
+
+    /**
+     * The one double put an unchecked pool without a state word can see at no cost: the
+     * object is the last one put on the caller's cache (one compare with a slot the put
+     * touches anyway). Checked pools and state words refuse it earlier, so nothing was marked.
+     */
+    private IllegalStateException repeatedPut(final T obj) {
+        return new IllegalStateException("pool '" + name + "': double put of an object of " + obj.getClass().getName()
+                + ": it is the last object put on this thread's cache (an unchecked pool without a state word"
+                + " detects only this case; see Builder.stateWord) (thread " + Thread.currentThread() + ")");
+    }
+
+    /** Undoes put's marks (checked table, state word) when the put is refused after them. */
+    private void unput(final T obj) {
+        if (checked) {
+            table.unput(obj);
+        }
+        if (state != null) {
+            state.setRelease(obj, 0);
+        }
+    }
 
     private void checkNotInSection(final String what, final Object obj) {
         if (smr.entered()) {
@@ -1179,6 +1313,7 @@ public final class SmrPool<T> implements AutoCloseable {
      * For tests: verifies invariants 1, 2, 4 and 5 of the overview. Call only while no other
      * thread uses the pool. Throws {@link AssertionError} naming the broken invariant.
      */
+    @SuppressWarnings("IdentityHashMapUsage") // the checks pass it on as a Map; identity is what they track
     void checkInvariants() {
         final Map<Object, String> where = new IdentityHashMap<>();
         stripes.check(where);
@@ -1226,13 +1361,55 @@ public final class SmrPool<T> implements AutoCloseable {
      *         or null if JMX registration was disabled or failed
      */
     public String mbeanName() {
-        return mbeanName == null ? null : mbeanName.getCanonicalName();
+        return Mbeans.nameOf(mbean);
+    }
+
+    /** The periodic JFR hook (Periodic): this pool's statistics. */
+    void emitStatistics() {
+        final SmrEvents.SmrPoolStatistics e = new SmrEvents.SmrPoolStatistics();
+        if (e.shouldCommit()) {
+            final Stats s = stats();
+            e.pool = name;
+            e.requests = s.requests();
+            e.puts = s.puts();
+            e.failures = s.failures();
+            e.created = s.created();
+            e.live = s.live();
+            e.cached = s.cached();
+            e.batchesPending = s.batchesPending();
+            e.objectsPending = s.objectsPending();
+            e.oldestPendingAge = s.oldestPendingAge().toNanos();
+            e.waits = s.waits();
+            e.commit();
+        }
     }
 
     @Override
     public String toString() {
         return "SmrPool[" + name + ", smr=" + smr.name() + ", live=" + depot.live()
                 + (depot.closedAcquire() ? ", closed" : "") + "]";
+    }
+
+    /**
+     * The least heap one cached object can take: 8 bytes for the smallest object with compact
+     * headers ({@code -XX:+UseCompactObjectHeaders}) and 4 for its slot in a magazine
+     * (compressed references). A prime or low-water mark that needs more heap than
+     * {@code Runtime.maxMemory()} at this rate cannot be met and is refused before anything is
+     * created, rather than running for seconds into {@link OutOfMemoryError}.
+     */
+    static final int MIN_OBJECT_BYTES = 12;
+
+    /** The largest prime or low-water mark a pool with this hard limit can meet (see MIN_OBJECT_BYTES). */
+    static long primeLimit(final long hardLimit) {
+        return Math.min(Math.min(hardLimit, Integer.MAX_VALUE), Runtime.getRuntime().maxMemory() / MIN_OBJECT_BYTES);
+    }
+
+    /** {@code what must be in [0, max] (...), was n}: the range message of prime and lowat. */
+    static String primeRange(final String what, final long n, final long hardLimit) {
+        return what + " must be in [0, " + primeLimit(hardLimit) + "] (the least of the hard limit "
+                + (hardLimit == Long.MAX_VALUE ? "(none)" : Long.toString(hardLimit)) + ", 2^31 - 1 and the "
+                + "heap's max " + Runtime.getRuntime().maxMemory() + " bytes / " + MIN_OBJECT_BYTES
+                + " bytes an object), was " + n;
     }
 
     private static int ceilPow2(final int n) {
@@ -1437,11 +1614,13 @@ public final class SmrPool<T> implements AutoCloseable {
         private long hiwat = Long.MAX_VALUE;
         private Duration trimInterval = TRIM_INTERVAL_DEFAULT;
         private long hardLimit = Long.MAX_VALUE;
+        private long pendingLimit = Long.MAX_VALUE;
         private LimitPolicy policy = LimitPolicy.WAIT;
         private boolean checked;
         private boolean jmx = true;
         private int maxStripes = MAX_STRIPES_DEFAULT;
         private int ownedCaches = OWNED_CACHES_DEFAULT;
+        private StateWord<? super T> state;
 
         private Builder(final String name, final Supplier<? extends T> factory) {
             this.name = name;
@@ -1530,7 +1709,8 @@ public final class SmrPool<T> implements AutoCloseable {
         public Builder<T> magazineSize(final int size) {
             if (size < 1 || size > MAGAZINE_SIZE_MAX) {
                 throw new IllegalArgumentException("pool '" + name + "': magazine size " + size
-                        + " out of range [1, " + MAGAZINE_SIZE_MAX + "]");
+                        + " out of range [1, " + MAGAZINE_SIZE_MAX + "] (size must be in [1, " + MAGAZINE_SIZE_MAX
+                        + "], was " + size + ")");
             }
             this.magazineSize = size;
             return this;
@@ -1538,15 +1718,19 @@ public final class SmrPool<T> implements AutoCloseable {
 
         /**
          * Sets the low-water mark: objects created at build ({@link SmrPool#prime}) and kept by
-         * {@link SmrPool#reclaim()} ({@code pool_setlowat}).
+         * {@link SmrPool#reclaim()} ({@code pool_setlowat}). A mark that no pool can meet is
+         * refused here; one above the hard limit or the high-water mark set on this builder
+         * is refused by {@link #build()}, before the pool or its domain is created.
          *
-         * @param n at least 0, at most the hard limit
+         * @param n from 0 to the least of 2<sup>31</sup> - 1 and
+         *        {@code Runtime.maxMemory() / 12} (the least heap an object takes, see
+         *        {@link SmrPool#prime(int)}); at most the hard limit and the high-water mark
          * @return this builder
-         * @throws IllegalArgumentException if negative
+         * @throws IllegalArgumentException if out of that range
          */
         public Builder<T> lowat(final long n) {
-            if (n < 0) {
-                throw new IllegalArgumentException("pool '" + name + "': lowat " + n + " < 0");
+            if (n < 0 || n > primeLimit(Long.MAX_VALUE)) {
+                throw new IllegalArgumentException(primeRange("pool '" + name + "': lowat", n, Long.MAX_VALUE));
             }
             this.lowat = n;
             return this;
@@ -1563,7 +1747,7 @@ public final class SmrPool<T> implements AutoCloseable {
          */
         public Builder<T> hiwat(final long n) {
             if (n < 0) {
-                throw new IllegalArgumentException("pool '" + name + "': hiwat " + n + " < 0");
+                throw new IllegalArgumentException("pool '" + name + "': hiwat must be in [0, " + Long.MAX_VALUE + "], was " + n);
             }
             this.hiwat = n;
             return this;
@@ -1573,7 +1757,8 @@ public final class SmrPool<T> implements AutoCloseable {
          * Sets the working-set trim interval: about once per interval (checked when a batch is
          * queued, so no thread is needed), half of the objects that sat unused in the shared
          * depot for the whole interval are finalised, as far as they have expired and down to
-         * the low-water mark, so an idle excess decays geometrically. This returns what a burst, or a reader that stalled, made the pool create.
+         * the low-water mark, so an idle excess decays geometrically. This returns what a burst, or a
+         * reader that stalled, made the pool create.
          * {@link Duration#ZERO} turns it off. Default {@link SmrPool#TRIM_INTERVAL_DEFAULT}.
          *
          * @param interval zero or positive
@@ -1582,7 +1767,8 @@ public final class SmrPool<T> implements AutoCloseable {
          */
         public Builder<T> trimInterval(final Duration interval) {
             if (Objects.requireNonNull(interval, "interval").isNegative()) {
-                throw new IllegalArgumentException("pool '" + name + "': trim interval " + interval + " < 0");
+                throw new IllegalArgumentException("pool '" + name + "': trim interval must be zero or positive, was "
+                        + interval);
             }
             this.trimInterval = interval;
             return this;
@@ -1598,9 +1784,55 @@ public final class SmrPool<T> implements AutoCloseable {
          */
         public Builder<T> hardLimit(final long n) {
             if (n < 1) {
-                throw new IllegalArgumentException("pool '" + name + "': hard limit " + n + " < 1");
+                throw new IllegalArgumentException("pool '" + name + "': hard limit must be in [1, " + Long.MAX_VALUE
+                        + "], was " + n);
             }
             this.hardLimit = n;
+            return this;
+        }
+
+        /**
+         * Bounds the objects awaiting their grace period in the shared depot: at every instant
+         * the tagged batches waiting for their goals hold at most {@code n} objects
+         * ({@link Stats#objectsPending()} never exceeds it), whatever the number of live
+         * objects. When queueing a batch (a full FREE magazine) would exceed it, the thread
+         * that queues it first makes the oldest batch expire: it waits for the batch's goal,
+         * expedited, as {@code synchronize_rcu_expedited} does (a deferred domain's write
+         * sequence is moved to the goal at once; a lazy domain's is moved up to one tick past
+         * its clock and the process-wide barrier is paid now instead of at the next tick),
+         * spinning briefly and then parking, moves every expired batch to the ready stack and
+         * queues its own. Puts never fail at this limit, whatever the {@link #limitPolicy
+         * limit policy} (as {@code uma_zfree_smr} cannot fail); they wait, so a reader stalled
+         * inside a section stops the writers instead of making the pool grow. A
+         * {@link SmrPool#tryGet()}, and a {@code get()} with {@link LimitPolicy#FAIL}, do not
+         * wait for it: they do not queue their cache's full magazine, and at the hard limit they
+         * flush only the other caches' ALLOC magazines, not their FREE ones (except the caches
+         * of threads that died, which are recovered whole). Since the limit is at least one magazine, a put always finds room
+         * once its readers have left their sections.
+         *
+         * <p>Slack, exactly: objects put but not yet in a batch are not pending in this sense.
+         * They are in the FREE magazine still filling of a cache (at most
+         * {@linkplain #magazineSize magazine size} objects in each of the pool's
+         * {@link Stats#stripes()} stripes and {@link Stats#ownedCaches()} owned caches), or in
+         * the full magazine a thread holds while it waits for room (at most one magazine per
+         * waiting thread). So the objects put and not yet reusable are at most
+         * {@code n + magazineSize * (stripes + ownedCaches + threads waiting in put)}.
+         * A refill ({@code get} finding its cache empty) that finds more than
+         * {@code max(lowat, n)} expired objects in the depot gives the surplus back at once
+         * (finalises it down to that many, ready magazines first), so the working set drops
+         * right after a stall or a burst instead of a {@linkplain #trimInterval trim interval}
+         * later. Unlimited by default.
+         *
+         * @param n at least the magazine size (checked by {@link #build()})
+         * @return this builder
+         * @throws IllegalArgumentException if less than 1
+         */
+        public Builder<T> pendingLimit(final long n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("pool '" + name + "': pending limit " + n
+                        + " out of range [1, " + Long.MAX_VALUE + "]");
+            }
+            this.pendingLimit = n;
             return this;
         }
 
@@ -1628,6 +1860,49 @@ public final class SmrPool<T> implements AutoCloseable {
         }
 
         /**
+         * Opts the pooled type in to O(1) double-put detection: the pool keeps one {@code int}
+         * of state in each object, through {@code word}, and from then on refuses a put of an
+         * object that is already in the pool, or in another pool with a state word, with an
+         * {@link IllegalStateException} naming the pool and the object's class, before
+         * anything changes. No object is then ever in two places of the pool, so none is
+         * handed out twice and the statistics stay exact, unchecked as checked. The cost is
+         * one compare-and-set per {@code put} and one release store per {@code get}; without
+         * it an unchecked pool trusts its callers (see {@link #checked(boolean)} for the full
+         * detector, which also catches objects of other pools and stale references).
+         *
+         * <p>The word belongs to the pool: 0 while the object is handed out (or new: the
+         * default value of an {@code int} field), the pool's own nonzero id while the object
+         * is in it, and the id for good once the pool has finalised it. Not detected: a put
+         * through a stale reference after the object was handed out again (it is then
+         * handed out, as far as the word can tell); checked mode does not catch that either.
+         * Implement the word with a {@code static final} {@link VarHandle} on a field of the
+         * object, so that the JIT inlines it:
+         * <pre>{@code
+         * final class Node {
+         *     int poolState; // owned by the pool
+         *     static final VarHandle POOL_STATE = ...findVarHandle(Node.class, "poolState", int.class);
+         *     static final SmrPool.StateWord<Node> STATE = new SmrPool.StateWord<>() {
+         *         public int compareAndExchange(Node n, int expected, int next) {
+         *             return (int) POOL_STATE.compareAndExchange(n, expected, next);
+         *         }
+         *         public void setRelease(Node n, int value) {
+         *             POOL_STATE.setRelease(n, value);
+         *         }
+         *     };
+         * }
+         * SmrPool.builder("nodes", Node::new).stateWord(Node.STATE).build();
+         * }</pre>
+         *
+         * @param word the accessor of the objects' state word
+         * @return this builder
+         * @throws NullPointerException if {@code word} is null
+         */
+        public Builder<T> stateWord(final StateWord<? super T> word) {
+            this.state = Objects.requireNonNull(word, "word");
+            return this;
+        }
+
+        /**
          * Turns JMX registration on (the default) or off.
          *
          * @param on whether to register an MBean
@@ -1648,7 +1923,8 @@ public final class SmrPool<T> implements AutoCloseable {
          */
         public Builder<T> maxStripes(final int n) {
             if (n < 1 || n > 1 << 20) {
-                throw new IllegalArgumentException("pool '" + name + "': maxStripes " + n + " out of range");
+                throw new IllegalArgumentException("pool '" + name + "': maxStripes " + n + " out of range [1, "
+                        + (1 << 20) + "]");
             }
             this.maxStripes = ceilPow2(n);
             return this;
@@ -1681,15 +1957,58 @@ public final class SmrPool<T> implements AutoCloseable {
          * behind.
          *
          * @return a new pool
-         * @throws IllegalArgumentException if the marks and limit are inconsistent
+         * @throws IllegalArgumentException if the marks and limit are inconsistent, or the
+         *         pending limit is below the magazine size
          */
         public SmrPool<T> build() {
-            if (lowat > hardLimit || hiwat < lowat) {
-                throw new IllegalArgumentException("pool '" + name + "': need lowat (" + lowat + ") <= hiwat ("
-                        + hiwat + ") and lowat <= hard limit (" + hardLimit + ")");
+            if (lowat > hardLimit) {
+                throw new IllegalArgumentException("pool '" + name + "': lowat must be in [0, hard limit " + hardLimit
+                        + "], was " + lowat);
+            }
+            if (hiwat < lowat) {
+                throw new IllegalArgumentException("pool '" + name + "': hiwat must be in [lowat " + lowat
+                        + ", " + Long.MAX_VALUE + "], was " + hiwat);
+            }
+            if (pendingLimit < magazineSize) {
+                throw new IllegalArgumentException("pool '" + name + "': pending limit " + pendingLimit
+                        + " out of range [" + magazineSize + " (the magazine size), " + Long.MAX_VALUE + "]");
             }
             return new SmrPool<>(this);
         }
+    }
+
+    // ------------------------------------------------------------------ StateWord
+
+    /**
+     * Access to an {@code int} of state that each pooled object keeps for its pool
+     * ({@link Builder#stateWord}): the opt-in that lets an unchecked pool refuse a double put
+     * in O(1). Implementations are stateless and usually wrap a {@code static final}
+     * {@link VarHandle} on a field of the object that nothing but the pool touches.
+     *
+     * <p>Memory consistency effects: {@link #compareAndExchange} must have the effects of
+     * {@link VarHandle#compareAndExchange} (volatile), {@link #setRelease} at least those of
+     * {@link VarHandle#setRelease}.
+     *
+     * @param <T> the type of the pooled objects
+     */
+    public interface StateWord<T> {
+        /**
+         * Atomically sets the word of {@code obj} to {@code next} if it is {@code expected}.
+         *
+         * @param obj a pooled object
+         * @param expected the value expected
+         * @param next the new value
+         * @return the value the word had (equal to {@code expected} when it was set)
+         */
+        int compareAndExchange(T obj, int expected, int next);
+
+        /**
+         * Sets the word of {@code obj}, with release semantics or stronger.
+         *
+         * @param obj a pooled object
+         * @param value the new value
+         */
+        void setRelease(T obj, int value);
     }
 
     // ------------------------------------------------------------------ Stats

@@ -16,6 +16,7 @@ import java.util.Map;
  */
 final class SmrPoolCheckTable {
     private final String name;
+    @SuppressWarnings("IdentityHashMapUsage") // identity is the point: equal objects are distinct pool slots
     private final Map<Object, State> states = new IdentityHashMap<>();
 
     private enum State { OUT, CACHED, READY }

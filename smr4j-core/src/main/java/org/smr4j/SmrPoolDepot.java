@@ -60,6 +60,20 @@ final class SmrPoolDepot<T> {
      * Closing: close() sets closed (release) under the lock and signals; a queue or a push
      * that finds it closed under the lock finalises its magazine instead (waiting for its goal
      * first if it was tagged: LATE).
+     *
+     * The pending limit (Builder.pendingLimit; Long.MAX_VALUE = off). Invariant 7:
+     * pendingObjects <= pendingLimit at all times, checked where it can change: queueLocked
+     * appends only if the batch fits (pendingLimit >= magazineSize, so an empty PENDING always
+     * has room) and answers NO_ROOM otherwise, before advancing. The queueing thread then
+     * keeps its magazine (in transit, invariant 1), makes room (makeRoom: an expedited wait,
+     * Smr.waitForExpedited, for the head's goal, then every expired batch from the head moves
+     * to READY after its destruct) and tries again; it never holds the lock while it waits.
+     * Objects not yet in a batch (FREE magazines still filling, one per cache, and a magazine
+     * in the hands of each thread waiting for room) are outside the bound: that is the slack
+     * the builder's javadoc states. After a stall, many batches expire at once and READY
+     * swells: a refill that finds more than max(lowat, pendingLimit) objects on READY releases
+     * the expired surplus (release(), READY first, then expired heads, down to that many plus
+     * what is pending), so the working set drops without waiting for the trim interval.
      */
 
     /**
@@ -71,6 +85,8 @@ final class SmrPoolDepot<T> {
     private static final long PUT_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** queueLocked's answer when the pool closed: the caller finalises the magazine. */
     private static final long LATE = Long.MIN_VALUE;
+    /** queueLocked's answer when the batch would exceed the pending limit: nothing was done. */
+    private static final long NO_ROOM = Long.MIN_VALUE + 1;
 
     private final String name;
     private final Smr smr;
@@ -83,6 +99,8 @@ final class SmrPoolDepot<T> {
     /** Working-set trim interval in nanoseconds, 0 = off. */
     private final long trimNanos;
     private final long hardLimit;
+    /** Most objects in PENDING (invariant 7 in the overview); Long.MAX_VALUE = no limit. */
+    private final long pendingLimit;
     /** Whether there are owned caches whose dead owners a sweep could recover. */
     private final boolean sweepOwners;
     /** The cache layer's sweep of dead owners' caches, run once per trim interval. */
@@ -107,8 +125,10 @@ final class SmrPoolDepot<T> {
     /** The last tag queued, for the monotonicity assertion. */
     private long lastTag;
     /** Mirror of pending.peekFirst().tag, or INVALID. Accessed through {@link #HEAD_TAG}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through HEAD_TAG, which Error Prone does not follow
     private long headTag;
     /** 1 when READY is not empty, else 0. Accessed through {@link #READY_HINT}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through READY_HINT, which Error Prone does not follow
     private int readyHint;
     /** Magazines taken from the depot by get (Stats.refills). */
     private long refills;
@@ -117,6 +137,7 @@ final class SmrPoolDepot<T> {
     /** Set by trimTarget once per trim interval: the next enqueue sweeps dead owners' caches. */
     private boolean sweepDue;
     /** Set once by close(), under the lock. Accessed through {@link #CLOSED}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through CLOSED, which Error Prone does not follow
     private boolean closed;
 
     /** Created minus finalised; bounded by hardLimit (invariant 4). */
@@ -131,7 +152,7 @@ final class SmrPoolDepot<T> {
 
     SmrPoolDepot(final String name, final Smr smr, final SmrPoolHooks<T> hooks, final SmrPoolCheckTable table,
                  final long lowat, final long hiwat, final long trimNanos, final long hardLimit,
-                 final boolean sweepOwners, final Runnable sweeper) {
+                 final long pendingLimit, final boolean sweepOwners, final Runnable sweeper) {
         this.name = name;
         this.smr = smr;
         this.hooks = hooks;
@@ -142,6 +163,7 @@ final class SmrPoolDepot<T> {
         this.trimNanos = trimNanos;
         this.lastTrimNanos = System.nanoTime();
         this.hardLimit = hardLimit;
+        this.pendingLimit = pendingLimit;
         this.sweepOwners = sweepOwners;
         this.sweeper = sweeper;
         this.headTag = SmrSeq.INVALID;
@@ -156,27 +178,38 @@ final class SmrPoolDepot<T> {
      * closed meanwhile, waits for the goal and finalises the objects instead.
      */
     void enqueue(final SmrPoolMagazine m) {
-        // One clock read per batch, for its age and for the trim interval (a vDSO call of
-        // about 20 ns on this project's KVM guest: measurable at one per 32 puts).
-        final long now = System.nanoTime();
-        final long keep;
-        final boolean sweep;
-        lock();
-        try {
-            keep = queueLocked(m, now);
-            sweep = takeSweepDue();
-        } finally {
-            lock.unlock();
+        while (true) {
+            // One clock read per batch, for its age and for the trim interval (a vDSO call of
+            // about 20 ns on this project's KVM guest: measurable at one per 32 puts).
+            final long now = System.nanoTime();
+            final long keep;
+            final boolean sweep;
+            lock();
+            try {
+                keep = queueLocked(m, now);
+                sweep = keep != NO_ROOM && takeSweepDue();
+            } finally {
+                lock.unlock();
+            }
+            if (keep == NO_ROOM) {
+                makeRoom(); // at the pending limit: the oldest batch expires first
+                continue;
+            }
+            afterQueue(m, keep, sweep);
+            return;
         }
-        afterQueue(m, keep, sweep);
     }
 
     /**
      * Under the depot lock: tags {@code m} with a fresh goal and appends it to PENDING.
-     * Returns how many objects the depot should keep (trimTarget), or {@link #LATE} if the
-     * pool closed (then {@code m} is tagged but not queued).
+     * Returns how many objects the depot should keep (trimTarget), {@link #LATE} if the
+     * pool closed (then {@code m} is tagged but not queued), or {@link #NO_ROOM} if it would
+     * exceed the pending limit (then nothing was done).
      */
     private long queueLocked(final SmrPoolMagazine m, final long now) {
+        if (pendingObjects + m.count > pendingLimit && !pending.isEmpty() && !closedOpaque()) {
+            return NO_ROOM; // invariant 7: the caller makes room and comes back
+        }
         // ORDER: the advance is a store-load fence (Smr.advance): every put of these
         // objects, made before the puts' stripe unlocks or owned-cache busy windows that we
         // synchronised with (or made by this thread), is ordered before the new goal. Under
@@ -258,40 +291,108 @@ final class SmrPoolDepot<T> {
         }
     }
 
-    /** Tags several magazines with one advance and queues them (cache_drain does the same). */
+    /**
+     * Tags several magazines with one advance and queues them (cache_drain does the same).
+     * If together they would exceed the pending limit, queues them one by one as
+     * {@link #enqueue} does, making room first (a wait on readers: never inside a section).
+     */
     void enqueueAll(final List<SmrPoolMagazine> ms) {
         boolean late = false;
-        long tag;
+        boolean fits = true;
+        long tag = SmrSeq.INVALID;
         lock();
         try {
-            // ORDER: as in enqueue(): the advance orders every earlier put before the goal.
-            tag = smr.advance();
-            if (closedOpaque()) {
-                late = true;
+            long total = 0;
+            for (final SmrPoolMagazine m : ms) {
+                total += m.count;
+            }
+            if (pendingObjects + total > pendingLimit && !closedOpaque()) {
+                fits = false; // invariant 7
             } else {
-                lastTag = tag;
-                if (pending.isEmpty()) {
-                    setHeadTagRelease(tag);
+                // ORDER: as in enqueue(): the advance orders every earlier put before the goal.
+                tag = smr.advance();
+                if (closedOpaque()) {
+                    late = true;
+                } else {
+                    lastTag = tag;
+                    if (pending.isEmpty()) {
+                        setHeadTagRelease(tag);
+                    }
+                    final long now = System.nanoTime();
+                    for (final SmrPoolMagazine m : ms) {
+                        m.tag = tag;
+                        m.enqueuedNanos = now;
+                        pending.addLast(m);
+                        pendingObjects += m.count;
+                        batchesQueued++;
+                    }
+                    changed.signalAll();
                 }
-                final long now = System.nanoTime();
-                for (final SmrPoolMagazine m : ms) {
-                    m.tag = tag;
-                    m.enqueuedNanos = now;
-                    pending.addLast(m);
-                    pendingObjects += m.count;
-                    batchesQueued++;
-                }
-                changed.signalAll();
             }
         } finally {
             lock.unlock();
         }
-        if (late) {
+        if (!fits) {
+            for (final SmrPoolMagazine m : ms) {
+                enqueue(m);
+            }
+        } else if (late) {
             smr.waitFor(tag);
             for (final SmrPoolMagazine m : ms) {
                 finaliseAll(m, true);
             }
         }
+    }
+
+    /**
+     * At the pending limit, outside the lock: waits, expedited ({@link Smr#waitForExpedited}),
+     * for the head batch's goal, then moves every batch from the head whose goal is reached
+     * to READY, running its destruct on the way. Never inside a read section (the callers
+     * queue, which advances). Counted in Stats.waits, a JFR PoolWait event.
+     */
+    private void makeRoom() {
+        // ORDER: acquire; pairs with the release in setHeadTag (a hint: re-checked under the lock).
+        final long tag = headTagAcquire();
+        if (tag == SmrSeq.INVALID) {
+            return; // PENDING emptied meanwhile: there is room now
+        }
+        final SmrPoolEvents.Wait event = SmrPoolEvents.recording() ? new SmrPoolEvents.Wait() : null;
+        if (event != null) {
+            event.begin();
+        }
+        waits.increment();
+        smr.waitForExpedited(tag);
+        if (event != null) {
+            event.pool = name;
+            event.goal = tag;
+            event.limit = pendingLimit;
+            event.commit();
+        }
+        while (true) {
+            final SmrPoolMagazine head;
+            lock();
+            try {
+                head = pending.peekFirst();
+                // Goals are reached in order: a head tagged at or before the goal we waited for
+                // needs no poll; a later one may have been reached too.
+                if (head == null || !(SmrSeq.leq(head.tag, tag) || smr.poll(head.tag))) {
+                    return;
+                }
+                dequeueHead();
+            } finally {
+                lock.unlock();
+            }
+            expire(head);
+            pushReady(head); // finalises it if the pool closed
+        }
+    }
+
+    /**
+     * Whether {@code n} more objects seem to fit under the pending limit: a racy read of
+     * pendingObjects, a hint for getSlow only (queueLocked decides, under the lock).
+     */
+    boolean roomHint(final int n) {
+        return (long) PENDING_OBJECTS.getOpaque(this) + n <= pendingLimit;
     }
 
     /** Pushes an expired magazine on READY, or finalises it if the pool closed. */
@@ -351,11 +452,12 @@ final class SmrPoolDepot<T> {
         boolean sweep = false;
         SmrPoolMagazine got = null;
         boolean expire = false;
+        long surplusKeep = -1;
         lock();
         try {
             if (full != null) {
                 keep = queueLocked(full, now);
-                sweep = takeSweepDue();
+                sweep = keep != NO_ROOM && takeSweepDue();
             }
             final SmrPoolMagazine r = ready.pollFirst();
             if (r != null) {
@@ -372,7 +474,7 @@ final class SmrPoolDepot<T> {
                 // A head tagged at or before the goal we saw reached needs no second poll:
                 // goals are reached in order (the read hand only moves forward), and that
                 // poll's acquire fence already orders the readers' exits before our reuse.
-                if (head != null && (reached != SmrSeq.INVALID && SmrSeq.leq(head.tag, reached)
+                if (head != null && ((reached != SmrSeq.INVALID && SmrSeq.leq(head.tag, reached))
                         || smr.poll(head.tag) || deferredNudge(smr, head.tag))) {
                     dequeueHead();
                     refills++;
@@ -380,14 +482,25 @@ final class SmrPoolDepot<T> {
                     expire = true;
                 }
             }
+            // After a stall (or a burst of puts): more expired objects in READY than the pending
+            // limit lets wait; keep that many, and what is pending.
+            final long readyKeep = Math.max(lowat, pendingLimit);
+            if (got != null && pendingLimit != Long.MAX_VALUE && readyObjects > readyKeep) {
+                surplusKeep = pendingObjects + readyKeep;
+            }
         } finally {
             lock.unlock();
         }
         if (expire) {
             expire(got);
         }
-        if (full != null) {
+        if (keep == NO_ROOM) {
+            enqueue(full); // makes room first (getSlow queues a full magazine only when it may wait)
+        } else if (full != null) {
             afterQueue(full, keep, sweep);
+        }
+        if (surplusKeep >= 0) {
+            release(surplusKeep, false); // expired only: READY first, then expired heads
         }
         return got;
     }
@@ -578,6 +691,7 @@ final class SmrPoolDepot<T> {
      * Returns whether an interrupt arrived during the wait (the flag is then clear; the
      * caller restores it when it returns).
      */
+    @SuppressWarnings("WaitNotInLoop") // the loop is the caller's: getSlow retries after every wake-up
     boolean awaitProgress() {
         boolean interrupted = false;
         // ORDER: acquire; pairs with the release in setHeadTag (a hint: waitFor re-polls).
@@ -790,6 +904,10 @@ final class SmrPoolDepot<T> {
             if (pendingCount != pendingObjects || readyCount != readyObjects) {
                 throw new AssertionError("pool '" + name + "': depot counts drifted");
             }
+            if (pendingObjects > pendingLimit) {
+                throw new AssertionError("pool '" + name + "': " + pendingObjects + " objects pending > pending limit "
+                        + pendingLimit);
+            }
         } finally {
             lock.unlock();
         }
@@ -830,6 +948,8 @@ final class SmrPoolDepot<T> {
     private static final VarHandle CLOSED;
     private static final VarHandle HEAD_TAG;
     private static final VarHandle READY_HINT;
+    /** Only for roomHint's racy read of pendingObjects; every write is plain, under the lock. */
+    private static final VarHandle PENDING_OBJECTS;
 
     static {
         try {
@@ -837,6 +957,7 @@ final class SmrPoolDepot<T> {
             CLOSED = lookup.findVarHandle(SmrPoolDepot.class, "closed", boolean.class);
             HEAD_TAG = lookup.findVarHandle(SmrPoolDepot.class, "headTag", long.class);
             READY_HINT = lookup.findVarHandle(SmrPoolDepot.class, "readyHint", int.class);
+            PENDING_OBJECTS = lookup.findVarHandle(SmrPoolDepot.class, "pendingObjects", long.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -3,8 +3,9 @@ package org.smr4j;
 /**
  * The management interface of one {@link SmrPool}, registered with the platform MBean server
  * when the pool is built (unless disabled with {@link SmrPool.Builder#jmx(boolean)}) under
- * {@code org.smr4j:type=SmrPool,name=<quoted pool name>} and unregistered when the pool is
- * closed. The attributes are those of {@link SmrPool.Stats}, the columns {@code vmstat -m}
+ * {@code org.smr4j:type=SmrPool,name=<quoted pool name>} (with {@code ,instance=<n>} appended
+ * while another pool of the same name is registered) and unregistered when the pool is closed
+ * or once it is unreachable. The attributes are those of {@link SmrPool.Stats}, the columns {@code vmstat -m}
  * shows for a zone. Each read takes a fresh snapshot; attributes read one after another are
  * not mutually consistent.
  */
@@ -94,11 +95,11 @@ public interface SmrPoolMXBean {
     long getWaits();
 
     /**
-     * Returns the hard limit, {@link Long#MAX_VALUE} when unlimited.
+     * Returns the hard limit in objects, or {@code unlimited}.
      *
-     * @return the limit in objects
+     * @return the limit
      */
-    long getHardLimit();
+    String getHardLimit();
 
     /**
      * Returns the number of platform threads that have a cache of their own in this pool.
@@ -106,4 +107,19 @@ public interface SmrPoolMXBean {
      * @return owned caches now
      */
     int getOwnedCaches();
+
+    /**
+     * Returns the name of the {@link Smr} domain whose readers the pool's objects are
+     * protected from.
+     *
+     * @return the domain's name
+     */
+    String getDomain();
+
+    /**
+     * Returns whether the pool is closed.
+     *
+     * @return true once closed
+     */
+    boolean getClosed();
 }

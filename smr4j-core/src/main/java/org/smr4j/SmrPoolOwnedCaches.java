@@ -310,9 +310,9 @@ final class SmrPoolOwnedCaches {
     // ------------------------------------------------------------------ collection (the hand-off)
 
     /**
-     * Takes the contents of every owned cache: FREE magazines (non-empty) into {@code frees};
-     * with {@code takeAlloc} (or {@code revoke}) ALLOC magazines (non-empty) into
-     * {@code allocs}. With {@code revoke} (close), the caches are revoked for good; otherwise
+     * Takes the contents of every owned cache: with {@code takeFree} (or {@code revoke}) FREE
+     * magazines (non-empty) into {@code frees}; with {@code takeAlloc} (or {@code revoke})
+     * ALLOC magazines (non-empty) into {@code allocs}. With {@code revoke} (close), the caches are revoked for good; otherwise
      * their owners use them again as soon as this returns. Caches of dead threads are retired
      * (their ALLOC magazines go into {@code allocs} as well).
      *
@@ -322,8 +322,8 @@ final class SmrPoolOwnedCaches {
      * may swap them with plain accesses; the release store of NONE publishes the new
      * magazines to the owner's acquire load of request.
      */
-    void collect(final boolean takeAlloc, final boolean revoke, final List<SmrPoolMagazine> frees,
-                 final List<SmrPoolMagazine> allocs) {
+    void collect(final boolean takeAlloc, final boolean takeFree, final boolean revoke,
+                 final List<SmrPoolMagazine> frees, final List<SmrPoolMagazine> allocs) {
         if (!enabled) {
             return;
         }
@@ -355,7 +355,7 @@ final class SmrPoolOwnedCaches {
                 AsymmetricFence.fence();
                 for (final SmrPool.Owned c : held) {
                     c.awaitIdle();
-                    if (c.freeCount > 0 || revoke) {
+                    if ((takeFree && c.freeCount > 0) || revoke) {
                         final SmrPoolMagazine f = c.uninstallFree(revoke ? SmrPoolMagazine.EMPTY
                                 : new SmrPoolMagazine(magazineSize));
                         if (f.count > 0) {

@@ -38,6 +38,7 @@ final class SmrPoolStripes {
     private final int magazineSize;
     private final int maxStripes;
     /** The stripes; length a power of two, only grows. Accessed through {@link #STRIPES}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through STRIPES, which Error Prone does not follow
     private SmrPool.Stripe[] stripes;
     /** Stripe lock attempts that found the stripe busy (Stats.contention). */
     private final LongAdder contention = new LongAdder();
@@ -136,15 +137,16 @@ final class SmrPoolStripes {
     // ------------------------------------------------------------------ collection
 
     /**
-     * For flush, drain and the hard limit: takes every stripe's FREE magazine if not empty
-     * (into {@code frees}), and with {@code takeAlloc} its ALLOC magazine if not empty (into
-     * {@code allocs}), leaving empty ones.
+     * For flush, drain and the hard limit: with {@code takeFree}, takes every stripe's FREE
+     * magazine if not empty (into {@code frees}), and with {@code takeAlloc} its ALLOC magazine
+     * if not empty (into {@code allocs}), leaving empty ones.
      */
-    void collect(final boolean takeAlloc, final List<SmrPoolMagazine> frees, final List<SmrPoolMagazine> allocs) {
+    void collect(final boolean takeAlloc, final boolean takeFree, final List<SmrPoolMagazine> frees,
+                 final List<SmrPoolMagazine> allocs) {
         for (final SmrPool.Stripe s : stripesAcquire()) {
             s.lock();
             try {
-                if (s.free.count > 0) {
+                if (takeFree && s.free.count > 0) {
                     frees.add(s.free);
                     s.free = s.spare != null ? s.spare : new SmrPoolMagazine(magazineSize);
                     s.spare = null;

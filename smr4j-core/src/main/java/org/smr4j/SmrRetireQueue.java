@@ -116,8 +116,10 @@ public final class SmrRetireQueue implements AutoCloseable {
      * Mirror of queue.peekFirst().tag, or SmrSeq.INVALID when the queue is empty. Written under
      * lock (release), read anywhere (acquire) as a hint. Accessed through {@link #HEAD_TAG}.
      */
+    @SuppressWarnings("UnusedVariable") // read and written only through HEAD_TAG, which Error Prone does not follow
     private long headTag;
     /** Set once by close(), under lock. Accessed through {@link #CLOSED}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through CLOSED, which Error Prone does not follow
     private boolean closed;
     private final Thread background;
 
@@ -170,6 +172,8 @@ public final class SmrRetireQueue implements AutoCloseable {
      * @param name the queue's name, used in messages and statistics
      * @param smr the domain whose readers the actions wait for
      * @return a new queue
+     * @throws NullPointerException if an argument is null ({@code "name"}, {@code "smr"})
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static SmrRetireQueue create(final String name, final Smr smr) {
         return builder(name, smr).build();
@@ -181,9 +185,11 @@ public final class SmrRetireQueue implements AutoCloseable {
      * @param name the queue's name, used in messages and statistics
      * @param smr the domain whose readers the actions wait for
      * @return a builder
+     * @throws NullPointerException if an argument is null ({@code "name"}, {@code "smr"})
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static Builder builder(final String name, final Smr smr) {
-        return new Builder(Objects.requireNonNull(name, "name"), Objects.requireNonNull(smr, "smr"));
+        return new Builder(Smr.checkName(name), Objects.requireNonNull(smr, "smr"));
     }
 
     /**
@@ -546,7 +552,8 @@ public final class SmrRetireQueue implements AutoCloseable {
          */
         public Builder batchSize(final int n) {
             if (n < 1 || n > 1 << 16) {
-                throw new IllegalArgumentException("retire queue '" + name + "': batch size " + n + " out of range");
+                throw new IllegalArgumentException("retire queue '" + name + "': batch size " + n + " out of range [1, "
+                        + (1 << 16) + "]");
             }
             this.batchSize = n;
             return this;
@@ -562,9 +569,11 @@ public final class SmrRetireQueue implements AutoCloseable {
          * @throws IllegalArgumentException if out of range
          */
         public Builder backgroundPeriod(final Duration period) {
-            final long nanos = Objects.requireNonNull(period, "period").toNanos();
-            if (nanos < 100_000 || nanos > TimeUnit.HOURS.toNanos(1)) {
-                throw new IllegalArgumentException("retire queue '" + name + "': period " + period + " out of range");
+            // Compared as Durations: toNanos() overflows (ArithmeticException) beyond ~292 years.
+            Objects.requireNonNull(period, "period");
+            if (period.compareTo(Duration.ofNanos(100_000)) < 0 || period.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("retire queue '" + name + "': period " + period
+                        + " out of range [PT0.0001S, PT1H]");
             }
             this.period = period;
             return this;

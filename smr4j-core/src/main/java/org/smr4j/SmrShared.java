@@ -31,6 +31,7 @@ final class SmrShared extends SmrLayout.SharedPad2 {
      * before it needs no new barrier. Written at most about once per tick, so it shares the
      * cold tail of the object.
      */
+    @SuppressWarnings("UnusedVariable") // read and written only through BARRIER_SEQ, which Error Prone does not follow
     private long barrierSeq;
 
     SmrShared(final long init) {

@@ -35,6 +35,7 @@ final class Faults {
         }
 
         /** Throws a fresh throwable of this kind, a checked one sneakily. */
+        @SuppressWarnings("DoNotCallSuggester") // throwing is its whole job; it is called on purpose
         void fire(final String hook) {
             throw Faults.<RuntimeException>sneaky(make(hook));
         }
@@ -77,7 +78,7 @@ final class Faults {
     }
 
     /** Throws {@code t} whatever its type, without declaring it: how a checked exception reaches a {@code Consumer}. */
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "TypeParameterUnusedInFormals"}) // the sneaky-throw idiom: E is inferred unchecked
     static <E extends Throwable> E sneaky(final Throwable t) throws E {
         throw (E) t;
     }

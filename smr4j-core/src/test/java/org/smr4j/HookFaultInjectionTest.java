@@ -44,6 +44,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 @ExtendWith(Seed.Extension.class)
 class HookFaultInjectionTest {
+    /** The pool configurations a round picks from (DEFAULT, DEFERRED, LAZY). */
+    private static final java.util.List<SmrPoolTesting.Mode> MODES = java.util.List.of(SmrPoolTesting.Mode.values());
     private static final AtomicInteger CASES = new AtomicInteger();
     /** One call in PERIOD of the target hook fails. */
     private static final int PERIOD = 3;
@@ -122,7 +124,7 @@ class HookFaultInjectionTest {
         final SplittableRandom rnd = seed.random();
         final Injector inject = new Injector(hook, kind, rnd.nextInt(PERIOD));
         final String name = "faults-" + CASES.incrementAndGet();
-        final SmrPoolTesting.Mode mode = SmrPoolTesting.Mode.values()[rnd.nextInt(3)];
+        final SmrPoolTesting.Mode mode = MODES.get(rnd.nextInt(MODES.size()));
         final List<Obj> made = new CopyOnWriteArrayList<>();
         final AtomicInteger ids = new AtomicInteger();
         final SmrPool<Obj> pool = SmrPool.<Obj>builder(name, () -> {
@@ -387,7 +389,7 @@ class HookFaultInjectionTest {
         final SplittableRandom rnd = seed.random();
         final Injector inject = new Injector("action", kind, rnd.nextInt(PERIOD));
         final String name = "retire-faults-" + CASES.incrementAndGet();
-        final SmrPoolTesting.Mode mode = SmrPoolTesting.Mode.values()[rnd.nextInt(3)];
+        final SmrPoolTesting.Mode mode = MODES.get(rnd.nextInt(MODES.size()));
         final Smr smr = mode.domain(name);
         final Map<Integer, AtomicInteger> runs = new ConcurrentHashMap<>();
         final AtomicInteger ids = new AtomicInteger();

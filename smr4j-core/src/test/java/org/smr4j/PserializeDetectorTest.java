@@ -78,10 +78,18 @@ class PserializeDetectorTest {
         final LongAdder violations = new LongAdder();
         final LongAdder sections = new LongAdder();
         final List<Thread> readers = new ArrayList<>();
+        // The writer starts once both readers hold a record and stops before they do: a round
+        // that finds no reader record skips the membarrier by design, so with readers starting
+        // late on a loaded machine the test's membarriers == barriers failed (20,278 of 38,194).
+        final java.util.concurrent.CountDownLatch registered = new java.util.concurrent.CountDownLatch(2);
+        final AtomicBoolean writerStop = new AtomicBoolean();
         for (int r = 0; r < 2; r++) {
             final int seed = r;
             readers.add(Thread.ofPlatform().name("reader-" + r).start(() -> {
                 final Pserialize.Reader reader = psz.reader();
+                reader.enter();
+                reader.exit();
+                registered.countDown();
                 long n = 0;
                 int slot = seed;
                 while (!stop.get()) {
@@ -106,11 +114,12 @@ class PserializeDetectorTest {
                 sections.add(n);
             }));
         }
+        registered.await();
         final Thread writer = Thread.ofPlatform().name("writer").start(() -> {
             long id = SLOTS;
             final Node[] batch = new Node[BATCH];
             int b = 0;
-            while (!stop.get()) {
+            while (!writerStop.get() && !stop.get()) {
                 final Node old = slots.getAndSet((int) (id % SLOTS), new Node(id));
                 id++;
                 batch[b++] = old;
@@ -130,8 +139,9 @@ class PserializeDetectorTest {
         while (!stop.get() && System.nanoTime() - deadline < 0) {
             Thread.sleep(10);
         }
-        stop.set(true);
+        writerStop.set(true);
         writer.join(30_000);
+        stop.set(true);
         for (final Thread t : readers) {
             t.join(30_000);
         }

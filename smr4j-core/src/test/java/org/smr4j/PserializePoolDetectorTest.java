@@ -67,6 +67,7 @@ class PserializePoolDetectorTest {
     record Outcome(long violations, long sections, long reused, PserializePool.Stats stats) {
     }
 
+    @SuppressWarnings("NonAtomicVolatileUpdate") // hooks run for an object on one thread at a time (its holder)
     static Outcome run(final boolean barrier, final long millis, final boolean stopAtFirst) throws InterruptedException {
         final PserializePool.Builder<Obj> builder = PserializePool.builder("detector", Obj::new)
                 .stripes(1).magazineSize(2).hiwat(0)
@@ -228,9 +229,12 @@ class PserializePoolDetectorTest {
                 final int slot = (int) (nextKey % SLOTS);
                 final Conn fresh = pool.get();
                 fresh.lock.lock();
-                fresh.key = nextKey++;
-                fresh.freed = false;
-                fresh.lock.unlock();
+                try {
+                    fresh.key = nextKey++;
+                    fresh.freed = false;
+                } finally {
+                    fresh.lock.unlock();
+                }
                 final Conn old;
                 tableLock.lock();
                 try {
@@ -240,8 +244,11 @@ class PserializePoolDetectorTest {
                 }
                 if (old != null) {
                     old.lock.lock();
-                    old.freed = true;
-                    old.lock.unlock();
+                    try {
+                        old.freed = true;
+                    } finally {
+                        old.lock.unlock();
+                    }
                     pool.put(old);
                 }
             }

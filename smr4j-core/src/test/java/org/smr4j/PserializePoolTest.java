@@ -45,6 +45,7 @@ class PserializePoolTest {
         final AtomicInteger construct = new AtomicInteger();
         final AtomicInteger destruct = new AtomicInteger();
 
+        @SuppressWarnings("NonAtomicVolatileUpdate") // hooks run for an object on one thread at a time (its holder)
         PserializePool.Builder<Item> builder(final String name) {
             return PserializePool.<Item>builder(name, () -> new Item(serials.incrementAndGet()))
                     .init(o -> {

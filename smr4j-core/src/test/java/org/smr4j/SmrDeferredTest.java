@@ -42,7 +42,8 @@ class SmrDeferredTest {
         assertThat(smr.current()).as("advances 2 and 3 of this thread are still deferred").isEqualTo(c0);
         assertThat(smr.poll(goal)).isFalse();
         final long real = smr.advance();
-        assertThat(smr.current()).as("the 4th advance of this thread writes the shared sequence").isEqualTo(c0 + SmrSeq.INCR).isEqualTo(real);
+        assertThat(smr.current()).as("the 4th advance of this thread writes the shared sequence")
+                .isEqualTo(c0 + SmrSeq.INCR).isEqualTo(real);
         assertThat(smr.poll(goal)).isTrue();
     }
 

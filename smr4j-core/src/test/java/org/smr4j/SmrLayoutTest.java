@@ -40,11 +40,13 @@ class SmrLayoutTest {
         final long size = layout.instanceSize();
         System.out.println(headerMode() + "\n" + printable);
         assertThat(wr.offset() - header).as("padding between the header and wrSeq\n%s", printable).isGreaterThanOrEqualTo(PAD);
-        assertThat(rd.offset() - (wr.offset() + wr.size())).as("padding between wrSeq and rdSeq\n%s", printable).isGreaterThanOrEqualTo(PAD);
-        assertThat(barrier.offset() - (rd.offset() + rd.size())).as("padding between rdSeq and the cold tail\n%s", printable).isGreaterThanOrEqualTo(PAD);
+        assertThat(rd.offset() - (wr.offset() + wr.size())).as("padding between wrSeq and rdSeq\n%s", printable)
+                .isGreaterThanOrEqualTo(PAD);
+        assertThat(barrier.offset() - (rd.offset() + rd.size())).as("padding between rdSeq and the cold tail\n%s", printable)
+                .isGreaterThanOrEqualTo(PAD);
         assertThat(size - (rd.offset() + rd.size())).as("rdSeq to the object's end\n%s", printable).isGreaterThanOrEqualTo(PAD);
         for (final FieldLayout f : layout.fields()) {
-            if (f != wr && f != rd) {
+            if (!f.equals(wr) && !f.equals(rd)) {
                 assertThat(Math.abs(f.offset() - wr.offset()) >= PAD || f.name().startsWith("p") || f.name().equals("q0"))
                         .as("only padding within %d bytes of wrSeq: %s", PAD, f).isTrue();
                 assertThat(Math.abs(f.offset() - rd.offset()) >= PAD || f.name().startsWith("p"))

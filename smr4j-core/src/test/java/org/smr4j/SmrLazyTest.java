@@ -71,7 +71,8 @@ class SmrLazyTest {
         }
         assertThat(reached - before).as("reached %d us after a time before the tick began", (reached - before) / 1000)
                 .isGreaterThanOrEqualTo(tick.toNanos());
-        assertThat(reached - advanced).as("reached about one tick after advance()").isLessThan(tick.toNanos() + TimeUnit.SECONDS.toNanos(2));
+        assertThat(reached - advanced).as("reached about one tick after advance()")
+                .isLessThan(tick.toNanos() + TimeUnit.SECONDS.toNanos(2));
         assertThat(falsePolls).isPositive();
         assertThat(SmrSeq.geq(smr.current(), goal)).isTrue();
     }

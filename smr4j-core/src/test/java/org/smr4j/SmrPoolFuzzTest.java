@@ -78,6 +78,11 @@ class SmrPoolFuzzTest {
     static final class Obj {
         volatile Life life = Life.CREATED;
         volatile int finis;
+
+        @Override
+        public String toString() {
+            return "Obj@" + Integer.toHexString(System.identityHashCode(this)) + "[" + life + ", finis " + finis + "]";
+        }
     }
 
     /** The operations. */
@@ -146,6 +151,7 @@ class SmrPoolFuzzTest {
         /** Several threads use the pool: checks that read the pool's counters mid-run are skipped. */
         final boolean threaded;
 
+        @SuppressWarnings("NonAtomicVolatileUpdate") // hooks run for an object on one thread at a time (its holder)
         Harness(final Config cfg, final String name, final boolean threaded) {
             this.cfg = cfg;
             this.threaded = threaded;

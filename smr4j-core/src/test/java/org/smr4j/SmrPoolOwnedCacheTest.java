@@ -98,15 +98,19 @@ class SmrPoolOwnedCacheTest {
                 assertThat(pool.stats().ownedCaches()).isEqualTo(ownedExpected() ? 1 : 0);
             }
             final AtomicBoolean anyOwned = new AtomicBoolean();
+            final java.util.List<java.util.concurrent.Future<?>> tasks = new java.util.ArrayList<>();
             try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (int t = 0; t < 1_000; t++) {
-                    ex.submit(() -> {
+                    tasks.add(ex.submit(() -> {
                         fillOwnCache(pool);
                         if (pool.ownsCache()) {
                             anyOwned.set(true);
                         }
-                    });
+                    }));
                 }
+            }
+            for (final java.util.concurrent.Future<?> task : tasks) {
+                task.get(); // a task's exception fails the test
             }
             assertThat(anyOwned).as("a virtual thread got an owned cache").isFalse();
             assertThat(pool.stats().ownedCaches()).isLessThanOrEqualTo(ownedExpected() ? 1 : 0);

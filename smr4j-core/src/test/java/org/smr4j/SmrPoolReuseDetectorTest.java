@@ -93,6 +93,7 @@ class SmrPoolReuseDetectorTest {
         return run(smr, get, put, target, cap, false);
     }
 
+    @SuppressWarnings("NonAtomicVolatileUpdate") // gen is written by the slot's one writer
     static Result run(final Smr smr, final Supplier<Node> get, final Consumer<Node> put, final long target,
                       final Duration cap, final boolean stopOnViolation) throws InterruptedException {
         final AtomicReferenceArray<Handle> slots = new AtomicReferenceArray<>(SLOTS);

@@ -27,19 +27,23 @@ class SmrPoolVirtualThreadTest {
         try (SmrPool<Obj> pool = SmrPool.builder("vt-" + mode, Obj::new).smr(smr).jmx(false).build()) {
             long liveAfterFirst = 0;
             for (int round = 0; round < rounds; round++) {
+                final java.util.List<java.util.concurrent.Future<?>> tasks = new java.util.ArrayList<>();
                 try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
                     for (int t = 0; t < threads; t++) {
-                        ex.submit(() -> {
+                        tasks.add(ex.submit(() -> {
                             for (int i = 0; i < perThread; i++) {
                                 final Obj o = pool.get();
                                 o.uses++;
                                 pool.put(o);
                                 if (i % 5 == 0) {
-                                    Thread.yield(); // let other virtual threads interleave
+                                    yieldToOthers(); // let other virtual threads interleave
                                 }
                             }
-                        });
+                        }));
                     }
+                }
+                for (final java.util.concurrent.Future<?> task : tasks) {
+                    task.get(); // a task's exception fails the test
                 }
                 final SmrPool.Stats s = pool.stats();
                 System.out.printf("virtual threads %s round %d: live %d, cached %d, stripes %d, batches pending %d,"
@@ -70,5 +74,10 @@ class SmrPoolVirtualThreadTest {
             assertThat(pool.stats().live()).isZero();
             pool.checkInvariants();
         }
+    }
+
+    @SuppressWarnings("ThreadPriorityCheck") // interleaving virtual threads is what the test wants
+    private static void yieldToOthers() {
+        Thread.yield();
     }
 }

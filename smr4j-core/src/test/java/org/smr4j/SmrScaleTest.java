@@ -161,6 +161,7 @@ class SmrScaleTest {
         assertThat(r.violations.sum()).as("reusing without waiting for the goal must be detected: %s", r).isPositive();
     }
 
+    @SuppressWarnings("ThreadPriorityCheck") // the writers yield to the readers on 2 cores
     private static Result run(final Smr smr, final int platform, final int virtual, final Reuse reuse,
                               final Seed seed) {
         final Result result = new Result();

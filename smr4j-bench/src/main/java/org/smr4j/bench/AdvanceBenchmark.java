@@ -49,6 +49,7 @@ public class AdvanceBenchmark {
 
     private Smr smr;
     /** The baseline's counter; accessed only through {@link #COUNTER}. */
+    @SuppressWarnings("UnusedVariable") // accessed only through COUNTER, which Error Prone does not follow
     private long counter;
 
     /** Builds the domain. */

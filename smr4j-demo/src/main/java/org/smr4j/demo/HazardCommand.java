@@ -81,6 +81,8 @@ final class HazardCommand implements Callable<Integer> {
         out.println("report: " + html);
         if (!jfr.isEmpty()) {
             out.println("flight recording: " + dir.resolve(jfr.getFirst()));
+            out.println("smr4j's events (statistics, waits, stalled readers): jfr print --categories smr4j "
+                    + dir.resolve(jfr.getFirst()));
         }
         out.flush();
         return results.stream().anyMatch(r -> r.mustBeZero() && r.actedOnRecycled() > 0) ? 1 : 0;

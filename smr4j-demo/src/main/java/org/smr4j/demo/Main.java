@@ -38,8 +38,10 @@ import picocli.CommandLine.Spec;
  * {@code hazard} (what SMR prevents: readers that met a recycled block), {@code bench} (a short
  * JMH run of smr4j-bench's benchmarks), {@code offheap} (how to free native memory that many
  * threads read: {@code smr4j-offheap}'s {@code SmrArena} against the JDK's shared and automatic
- * arenas, {@link OffheapCommand}), {@code soak} (the table under churn and flood and an SMR pool
- * under readers, together for a given time with every detector on, {@link SoakCommand}).
+ * arenas, {@link OffheapCommand}), {@code sweep} (churn/s against pending memory over lookup
+ * threads, churn threads and pending limits, {@link SweepCommand}), {@code soak} (the table under
+ * churn and flood and an SMR pool under readers, together for a given time with every detector
+ * on, {@link SoakCommand}).
  *
  * <p>Exit status: 0 when the run finished and every real strategy was correct; 1 when a
  * strategy showed a violation or the run failed (one line says why, and where the details
@@ -51,7 +53,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "smr4j", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         versionProvider = Main.Version.class,
         subcommands = {PhaseCommand.Churn.class, PhaseCommand.Flood.class, HazardCommand.class, OffheapCommand.class,
-            BenchCommand.class, SoakCommand.class},
+            BenchCommand.class, SweepCommand.class, SoakCommand.class},
         description = {
             "Which reclamation wins for a connection table on the JVM: pserialize + PR_PSERIALIZE, smr(9) or smr "
                     + "lazy + the SMR pool, a reader-writer lock, or ConcurrentHashMap with the garbage collector?",
@@ -189,7 +191,8 @@ public final class Main implements Callable<Integer> {
         if (given != null) {
             return given.toAbsolutePath().normalize();
         }
-        final String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
+        final String stamp = LocalDateTime.now(java.time.ZoneId.systemDefault())
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
         final Path base = Path.of("smr4j-reports").toAbsolutePath();
         Path dir = base.resolve(stamp + "-" + name);
         for (int i = 2; Files.exists(dir); i++) {

@@ -210,6 +210,8 @@ final class OffheapCommand implements Callable<Integer> {
         if (!recordings.isEmpty()) {
             out.println("flight recordings: " + recordings.size() + " in " + (jfrDir != null ? jfrDir : dir)
                     + " (open with JDK Mission Control, or: jfr summary " + dir.resolve(recordings.getFirst()) + ")");
+            out.println("smr4j's events (statistics, waits, stalled readers): jfr print --categories smr4j "
+                    + dir.resolve(recordings.getFirst()));
         }
         out.flush();
         if (OffheapReport.failed(rows)) {

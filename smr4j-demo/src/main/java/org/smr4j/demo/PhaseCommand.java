@@ -83,6 +83,8 @@ final class PhaseCommand {
         if (!jfr.isEmpty()) {
             out.println("flight recordings: " + jfr.size() + " in " + (jfrDir != null ? jfrDir : dir)
                     + " (open with JDK Mission Control, or: jfr summary " + dir.resolve(jfr.getFirst()) + ")");
+            out.println("smr4j's events (statistics, waits, stalled readers): jfr print --categories smr4j "
+                    + dir.resolve(jfr.getFirst()));
         }
         if (comparison.violations() > 0) {
             err.println("smr4j: " + comparison.violations() + " VIOLATIONS: a table returned a wrong or freed block "

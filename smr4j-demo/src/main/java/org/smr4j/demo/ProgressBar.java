@@ -38,6 +38,7 @@ final class ProgressBar implements FairHarness.Progress, DoubleConsumer {
     }
 
     /** @return whether stderr is a terminal (then the bar redraws in place) */
+    @SuppressWarnings("SystemConsoleNull") // JDK 22+ returns a console for redirected streams too; isTerminal decides
     static boolean terminal() {
         final java.io.Console c = System.console();
         return c != null && c.isTerminal();

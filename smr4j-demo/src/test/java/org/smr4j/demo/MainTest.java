@@ -254,8 +254,12 @@ class MainTest {
         }
         assertThat(r.out()).containsPattern("NO_DEFER \\(control\\)\\s+.*the hazard, as expected")
                 .contains("Every real strategy and the deferred control: 0 in")
-                .contains("flight recording: " + dir.resolve("hazard.jfr"));
+                .contains("flight recording: " + dir.resolve("hazard.jfr"))
+                .contains("jfr print --categories smr4j " + dir.resolve("hazard.jfr"));
         assertThat(dir.resolve("hazard.jfr")).isNotEmptyFile();
+        // The recording holds smr4j's own events: the domains' periodic statistics (issue 10.3).
+        assertThat(jdk.jfr.consumer.RecordingFile.readAllEvents(dir.resolve("hazard.jfr")))
+                .anySatisfy(e -> assertThat(e.getEventType().getName()).isEqualTo("org.smr4j.SmrStatistics"));
         assertThat(ImageIO.read(dir.resolve("hazard.png").toFile())).isNotNull();
         assertThat(Files.readString(dir.resolve("index.html"))).contains("<img src=\"hazard.png\"");
     }

@@ -101,7 +101,7 @@ public final class LockFreeLookupDemo {
         }
 
         SmrPointer<Node> bucket(final long key) {
-            return buckets.get((int) (key * 0x9E3779B97F4A7C15L >>> 40) & mask);
+            return buckets.get(((int) ((key * 0x9E3779B97F4A7C15L) >>> 40)) & mask);
         }
 
         /** Reader: returns the value for key, or -1; records a violation if the node was recycled meanwhile. */
@@ -205,7 +205,7 @@ public final class LockFreeLookupDemo {
         for (long k = 0; k < KEYS; k++) {
             table.insert(k, k * 10);
         }
-        table.newest = KEYS - 1;
+        table.newest = KEYS - 1L;
         final AtomicBoolean stop = new AtomicBoolean();
         final LongAdder lookups = new LongAdder();
         final LongAdder hits = new LongAdder();

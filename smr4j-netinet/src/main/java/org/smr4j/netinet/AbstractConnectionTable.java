@@ -22,10 +22,36 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
     final Strategy strategy;
     /** Set once by close(); volatile so that an operation on any thread after it sees it. */
     private volatile boolean closed;
+    /** The limits from the builder, 0 when none were set (for the MBean). */
+    final long maxConnections;
+    final long pendingLimit;
+    /**
+     * The MBean and the JFR statistics (TableObservability); set by {@link #observe()} once the
+     * table is built, before the builder returns it; null until then.
+     */
+    private TableObservability.Registration observed;
 
     AbstractConnectionTable(final ConnectionTable.Builder b) {
         this.name = b.name;
         this.strategy = b.strategy;
+        this.maxConnections = b.limited ? b.maxConnections : 0;
+        this.pendingLimit = b.limited ? b.pendingLimit : 0;
+    }
+
+    /**
+     * The last step of a build: registers the MBean and joins the JFR statistics. After the
+     * constructor, so that a build that fails registers nothing and the MBean never sees a
+     * table under construction.
+     */
+    final AbstractConnectionTable observe() {
+        this.observed = TableObservability.register(this);
+        return this;
+    }
+
+    @Override
+    public final String mbeanName() {
+        final TableObservability.Registration o = observed;
+        return o == null ? null : o.mbeanName();
     }
 
     @Override
@@ -52,6 +78,10 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
             return false;
         }
         closed = true;
+        final TableObservability.Registration o = observed;
+        if (o != null) {
+            o.close(); // the MBean and the statistics go with the close, not with the collector
+        }
         return true;
     }
 

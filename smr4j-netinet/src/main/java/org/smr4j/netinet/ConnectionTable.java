@@ -57,6 +57,32 @@ import java.util.function.Consumer;
  * not a read section). {@code insert}, {@code remove} and {@code rehash} serialise on the
  * table's write lock; {@code rehash} may wait for a grace period.
  *
+ * <h2>Preempted readers: the JVM difference</h2>
+ * In the kernel, {@code smr_enter} and {@code pserialize_read_enter} disable preemption, so a
+ * read section lasts nanoseconds. A Java reader can be descheduled inside a section for a whole
+ * scheduler quantum (milliseconds), and every grace period that began after its enter waits
+ * for it; with more runnable threads than cores that is the normal case. What it costs here:
+ * <ul>
+ * <li>SMR strategies without {@link Builder#limits limits}: removed blocks pile up (memory),
+ *     the writers never wait. One reader held inside for a second while one thread churned a
+ *     table of 10,000 connections left 720,672 blocks pending (SMR_DEFAULT) and 193,248
+ *     (SMR_LAZY).</li>
+ * <li>With limits: at most {@code pendingLimit} blocks pend; then a removal waits for the
+ *     oldest batch's readers (expedited, parking, so that the preempted reader gets a CPU
+ *     back): the preemption costs the writers latency instead of memory. At {@code r}
+ *     removals per second, {@code pendingLimit / r} seconds of reader delay are absorbed
+ *     without a wait: size it for the longest preemption you expect (4,096, the default,
+ *     absorbs 40 ms at 100,000 removals per second).</li>
+ * <li>PSERIALIZE never holds blocks back, but its lookups confirm misses that a concurrent
+ *     removal may have redirected, and its growth and rehash wait for every reader.</li>
+ * <li>{@link Strategy#CONCURRENT_HASH_MAP} never waits for a reader: the collector finds the
+ *     block unreachable later. Prefer it when readers are often preempted inside sections and
+ *     the heap has room, or when removals are rare; prefer a pooled strategy when memory must
+ *     stay bounded under churn or a flood, or allocation and GC pauses matter.</li>
+ * </ul>
+ * {@code docs/GUIDE.md} (section 8) and {@code docs/PERFORMANCE.md} (the sweep) have the
+ * measurements.
+ *
  * <h2>Misuse</h2>
  * Every strategy refuses the same calls, before doing anything, so that a refused call changes
  * nothing and the table stays usable:
@@ -294,6 +320,17 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
      */
     @Override
     void close();
+
+    /**
+     * Returns the name under which this table's MBean ({@link ConnectionTableMXBean}) is
+     * registered: {@code org.smr4j:type=ConnectionTable,name="<name>"}, with
+     * {@code ,instance=<n>} appended while another table of the same name is registered. The
+     * MBean is registered when the table is built and unregistered by {@link #close()} (or
+     * once the table is unreachable); the name is kept after close.
+     *
+     * @return the object name, or null if registration failed
+     */
+    String mbeanName();
 
     /**
      * One thread's handle for lookups on hot paths, from {@link ConnectionTable#reader()}:
@@ -545,21 +582,40 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
         }
 
         /**
-         * Bounds the blocks a pooled table may hold: its pool's hard limit becomes
-         * {@code maxConnections + pendingLimit}, so the blocks removed and awaiting reuse never
-         * exceed {@code maxConnections + pendingLimit - present}, which is at most
-         * {@code pendingLimit} while the table is full; an insert at the limit waits for the
-         * oldest batch's grace period (SMR) or for a put (pserialize). Without limits the SMR
-         * pool creates blocks rather than wait when readers hold the grace period back, so
-         * pending memory is bounded only by how long readers stay inside; see
+         * Bounds the blocks a pooled table may hold, and the removed blocks awaiting their
+         * grace period, whatever the fill.
+         * <ul>
+         * <li>Pending (SMR strategies): at every instant at most {@code pendingLimit} removed
+         *     blocks wait for their grace period in the pool's batches
+         *     ({@link Stats#blocksPending()} never exceeds it, with 10 connections present or
+         *     10 million). When a removal would queue a batch beyond it, the removing thread
+         *     first makes the oldest batch expire: it waits for the readers of that batch,
+         *     expedited (the domain's write sequence moves to the batch's goal at once, and a
+         *     lazy domain pays its process-wide barrier now instead of at the next tick),
+         *     spinning briefly and then parking so that a preempted reader gets the CPU back.
+         *     The table's policy is to wait ({@link org.smr4j.SmrPool.LimitPolicy#WAIT}); it
+         *     never refuses a removal. The only slack: a removed block is in no batch yet while
+         *     it sits in the FREE magazine its pool's per-thread cache is filling, or in the
+         *     full magazine a waiting remover holds; that is at most one magazine
+         *     ({@code min(32, pendingLimit)} blocks) per cache (each owned cache and each
+         *     stripe of the pool; see {@link org.smr4j.SmrPool.Builder#pendingLimit}) plus one
+         *     per thread waiting in a removal.</li>
+         * <li>Total: the pool's hard limit is {@code maxConnections + pendingLimit}; an insert
+         *     at it waits for the oldest batch's grace period (SMR) or for a put
+         *     (pserialize).</li>
+         * </ul>
+         * {@link Strategy#PSERIALIZE} holds no removed block back (a freed block is reusable at
+         * once, {@code PR_PSERIALIZE}), so only the total applies. Without limits the SMR pool
+         * creates blocks rather than wait when readers hold the grace period back, so pending
+         * memory is bounded only by how long readers stay inside; see
          * {@code docs/PERFORMANCE.md}. The lock and {@code ConcurrentHashMap} strategies
          * ignore this: the garbage collector owns their removed blocks.
          *
          * @param maxConnections the connections the table is sized for, 1 or more; with
          *        {@code pendingLimit} it makes the pool's hard limit (it is not a cap on
          *        connections by itself: with nothing pending, more may be present)
-         * @param pendingLimit blocks the pool may hold beyond {@code maxConnections}: removed
-         *        and awaiting reuse, or cached; 1 or more (default 4096)
+         * @param pendingLimit the most removed blocks awaiting their grace period (SMR), and the
+         *        blocks the pool may hold beyond {@code maxConnections}; 1 or more (default 4096)
          * @return this builder
          * @throws IllegalArgumentException if either is below 1, or their sum exceeds
          *         {@link #MAX_BLOCKS}
@@ -585,12 +641,13 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
          * @return a new table
          */
         public ConnectionTable build() {
-            return switch (strategy) {
+            final AbstractConnectionTable table = switch (strategy) {
                 case SMR_DEFAULT, SMR_LAZY -> new SmrConnectionTable(this);
                 case PSERIALIZE -> new PserializeConnectionTable(this);
                 case RW_LOCK -> new LockedConnectionTable(this);
                 case CONCURRENT_HASH_MAP -> new ConcurrentMapConnectionTable(this);
             };
+            return table.observe();
         }
 
         /** {@code name must be in [lo, hi], was value}. */

@@ -89,12 +89,33 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
     long unlinkGoal;
     /** System.nanoTime() when the block was last freed, 0 if never. */
     private long freedNanos;
+    /**
+     * The SMR pool's state word ({@link org.smr4j.SmrPool.Builder#stateWord}): 0 while the
+     * block is out of the pool, the pool's id while it is in it. Only the pool touches it,
+     * through POOL_STATE; it lets the pool refuse a second put of a block in O(1).
+     */
+    @SuppressWarnings("unused") // accessed through POOL_STATE
+    private int poolState;
 
     private static final VarHandle LINK0;
     private static final VarHandle LINK1;
     private static final VarHandle PORTS;
     private static final VarHandle REFS;
     private static final VarHandle GENERATION;
+    private static final VarHandle POOL_STATE;
+
+    /** {@link #poolState} for the SMR strategies' pool (SmrConnectionTable). */
+    static final org.smr4j.SmrPool.StateWord<ControlBlock> POOL_STATE_WORD = new org.smr4j.SmrPool.StateWord<>() {
+        @Override
+        public int compareAndExchange(final ControlBlock b, final int expected, final int next) {
+            return (int) POOL_STATE.compareAndExchange(b, expected, next);
+        }
+
+        @Override
+        public void setRelease(final ControlBlock b, final int value) {
+            POOL_STATE.setRelease(b, value);
+        }
+    };
 
     static {
         try {
@@ -104,6 +125,7 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
             PORTS = l.findVarHandle(ControlBlockLayout.Hot.class, "ports", long.class);
             REFS = l.findVarHandle(ControlBlock.class, "refs", int.class);
             GENERATION = l.findVarHandle(ControlBlock.class, "generation", long.class);
+            POOL_STATE = l.findVarHandle(ControlBlock.class, "poolState", int.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

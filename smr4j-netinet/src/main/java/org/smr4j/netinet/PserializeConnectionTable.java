@@ -115,5 +115,6 @@ final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize
     @Override
     void closeStrategy() {
         pool.close();
+        psz.close(); // the table created it: its MBean and statistics go with the table
     }
 }

@@ -15,9 +15,10 @@ import org.smr4j.SmrPool;
  * handles) and the reference count touched inside the section is this incarnation's.
  *
  * <p>Pool sizing: without {@linkplain ConnectionTable.Builder#limits limits} the pool grows
- * when readers hold the grace period back; with them its hard limit is
- * {@code maxConnections + pendingLimit} and an insert at the limit waits for the oldest
- * batch's goal ({@link SmrPool.LimitPolicy#WAIT}).
+ * when readers hold the grace period back; with them its pending limit is {@code pendingLimit}
+ * (a remove whose batch would exceed it waits, expedited, for the oldest batch's goal), its
+ * hard limit {@code maxConnections + pendingLimit}, and an insert at the hard limit waits for
+ * the oldest batch's goal ({@link SmrPool.LimitPolicy#WAIT}).
  */
 final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
 
@@ -34,10 +35,14 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
         final SmrPool.Builder<ControlBlock> pb = SmrPool.builder(b.name, ControlBlock::new)
                 .smr(smr)
                 .init(ControlBlock::init)
-                .jmx(false);
+                .stateWord(ControlBlock.POOL_STATE_WORD); // a second put of a block is refused (issue 8 point 3)
         if (b.limited) {
-            // limits() keeps the sum within Builder.MAX_BLOCKS: no overflow.
-            pb.hardLimit(b.maxConnections + b.pendingLimit).limitPolicy(SmrPool.LimitPolicy.WAIT);
+            // limits() keeps the sum within Builder.MAX_BLOCKS: no overflow. The pending limit
+            // bounds the removed blocks awaiting their grace period directly (a pool's pending
+            // limit is at least one magazine: smaller limits get smaller magazines).
+            pb.hardLimit(b.maxConnections + b.pendingLimit).limitPolicy(SmrPool.LimitPolicy.WAIT)
+                    .magazineSize(Math.min(SmrPool.MAGAZINE_SIZE_DEFAULT, b.pendingLimit))
+                    .pendingLimit(b.pendingLimit);
         }
         this.pool = pb.build();
     }
@@ -122,5 +127,6 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
     @Override
     void closeStrategy() {
         pool.close();
+        smr.close(); // the table created it: its MBean and statistics go with the table
     }
 }

@@ -248,6 +248,7 @@ class ConnectionTableContractTest {
         c.add(closed("forEach(mode, action)", f -> call(() -> f.t.forEach(LockMode.READ, b -> { }))));
         c.add(closed("size()", f -> call(f.t::size)));
         c.add(closed("longestChain()", f -> call(f.t::longestChain)));
+        c.add(closed("reader()", f -> call(f.t::reader)));
         return c;
     }
 

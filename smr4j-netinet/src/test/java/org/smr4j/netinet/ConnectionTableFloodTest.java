@@ -166,6 +166,7 @@ class ConnectionTableFloodTest {
      * last multiplies {@code h ^ foreignLo} by an odd constant, which is invertible, and the
      * final fold {@code (int) (h ^ h >>> 32)} maps 2^32 values of {@code h} to each result.
      */
+    @SuppressWarnings("ConstantOverflow") // a hash: multiplication is meant to wrap
     static ConnectionKey[] collidingKeys(final int n, final int target) {
         final long localHi = 0x20010db800000000L;
         final long localLo = 1L;

@@ -101,4 +101,25 @@ class ControlBlockContractTest {
             assertThat(t.<Object>read(PRESENT, ControlBlock::attachment)).isEqualTo("attached");
         }
     }
+
+    /**
+     * Issue 8 point 3: the SMR strategies' pool keeps a state word in each block, so a second
+     * put of a removed block (a reference-count bug in the table, say) is refused in O(1) even
+     * though the pool is unchecked, and the block is not handed out twice.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Strategy.class, names = {"SMR_DEFAULT", "SMR_LAZY"})
+    void aSecondPutOfAFreedBlockIsRefusedByThePool(final Strategy strategy) {
+        try (ConnectionTable t = ConnectionTable.builder(strategy).name("double-put-" + strategy).build()) {
+            final org.smr4j.SmrPool<ControlBlock> pool = ((SmrConnectionTable) t).pool();
+            t.insert(PRESENT).unlock();
+            final ControlBlock b = freed(t); // removed: its last reference went, so it is in the pool
+            final org.smr4j.SmrPool.Stats before = pool.stats();
+            assertThat(catchThrowable(() -> pool.put(b))).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("pool 'double-put-" + strategy + "'").hasMessageContaining("double put");
+            assertThat(pool.stats().puts()).as("the refused put changed nothing").isEqualTo(before.puts());
+            TableProbe.validate(t);
+            ConnectionTableContractTest.stillWorks(t);
+        }
+    }
 }

@@ -24,6 +24,11 @@ import java.lang.foreign.MemorySegment;
  *       ({@link #keyable()} is false). As a value it compares by content, as said above.</li>
  * </ul>
  *
+ * <p>Misuse (the built-ins): a null value, target or source throws
+ * {@link NullPointerException} naming it ({@code "value"}, {@code "target"},
+ * {@code "source"}); a target whose size is not {@link #encodedSize encodedSize(value)}, or a
+ * {@link #LONG} source that is not eight bytes, throws {@link IllegalArgumentException} naming
+ * the codec, the size and the size required. Nothing is written then.
  * <p>Codecs are called by many threads at once and must be stateless or thread-safe.
  * {@code decode} is called inside a read section: it must not block, and must copy what it
  * keeps (the segment is valid only during the call).

@@ -32,6 +32,19 @@ final class Codecs {
         }
     }
 
+    /**
+     * The built-ins' check of encode's target: not null, and exactly the encoded size (a
+     * larger one would leave bytes the map then stores as part of the value; a smaller one
+     * failed inside the copy with an IndexOutOfBoundsException).
+     */
+    static MemorySegment checkTarget(final Codec<?> codec, final MemorySegment target, final long size) {
+        if (Objects.requireNonNull(target, "target").byteSize() != size) {
+            throw new IllegalArgumentException(codec + ": target size must be encodedSize(value) = " + size + ", was "
+                    + target.byteSize());
+        }
+        return target;
+    }
+
     /** UTF-8, unpaired surrogates as their three-byte form (WTF-8), so the encoding is canonical. */
     static final class Utf8 implements Codec<String> {
         @Override
@@ -41,7 +54,7 @@ final class Codecs {
 
         @Override
         public long encodedSize(final String s) {
-            return size(s);
+            return size(Objects.requireNonNull(s, "value"));
         }
 
         static long size(final String s) {
@@ -64,8 +77,8 @@ final class Codecs {
 
         @Override
         public void encode(final String s, final MemorySegment target) {
-            final byte[] b = bytes(s);
-            MemorySegment.copy(b, 0, target, ValueLayout.JAVA_BYTE, 0, b.length);
+            final byte[] b = bytes(Objects.requireNonNull(s, "value"));
+            MemorySegment.copy(b, 0, checkTarget(this, target, b.length), ValueLayout.JAVA_BYTE, 0, b.length);
         }
 
         static byte[] bytes(final String s) {
@@ -108,7 +121,7 @@ final class Codecs {
 
         @Override
         public String decode(final MemorySegment source) {
-            final byte[] b = source.toArray(ValueLayout.JAVA_BYTE);
+            final byte[] b = Objects.requireNonNull(source, "source").toArray(ValueLayout.JAVA_BYTE);
             boolean plain = true;
             for (int i = 0; i + 1 < b.length; i++) {
                 if ((b[i] & 0xFF) == 0xED && (b[i + 1] & 0xE0) == 0xA0) {
@@ -155,16 +168,22 @@ final class Codecs {
 
         @Override
         public long encodedSize(final Long value) {
+            Objects.requireNonNull(value, "value");
             return Long.BYTES;
         }
 
         @Override
         public void encode(final Long value, final MemorySegment target) {
-            target.set(LONG_LE, 0, value);
+            Objects.requireNonNull(value, "value");
+            checkTarget(this, target, Long.BYTES).set(LONG_LE, 0, value);
         }
 
         @Override
         public Long decode(final MemorySegment source) {
+            if (Objects.requireNonNull(source, "source").byteSize() != Long.BYTES) {
+                throw new IllegalArgumentException(this + ": source size must be " + Long.BYTES + ", was "
+                        + source.byteSize());
+            }
             return source.get(LONG_LE, 0);
         }
 
@@ -188,12 +207,13 @@ final class Codecs {
 
         @Override
         public void encode(final byte[] value, final MemorySegment target) {
-            MemorySegment.copy(value, 0, target, ValueLayout.JAVA_BYTE, 0, value.length);
+            Objects.requireNonNull(value, "value");
+            MemorySegment.copy(value, 0, checkTarget(this, target, value.length), ValueLayout.JAVA_BYTE, 0, value.length);
         }
 
         @Override
         public byte[] decode(final MemorySegment source) {
-            return source.toArray(ValueLayout.JAVA_BYTE);
+            return Objects.requireNonNull(source, "source").toArray(ValueLayout.JAVA_BYTE);
         }
 
         @Override

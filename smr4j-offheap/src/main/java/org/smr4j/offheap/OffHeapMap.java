@@ -139,6 +139,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     /** Set once by close(). Accessed through {@link #CLOSED}. */
     private boolean closed;
     private volatile ObjectName mbeanName;
+    /** Membership of the periodic JFR statistics (OffHeapPeriodic); set by build(), left by close(). */
+    private volatile java.lang.ref.WeakReference<OffHeapMap<?, ?>> periodic;
 
     /** One segment's table: an arena block of bucket heads. Immutable. */
     private static final class Table {
@@ -241,12 +243,16 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
      * @param <V> the value type
      * @return a builder
      * @throws NullPointerException if an argument is null
-     * @throws IllegalArgumentException if {@code keys} is not keyable ({@link Codec#BYTES})
+     * @throws IllegalArgumentException if {@code name} is empty, or {@code keys} is not keyable
+     *         ({@link Codec#BYTES})
      */
     public static <K, V> Builder<K, V> builder(final String name, final Codec<K> keys, final Codec<V> values) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(values, "values");
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("name must not be empty, was \"\"");
+        }
         if (!keys.keyable()) {
             throw new IllegalArgumentException("map '" + name + "': builder(keys " + keys
                     + "): not a key codec (its values do not compare by content, as byte[] does not)");
@@ -1185,6 +1191,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             CLOSED.setRelease(this, true);
         }
         Jmx.unregister(mbeanName);
+        OffHeapPeriodic.remove(periodic);
         if (ownsArena) {
             arena.close(); // releases every slab; no need to free entries one by one
             return;
@@ -1472,6 +1479,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             if (jmx) {
                 map.registerMBean();
             }
+            map.periodic = OffHeapPeriodic.add(map);
             return map;
         }
     }

@@ -216,6 +216,8 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
 
     private final String name;
     private final Smr smr;
+    /** Whether the arena created its domain (and so closes it). */
+    private final boolean ownsSmr;
     private final boolean checked;
     /** Tests only (the torture test's negative control): frees are reused at once, without a grace period. */
     private final boolean immediateReuse;
@@ -258,10 +260,13 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
     private final LongAdder batchesQueued = new LongAdder();
 
     private volatile ObjectName mbeanName;
+    /** Membership of the periodic JFR statistics (OffHeapPeriodic); set by build(), left by close(). */
+    private volatile java.lang.ref.WeakReference<SmrArena> periodic;
 
     private SmrArena(final Builder b) {
         this.name = b.name;
-        this.smr = b.smr != null ? b.smr : Smr.create(b.name);
+        this.ownsSmr = b.smr == null;
+        this.smr = ownsSmr ? Smr.builder(b.name).jmx(b.jmx).build() : b.smr;
         this.checked = b.checked;
         this.immediateReuse = b.immediateReuse;
         this.hardLimit = b.hardLimit;
@@ -292,9 +297,13 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
      * @param name the arena's name, used in messages, statistics and its MBean name
      * @return a builder
      * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if {@code name} is empty
      */
     public static Builder builder(final String name) {
-        return new Builder(Objects.requireNonNull(name, "name"));
+        if (Objects.requireNonNull(name, "name").isEmpty()) {
+            throw new IllegalArgumentException("name must not be empty, was \"\"");
+        }
+        return new Builder(name);
     }
 
     /**
@@ -1118,7 +1127,8 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
      * section of the domain before the call can still be inside, then closes every slab's
      * shared arena (so every segment the arena ever handed out, freed or not, becomes
      * inaccessible: using one throws {@link IllegalStateException}), and unregisters the MBean.
-     * The domain is left open (it may be shared). Idempotent: later calls return at once.
+     * A domain given to the builder is left open (it may be shared); one the arena created is
+     * {@linkplain Smr#close() closed}, so its MBean goes too. Idempotent: later calls return at once.
      *
      * <p>Progress: blocking (it waits for readers); one JDK handshake per slab.
      *
@@ -1153,6 +1163,10 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
             slabsReleased.increment();
         }
         Jmx.unregister(mbeanName);
+        OffHeapPeriodic.remove(periodic);
+        if (ownsSmr) {
+            smr.close();
+        }
     }
 
     /**
@@ -1418,7 +1432,8 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
                 Map.entry("CachedBytes", "Bytes reserved, neither in use nor pending: reusable without a system call"),
                 Map.entry("Slabs", "Slabs and large allocations held now"),
                 Map.entry("SlabsReleased", "Slabs and large allocations returned to the system so far (one shared-arena close each)"),
-                Map.entry("BatchesPending", "Tagged batches of freed blocks waiting for their goal (and untagged ones freed inside sections)"),
+                Map.entry("BatchesPending",
+                        "Tagged batches of freed blocks waiting for their goal (and untagged ones freed inside sections)"),
                 Map.entry("OldestPendingAgeMillis", "How long the oldest pending batch has waited, in milliseconds; 0 when none"),
                 Map.entry("Allocations", "Allocations so far"),
                 Map.entry("Frees", "Frees accepted so far"),
@@ -1699,6 +1714,7 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
             if (jmx) {
                 arena.registerMBean();
             }
+            arena.periodic = OffHeapPeriodic.add(arena);
             return arena;
         }
     }

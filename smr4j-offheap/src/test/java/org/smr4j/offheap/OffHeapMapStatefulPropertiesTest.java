@@ -65,22 +65,28 @@ class OffHeapMapStatefulPropertiesTest {
     }
 
     @Provide
+    @SuppressWarnings("CollectionIncompatibleType") // get(42) on a String map is one of the steps: null, no exception
     Arbitrary<ActionSequence<State>> sequences() {
         final Arbitrary<String> keys = Arbitraries.of("a", "b", "c", "d", "é", "key-5", "\uD800", "\uD83D\uDE00", "", "k7",
                 "long-key-0123456789-0123456789", "x", "y", "z");
         final Arbitrary<String> values = Arbitraries.strings().ofMinLength(0).ofMaxLength(200);
         final Arbitrary<Action<State>> ops = Arbitraries.oneOf(
-                keys.flatMap(k -> values.map(v -> act("put(" + k + ")", s -> assertThat(s.map.put(k, v)).isEqualTo(s.model.put(k, v))))),
-                keys.flatMap(k -> values.map(v -> act("set(" + k + ")", s -> assertThat(s.map.set(k, v)).isEqualTo(s.model.put(k, v) != null)))),
-                keys.flatMap(k -> values.map(v -> act("putIfAbsent(" + k + ")", s -> assertThat(s.map.putIfAbsent(k, v)).isEqualTo(s.model.putIfAbsent(k, v))))),
-                keys.flatMap(k -> values.map(v -> act("replace(" + k + ")", s -> assertThat(s.map.replace(k, v)).isEqualTo(s.model.replace(k, v))))),
+                keys.flatMap(k -> values.map(v -> act("put(" + k + ")", s ->
+                        assertThat(s.map.put(k, v)).isEqualTo(s.model.put(k, v))))),
+                keys.flatMap(k -> values.map(v -> act("set(" + k + ")", s ->
+                        assertThat(s.map.set(k, v)).isEqualTo(s.model.put(k, v) != null)))),
+                keys.flatMap(k -> values.map(v -> act("putIfAbsent(" + k + ")", s ->
+                        assertThat(s.map.putIfAbsent(k, v)).isEqualTo(s.model.putIfAbsent(k, v))))),
+                keys.flatMap(k -> values.map(v -> act("replace(" + k + ")", s ->
+                        assertThat(s.map.replace(k, v)).isEqualTo(s.model.replace(k, v))))),
                 keys.flatMap(k -> values.map(v -> act("replace3(" + k + ")", s -> {
                     final String cur = s.model.getOrDefault(k, "none");
                     assertThat(s.map.replace(k, cur, v)).isEqualTo(s.model.replace(k, cur, v));
                 }))),
                 keys.map(k -> act("remove(" + k + ")", s -> assertThat(s.map.remove(k)).isEqualTo(s.model.remove(k)))),
                 keys.map(k -> act("delete(" + k + ")", s -> assertThat(s.map.delete(k)).isEqualTo(s.model.remove(k) != null))),
-                keys.flatMap(k -> values.map(v -> act("remove2(" + k + ")", s -> assertThat(s.map.remove(k, v)).isEqualTo(s.model.remove(k, v))))),
+                keys.flatMap(k -> values.map(v -> act("remove2(" + k + ")", s ->
+                        assertThat(s.map.remove(k, v)).isEqualTo(s.model.remove(k, v))))),
                 keys.map(k -> act("get(" + k + ")", s -> assertThat(s.map.get(k)).isEqualTo(s.model.get(k)))),
                 keys.map(k -> act("read(" + k + ")", s -> {
                     final Long len = s.map.read(k, seg -> Long.valueOf(seg.byteSize()));

@@ -26,6 +26,7 @@ import org.smr4j.SmrRetireQueue;
  * that the refused call changed nothing.
  */
 @Timeout(60)
+@SuppressWarnings("ReturnValueIgnored") // the calls are made for the exceptions they must throw
 class OffHeapMisuseTest {
     /** One misuse: what, the call, the exception, words of its message. */
     record Row<S>(String what, Consumer<S> call, Class<? extends Throwable> type, String... words) {
@@ -53,7 +54,8 @@ class OffHeapMisuseTest {
         final List<Row<SmrArena>> rows = List.of(
                 new Row<>("allocate(-1)", x -> x.allocate(-1), IllegalArgumentException.class, "byteSize -1", "[0,", "misuse-arena"),
                 new Row<>("allocate(MAX)", x -> x.allocate(Long.MAX_VALUE), IllegalArgumentException.class, "byteSize", "range"),
-                new Row<>("allocate(above hard limit)", x -> x.allocate(16 << 20), IllegalArgumentException.class, "hard limit", "16777216"),
+                new Row<>("allocate(above hard limit)", x -> x.allocate(16 << 20), IllegalArgumentException.class,
+                        "hard limit", "16777216"),
                 new Row<>("allocate(8, 0)", x -> x.allocate(8, 0), IllegalArgumentException.class, "byteAlignment 0", "power of two"),
                 new Row<>("allocate(8, 3)", x -> x.allocate(8, 3), IllegalArgumentException.class, "byteAlignment 3"),
                 new Row<>("allocate(8, 2^31)", x -> x.allocate(8, 1L << 31), IllegalArgumentException.class, "byteAlignment 2147483648"),
@@ -104,6 +106,7 @@ class OffHeapMisuseTest {
         final SmrArena.Builder b = SmrArena.builder("misuse-builder").jmx(false);
         final List<Row<SmrArena.Builder>> rows = List.of(
                 new Row<>("builder(null)", x -> SmrArena.builder(null), NullPointerException.class, "name"),
+                new Row<>("builder(\"\")", x -> SmrArena.builder(""), IllegalArgumentException.class, "name must not be empty"),
                 new Row<>("smr(null)", x -> x.smr(null), NullPointerException.class, "smr"),
                 new Row<>("limitPolicy(null)", x -> x.limitPolicy(null), NullPointerException.class, "policy"),
                 new Row<>("hardLimit(0)", x -> x.hardLimit(0), IllegalArgumentException.class, "bytes 0", "range"),
@@ -207,7 +210,10 @@ class OffHeapMisuseTest {
         closedArena.close();
         final OffHeapMap.Builder<String, String> b = OffHeapMap.builder("misuse-mb", Codec.STRING, Codec.STRING).jmx(false);
         final List<Row<OffHeapMap.Builder<String, String>>> rows = List.of(
-                new Row<>("builder(null, ...)", x -> OffHeapMap.builder(null, Codec.STRING, Codec.STRING), NullPointerException.class, "name"),
+                new Row<>("builder(null, ...)", x -> OffHeapMap.builder(null, Codec.STRING, Codec.STRING),
+                        NullPointerException.class, "name"),
+                new Row<>("builder(\"\", ...)", x -> OffHeapMap.builder("", Codec.STRING, Codec.STRING), IllegalArgumentException.class,
+                        "name must not be empty"),
                 new Row<>("builder(n, null, v)", x -> OffHeapMap.builder("n", null, Codec.STRING), NullPointerException.class, "keys"),
                 new Row<>("builder(n, k, null)", x -> OffHeapMap.builder("n", Codec.STRING, null), NullPointerException.class, "values"),
                 new Row<>("builder(n, BYTES, v)", x -> OffHeapMap.builder("n", Codec.BYTES, Codec.STRING), IllegalArgumentException.class,
@@ -256,5 +262,49 @@ class OffHeapMisuseTest {
         } catch (final java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** The built-in codecs: null arguments, a target of the wrong size, a LONG source that is not 8 bytes. */
+    @TestFactory
+    Stream<DynamicTest> codec() {
+        final Arena arena = Arena.ofAuto();
+        final List<Row<Object>> rows = new ArrayList<>();
+        for (final Codec<?> c : List.of(Codec.STRING, Codec.LONG, Codec.BYTES)) {
+            @SuppressWarnings("unchecked")
+            final Codec<Object> codec = (Codec<Object>) c;
+            final Object sample = sample(c);
+            final long size = codec.encodedSize(sample);
+            rows.add(new Row<>(c + ".encodedSize(null)", x -> codec.encodedSize(null), NullPointerException.class, "value"));
+            rows.add(new Row<>(c + ".encode(null, target)", x -> codec.encode(null, arena.allocate(size)),
+                    NullPointerException.class, "value"));
+            rows.add(new Row<>(c + ".encode(value, null)", x -> codec.encode(sample, null), NullPointerException.class, "target"));
+            rows.add(new Row<>(c + ".encode(value, too small)", x -> codec.encode(sample, arena.allocate(size - 1)),
+                    IllegalArgumentException.class, c.toString(), "target size must be encodedSize(value) = " + size,
+                    "was " + (size - 1)));
+            rows.add(new Row<>(c + ".encode(value, too large)", x -> codec.encode(sample, arena.allocate(size + 1)),
+                    IllegalArgumentException.class, "was " + (size + 1)));
+            rows.add(new Row<>(c + ".decode(null)", x -> codec.decode(null), NullPointerException.class, "source"));
+        }
+        rows.add(new Row<>("Codec.LONG.decode(4 bytes)", x -> Codec.LONG.decode(arena.allocate(4)),
+                IllegalArgumentException.class, "Codec.LONG", "source size must be 8, was 4"));
+        return table(new Object(), rows, x -> {
+            for (final Codec<?> c : List.of(Codec.STRING, Codec.LONG, Codec.BYTES)) {
+                @SuppressWarnings("unchecked")
+                final Codec<Object> codec = (Codec<Object>) c;
+                final Object sample = sample(c);
+                final MemorySegment t = arena.allocate(codec.encodedSize(sample));
+                codec.encode(sample, t);
+                final Object back = codec.decode(t);
+                if (sample instanceof byte[] b) {
+                    assertThat((byte[]) back).isEqualTo(b);
+                } else {
+                    assertThat(back).isEqualTo(sample);
+                }
+            }
+        });
+    }
+
+    private static Object sample(final Codec<?> c) {
+        return c == Codec.STRING ? "h\u00e9llo" : c == Codec.LONG ? (Object) 42L : new byte[] {1, 2, 3};
     }
 }

@@ -128,10 +128,22 @@ public final class PeerWorkloads {
         this.flavor = flavor;
         this.durMs = durMs;
         switch (flavor) {
-            case SMR_DEFAULT -> { smr = Smr.create("peers"); psz = null; }
-            case SMR_DEFERRED -> { smr = Smr.builder("peers").deferred(32).build(); psz = null; }
-            case SMR_LAZY -> { smr = Smr.builder("peers").lazy().build(); psz = null; }
-            default -> { smr = null; psz = Pserialize.create("peers"); }
+            case SMR_DEFAULT -> {
+                smr = Smr.create("peers");
+                psz = null;
+            }
+            case SMR_DEFERRED -> {
+                smr = Smr.builder("peers").deferred(32).build();
+                psz = null;
+            }
+            case SMR_LAZY -> {
+                smr = Smr.builder("peers").lazy().build();
+                psz = null;
+            }
+            default -> {
+                smr = null;
+                psz = Pserialize.create("peers");
+            }
         }
         gp = newNode(0);
         for (int i = 0; i < NSLOTS; i++) {
@@ -150,14 +162,28 @@ public final class PeerWorkloads {
         if (smr != null) {
             final Smr.Reader r = smr.reader();
             return new Section() {
-                @Override public void enter() { r.enter(); }
-                @Override public void exit() { r.exit(); }
+                @Override
+                public void enter() {
+                    r.enter();
+                }
+
+                @Override
+                public void exit() {
+                    r.exit();
+                }
             };
         }
         final Pserialize.Reader r = psz.reader();
         return new Section() {
-            @Override public void enter() { r.enter(); }
-            @Override public void exit() { r.exit(); }
+            @Override
+            public void enter() {
+                r.enter();
+            }
+
+            @Override
+            public void exit() {
+                r.exit();
+            }
         };
     }
 
@@ -274,6 +300,7 @@ public final class PeerWorkloads {
         return sum;
     }
 
+    @SuppressWarnings("ThreadPriorityCheck") // the writer yields at its pending cap, as the peers' programs do
     void runB(final int nreaders, final Writer wm, final boolean print) throws InterruptedException {
         stop = false;
         go = false;
@@ -456,7 +483,7 @@ public final class PeerWorkloads {
         System.out.printf(Locale.ROOT, "# smr4j %s, %s %s, dur_ms=%d, fence-free lazy readers: %s%n",
                 PeerWorkloads.class.getPackage().getImplementationVersion(), System.getProperty("java.vm.name"),
                 Runtime.version(), dur, Smr.builder("probe").lazy().build().fenceFreeReaders());
-        for (final String f : flavors.split(",")) {
+        for (final String f : flavors.split(",", -1)) {
             final Flavor flavor = Flavor.of(f.trim());
             final PeerWorkloads w = new PeerWorkloads(flavor, dur);
             final PeerWorkloads warm = new PeerWorkloads(flavor, Math.min(dur, 300));

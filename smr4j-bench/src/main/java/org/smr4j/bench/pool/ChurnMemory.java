@@ -303,10 +303,6 @@ public final class ChurnMemory {
         private volatile long published;
         private volatile Throwable failure;
 
-        Worker(final String name, final Step step) {
-            this(name, () -> step);
-        }
-
         private Worker(final String name, final java.util.function.Supplier<Step> body) {
             super(name);
             this.body = body;

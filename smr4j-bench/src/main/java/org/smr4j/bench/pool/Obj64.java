@@ -29,6 +29,36 @@ public final class Obj64 {
     /** Payload. */
     public long d;
 
+    /**
+     * The pool's state word for {@code PoolBenchmark}'s {@code SMR_STATE_WORD} case, through
+     * {@link #STATE}. It fills the 4-byte gap after the 12-byte header, so the object stays 64
+     * bytes (with compact headers, 8 + 48 + 4 rounds up to 64 rather than 56).
+     */
+    public int poolState;
+
+    private static final java.lang.invoke.VarHandle POOL_STATE;
+
+    static {
+        try {
+            POOL_STATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(Obj64.class, "poolState", int.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** {@link #poolState} as an {@link org.smr4j.SmrPool.StateWord}. */
+    public static final org.smr4j.SmrPool.StateWord<Obj64> STATE = new org.smr4j.SmrPool.StateWord<>() {
+        @Override
+        public int compareAndExchange(final Obj64 o, final int expected, final int next) {
+            return (int) POOL_STATE.compareAndExchange(o, expected, next);
+        }
+
+        @Override
+        public void setRelease(final Obj64 o, final int value) {
+            POOL_STATE.setRelease(o, value);
+        }
+    };
+
     /** A zeroed object. */
     public Obj64() {
     }

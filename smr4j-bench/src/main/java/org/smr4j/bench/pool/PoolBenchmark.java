@@ -41,6 +41,9 @@ import org.smr4j.SmrPool;
  *   <li>{@code SMR_STRIPED}: {@code SMR_DEFAULT} with owned caches off
  *       ({@code ownedCaches(0)}): the striped path that virtual threads (and platform threads
  *       beyond the owned-cache bound) take, one stripe lock per get and per put.</li>
+ *   <li>{@code SMR_STATE_WORD}: {@code SMR_DEFAULT} with the objects' state word
+ *       ({@code SmrPool.Builder.stateWord}, {@link Obj64#STATE}): what O(1) double-put
+ *       detection costs, one compare-and-set per put and one release store per get.</li>
  *   <li>{@code LOCKED_STACK} and {@code TL_STACK}: floors, not pools anyone should use for
  *       SMR (they reuse at once and never tag anything). {@code LOCKED_STACK} is the skeleton of
  *       SmrPool's and PserializePool's fast path: a stripe chosen by thread id, a CAS-acquired
@@ -89,6 +92,8 @@ public class PoolBenchmark {
         SMR_LAZY,
         /** SmrPool on a default-mode domain with owned caches off: the striped path. */
         SMR_STRIPED,
+        /** SMR_DEFAULT with the objects' state word (Builder.stateWord): a CAS per put, a store per get. */
+        SMR_STATE_WORD,
         /** Floor, not a safe pool: striped array stacks, one CAS lock taken per get and per put. */
         LOCKED_STACK,
         /** Floor, not a safe pool: a ThreadLocal array stack, no atomic instruction at all. */
@@ -99,8 +104,8 @@ public class PoolBenchmark {
     static final int DEFERRED_LIMIT = 8;
 
     /** The implementation measured. */
-    @Param({"NEW", "CLQ", "PSERIALIZE", "SMR_DEFAULT", "SMR_DEFERRED", "SMR_LAZY", "SMR_STRIPED", "LOCKED_STACK",
-            "TL_STACK"})
+    @Param({"NEW", "CLQ", "PSERIALIZE", "SMR_DEFAULT", "SMR_DEFERRED", "SMR_LAZY", "SMR_STRIPED", "SMR_STATE_WORD",
+            "LOCKED_STACK", "TL_STACK"})
     public Impl impl;
 
     private Cache cache;
@@ -178,6 +183,7 @@ public class PoolBenchmark {
                 case SMR_DEFERRED -> new SmrCache(Smr.Mode.DEFERRED, name, true);
                 case SMR_LAZY -> new SmrCache(Smr.Mode.LAZY, name, true);
                 case SMR_STRIPED -> new SmrCache(Smr.Mode.DEFAULT, name, false);
+                case SMR_STATE_WORD -> new SmrCache(Smr.Mode.DEFAULT, name, true, Obj64.STATE);
                 case LOCKED_STACK -> new LockedStack();
                 case TL_STACK -> new TlStack();
             };
@@ -342,9 +348,16 @@ public class PoolBenchmark {
         private final SmrPool<Obj64> pool;
 
         SmrCache(final Smr.Mode mode, final String name, final boolean owned) {
+            this(mode, name, owned, null);
+        }
+
+        SmrCache(final Smr.Mode mode, final String name, final boolean owned, final SmrPool.StateWord<Obj64> word) {
             final SmrPool.Builder<Obj64> b = SmrPool.builder(name, Obj64::new).smr(domain(mode, name)).jmx(false);
             if (!owned) {
                 b.ownedCaches(0);
+            }
+            if (word != null) {
+                b.stateWord(word);
             }
             pool = b.build();
         }

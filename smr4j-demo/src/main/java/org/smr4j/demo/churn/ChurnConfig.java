@@ -96,7 +96,7 @@ public record ChurnConfig(List<Strategy> strategies, int connections, int lookup
         check(connections >= 0, "connections < 0");
         check(lookupThreads >= 0 && churnThreads >= 0, "negative thread count");
         check(lookupThreads + churnThreads > 0 || flood, "no lookup, churn or flood thread");
-        check(lookupThreads == 0 || connections > 0 || churnLookupPercent == 100 && churnThreads > 0,
+        check(lookupThreads == 0 || connections > 0 || (churnLookupPercent == 100 && churnThreads > 0),
                 "lookup threads need connections (or churn lookups)");
         check(churnLookupPercent == 0 || churnThreads > 0, "churnLookupPercent needs churn threads");
         check(lookupRate >= 0 && churnRate >= 0 && floodRate >= 0, "negative rate");

@@ -285,7 +285,7 @@ public final class ChurnHarness {
         final int longest = table.longestChain();
         final Timeline timeline = s0 == null || s1 == null ? Timeline.NONE
                 : new Timeline(cfg.timelinePeriod().toNanos() / 1e9, ticks, pauses);
-        return result(strategy, s0, s1, pendingSum, pendingPeak, pendingSamples, lookups, writers, flood, size, open,
+        return result(strategy, s0, s1, pendingSum, pendingPeak, pendingSamples, lookups, writers, size, open,
                 longest, error, timeline);
     }
 
@@ -347,7 +347,7 @@ public final class ChurnHarness {
 
     private static ChurnResult result(final Strategy strategy, final Snapshot s0, final Snapshot s1,
             final double pendingSum, final long pendingPeak, final long pendingSamples, final List<Lookups> lookups,
-            final List<Writer> writers, final Flood flood, final long size, final long open, final int longest,
+            final List<Writer> writers, final long size, final long open, final int longest,
             final String error, final Timeline timeline) {
         final ChurnResult.Violations v = new ChurnResult.Violations(
                 sum(lookups, Lookups.WRONG_KEY), sum(lookups, Lookups.FREED_SEEN),
@@ -363,7 +363,8 @@ public final class ChurnHarness {
         final ConnectionTable.Stats b = s1.stats;
         return new ChurnResult(strategy, (s1.nanos - s0.nanos) / 1e9,
                 s1.lookups - s0.lookups, s1.reads - s0.reads, s1.churnHits - s0.churnHits,
-                s1.churnMisses - s0.churnMisses, s1.readRaced - s0.readRaced, s1.churnInserts - s0.churnInserts, s1.churnRemoves - s0.churnRemoves,
+                s1.churnMisses - s0.churnMisses, s1.readRaced - s0.readRaced,
+                s1.churnInserts - s0.churnInserts, s1.churnRemoves - s0.churnRemoves,
                 s1.floodInserts - s0.floodInserts, s1.floodExpired - s0.floodExpired,
                 s1.floodEvicted - s0.floodEvicted, s1.reused - s0.reused,
                 ChurnResult.Percentiles.of(s1.lookupNanos), ChurnResult.Percentiles.of(s1.insertNanos),

@@ -273,6 +273,7 @@ public record ChurnReport(ChurnConfig config, Environment environment, List<Chur
 
     // ------------------------------------------------------------------ formatting
 
+    @SuppressWarnings("AnnotateFormatMethod") // a private helper; its callers pass literal formats
     private static void line(final StringBuilder sb, final String format, final Object... args) {
         sb.append(String.format(Locale.ROOT, format, args)).append('\n');
     }

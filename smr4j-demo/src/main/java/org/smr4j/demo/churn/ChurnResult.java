@@ -17,10 +17,10 @@ import org.smr4j.netinet.ConnectionTable.Strategy;
  * @param reads of which with {@code read(key, fn)}
  * @param churnLookupHits lookups of churning keys that found them
  * @param churnLookupMisses lookups of churning keys that did not (legitimate: closed)
- * @param readRacedRemove {@code read(key, fn)} calls on churning keys whose {@code fn} saw the
- *        block already freed by a concurrent remove: allowed by the contract of {@code read}
+ * @param readRacedRemove {@code ConnectionTable.read(key, fn)} calls on churning keys whose {@code fn} saw the
+ *        block already freed by a concurrent remove: allowed by the contract of {@code ConnectionTable.read}
  *        (the block "as of some instant during the call"), so not a violation; under the block
- *        lock ({@code lookup}) the same observation is one
+ *        lock ({@code ConnectionTable.lookup}) the same observation is one
  * @param opened connections opened by the churn threads
  * @param closed connections closed by the churn threads: the churn count
  * @param floodInserts half-open connections inserted by the flood

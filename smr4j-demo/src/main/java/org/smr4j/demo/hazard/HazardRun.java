@@ -109,7 +109,7 @@ public final class HazardRun {
      * @param subject a strategy's name, {@link #NO_DEFER} or {@link #DEFERRED}
      * @param control whether it is one of the two controls
      * @param seconds measured time
-     * @param reads {@code read} calls
+     * @param reads {@code ConnectionTable.read} calls
      * @param hits of which found the key
      * @param actedOnRecycled reads whose result came from a recycled block
      * @param sawRecycledRetried {@code fn} calls that saw a recycled block whose result the

@@ -80,6 +80,9 @@ public final class Charts {
     private static final Font TICK = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
     private static final Color GRID = new Color(0xDDDDDD);
     private static final Color[] SPARE = {new Color(0xE69F00), new Color(0xF0E442), new Color(0x56B4E9)};
+    /** Colours by position, for lines that are not strategies: Okabe and Ito's eight, black last. */
+    static final Color[] ORDINAL = {new Color(0xE69F00), new Color(0x56B4E9), new Color(0x009E73),
+        new Color(0xD55E00), new Color(0x0072B2), new Color(0xCC79A7), new Color(0xB8A000), new Color(0x000000)};
 
     private Charts() {
     }
@@ -125,6 +128,36 @@ public final class Charts {
             final List<Panel> panels) {
         final NumberAxis x = new NumberAxis(xLabel);
         style(x);
+        lines(file, title, subtitle, x, panels, false);
+    }
+
+    /**
+     * As {@link #lines(Path, String, String, String, List)}, over a logarithmic x axis of counts
+     * (ticks per decade: 1, 10, 100, 1k); x values must be positive.
+     *
+     * @param file the PNG file
+     * @param title the chart's title
+     * @param subtitle a line under it, or null
+     * @param xLabel the x axis label, with its unit
+     * @param panels the panels, top first
+     * @param ordinal colour the lines of a panel by their position ({@link #ORDINAL}) instead of
+     *        by name (for lines that are not strategies)
+     */
+    public static void linesLogX(final Path file, final String title, final String subtitle, final String xLabel,
+            final List<Panel> panels, final boolean ordinal) {
+        final LogAxis x = new LogAxis(xLabel);
+        x.setBase(10);
+        x.setNumberFormatOverride(decadeFormat());
+        x.setSmallestValue(1);
+        x.setAutoTickUnitSelection(false);
+        x.setTickUnit(new NumberTickUnit(1.0)); // one tick per decade (the unit is in log10 space)
+        x.setMinorTickCount(9);
+        style(x);
+        lines(file, title, subtitle, x, panels, ordinal);
+    }
+
+    private static void lines(final Path file, final String title, final String subtitle, final ValueAxis x,
+            final List<Panel> panels, final boolean ordinal) {
         final CombinedDomainXYPlot combined = new CombinedDomainXYPlot(x);
         combined.setGap(14);
         for (final Panel p : panels) {
@@ -140,7 +173,7 @@ public final class Charts {
                     }
                 }
                 data.addSeries(s);
-                r.setSeriesPaint(i, colour(l.name()));
+                r.setSeriesPaint(i, ordinal ? ORDINAL[i % ORDINAL.length] : colour(l.name()));
                 r.setSeriesStroke(i, l.repetition() > 1
                         ? new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f)
                         : new BasicStroke(2.0f));

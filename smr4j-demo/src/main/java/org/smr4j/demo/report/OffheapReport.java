@@ -99,7 +99,8 @@ public final class OffheapReport {
         /** @return the row as printed, one cell per {@link #HEADERS} entry */
         public List<String> cells() {
             return List.of(strategy.name(), Format.si(freesPerSecond), ratio(freesVsShared),
-                    ratio(freesVsAuto), Format.si(readsPerSecond), ratio(readsVsShared), ratio(readsVsAuto), Format.count(tornOrForeign), Format.count(refused),
+                    ratio(freesVsAuto), Format.si(readsPerSecond), ratio(readsVsShared), ratio(readsVsAuto),
+                    Format.count(tornOrForeign), Format.count(refused),
                     size(reservedPeakBytes), size(reservedEndBytes), size(pendingPeakBytes),
                     Long.toString(gcPauseMillis), Format.fmt("%.1f", bystanderBesideNanos),
                     Format.fmt("%.1f", bystanderAloneNanos), ratio(bystanderSlowdown));

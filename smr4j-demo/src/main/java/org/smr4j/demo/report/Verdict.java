@@ -151,7 +151,8 @@ final class Verdict {
         }
         if (!collected.isEmpty()) {
             final Row most = maxBy(collected, Row::blocksCreated);
-            sb.append(pooled.isEmpty() ? "" : "; ").append("the garbage-collected tables created up to ").append(Format.count(most.blocksCreated())).append(" (")
+            sb.append(pooled.isEmpty() ? "" : "; ")
+                    .append("the garbage-collected tables created up to ").append(Format.count(most.blocksCreated())).append(" (")
                     .append(most.strategy()).append(", ").append(most.phase()).append(": one per connection), ")
                     .append("allocated up to ").append(Format.bytes(maxBy(collected, Row::bytesPerChurn).bytesPerChurn()))
                     .append(" B per churn and paused up to ")
