@@ -54,7 +54,12 @@ import net.jqwik.api.Tuple;
  *       runs a batch may show {@code failed > ran} or {@code ran > retired} (seen; a
  *       non-invariant of the snapshot, not a lost count: the exact checks hold after close).</li>
  *   <li>{@code awaitAll()}: every item this thread had retired before the call has run when it
- *       returns. {@code close()}: every accepted item has run; later retires are refused.</li>
+ *       returns, and (one thread) it returns the number it ran. {@code close()}: every
+ *       accepted item has run; later retires are refused. Both are called while the stalled
+ *       reader is still inside (it is let go from another thread 2 ms later), so their
+ *       waiting path must wait.</li>
+ *   <li>Liveness (one thread, default mode, no reader inside): a flush and a poll run
+ *       everything retired, and poll returns the number it ran.</li>
  *   <li>Bad arguments and wrong states are refused with the documented exception
  *       <em>type</em> (messages are not compared: they name the argument, but their wording
  *       is not part of this oracle) and change nothing: {@code retire(null, a)},
