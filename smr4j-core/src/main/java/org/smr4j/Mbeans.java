@@ -20,9 +20,9 @@ final class Mbeans {
     /*
      * Overview
      * --------
-     * Names. org.smr4j:type=<simple class name>,name=<ObjectName.quote(name)>. The name is
-     * always quoted, so any string is a valid name and a tool finds it with
-     * ObjectName.quote(name). A duplicate name is not refused (a library cannot know whether
+     * Names. org.smr4j:type=<simple class name>,name=<name>, the name quoted (ObjectName.quote)
+     * only when it holds a character an unquoted value cannot, so that any string is a valid
+     * name and the usual one reads as the JDK's own MBeans do. A duplicate name is not refused (a library cannot know whether
      * two components picked the same name on purpose): while an MBean of the same type and
      * name is registered, the next one gets ",instance=<n>" appended, n = 1, 2, ... the first
      * free. mbeanName() of each structure says which name it got.
@@ -73,6 +73,22 @@ final class Mbeans {
     }
 
     /**
+     * The {@code name} key's value for {@code name}: the name itself, as JMX tools show the
+     * JDK's own names ({@code java.lang:type=MemoryPool,name=Metaspace}), unless it holds a
+     * character an unquoted value cannot ({@code , = : " * ?}, a backslash or a line break);
+     * then {@code ObjectName.quote(name)}.
+     */
+    static String nameValue(final String name) {
+        for (int i = 0; i < name.length(); i++) {
+            final char c = name.charAt(i);
+            if (c == ',' || c == '=' || c == ':' || c == '"' || c == '*' || c == '?' || c == '\\' || c == '\n') {
+                return ObjectName.quote(name);
+            }
+        }
+        return name;
+    }
+
+    /**
      * Registers {@code mbean} as {@code type} / {@code name}, to be unregistered when
      * {@code owner} becomes unreachable or {@link Registration#unregister()} is called.
      *
@@ -80,7 +96,7 @@ final class Mbeans {
      */
     static Registration register(final String type, final String name, final Object mbean, final Object owner) {
         final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        final String base = "org.smr4j:type=" + type + ",name=" + ObjectName.quote(name);
+        final String base = "org.smr4j:type=" + type + ",name=" + nameValue(name);
         try {
             for (int i = 0; ; i++) {
                 final ObjectName on = new ObjectName(i == 0 ? base : base + ",instance=" + i);

@@ -83,7 +83,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <h2>Observability</h2>
  * Each instance registers a {@link PserializeMXBean} as
- * {@code org.smr4j:type=Pserialize,name=<quoted name>} (see {@link #mbeanName()}), removed by
+ * {@code org.smr4j:type=Pserialize,name=<name>} (see {@link #mbeanName()}), removed by
  * {@link #close()} or once the instance is unreachable. Flight Recorder events:
  * {@code org.smr4j.PserializeStatistics} (periodic), {@code org.smr4j.PerformWait} and
  * {@code org.smr4j.StalledReader} (a reader a {@code perform()} waited for past a threshold,
@@ -375,7 +375,7 @@ public final class Pserialize {
     /**
      * Returns the name under which this instance's MBean is registered.
      *
-     * @return the object name ({@code org.smr4j:type=Pserialize,name="<name>"}, with
+     * @return the object name ({@code org.smr4j:type=Pserialize,name=<name>}, with
      *         {@code ,instance=<n>} appended while another instance of the same name is
      *         registered), or null if registration failed; kept after {@link #close()}
      */

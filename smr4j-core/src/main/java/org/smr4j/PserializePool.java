@@ -645,7 +645,7 @@ public final class PserializePool<T> implements AutoCloseable {
     /**
      * Returns the name under which this pool's MBean is registered.
      *
-     * @return the object name ({@code org.smr4j:type=PserializePool,name="<name>"}, with
+     * @return the object name ({@code org.smr4j:type=PserializePool,name=<name>}, with
      *         {@code ,instance=<n>} appended while another pool of the same name is
      *         registered), or null if JMX was disabled or registration failed; kept after
      *         {@link #close()}
@@ -1202,7 +1202,7 @@ public final class PserializePool<T> implements AutoCloseable {
         }
 
         /**
-         * Registers the pool's MBean ({@code org.smr4j:type=PserializePool,name=<quoted name>};
+         * Registers the pool's MBean ({@code org.smr4j:type=PserializePool,name=<name>};
          * see {@link PserializePoolMXBean}) or not. On by default.
          *
          * @param on whether to register an MBean

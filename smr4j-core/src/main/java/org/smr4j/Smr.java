@@ -74,7 +74,7 @@ import java.util.concurrent.locks.LockSupport;
  * goal and the write sequence.
  *
  * <h2>Observability</h2>
- * Each domain registers an {@link SmrMXBean} as {@code org.smr4j:type=Smr,name=<quoted name>}
+ * Each domain registers an {@link SmrMXBean} as {@code org.smr4j:type=Smr,name=<name>}
  * (see {@link #mbeanName()}; off with {@link Builder#jmx(boolean)}), removed by
  * {@link #close()} or once the domain is unreachable. Flight Recorder events:
  * {@code org.smr4j.SmrStatistics} (periodic), {@code org.smr4j.GoalWait} (a blocking wait) and
@@ -548,7 +548,7 @@ public final class Smr {
     /**
      * Returns the name under which this domain's MBean is registered.
      *
-     * @return the object name ({@code org.smr4j:type=Smr,name="<name>"}, with
+     * @return the object name ({@code org.smr4j:type=Smr,name=<name>}, with
      *         {@code ,instance=<n>} appended while another domain of the same name is
      *         registered), or null if JMX was disabled or registration failed; the name is
      *         kept after {@link #close()}, when the MBean is gone
@@ -1393,7 +1393,7 @@ public final class Smr {
         }
 
         /**
-         * Registers the domain's MBean ({@code org.smr4j:type=Smr,name=<quoted name>}; see
+         * Registers the domain's MBean ({@code org.smr4j:type=Smr,name=<name>}; see
          * {@link SmrMXBean}) or not. On by default.
          *
          * @param on whether to register an MBean

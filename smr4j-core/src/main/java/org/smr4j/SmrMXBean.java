@@ -2,7 +2,7 @@ package org.smr4j;
 
 /**
  * The management interface of one {@link Smr}, registered as
- * {@code org.smr4j:type=Smr,name=<quoted name>} (with {@code ,instance=<n>}
+ * {@code org.smr4j:type=Smr,name=<name>} (with {@code ,instance=<n>}
  * appended while another of the same name is registered) when it is created, and
  * unregistered by its {@code close()} or once it is unreachable. Each attribute reads the
  * counters afresh; attributes read one after another are not mutually consistent. The

@@ -1356,7 +1356,7 @@ public final class SmrPool<T> implements AutoCloseable {
     /**
      * Returns the name under which this pool's MBean is registered.
      *
-     * @return the object name ({@code org.smr4j:type=SmrPool,name="<name>"}, with
+     * @return the object name ({@code org.smr4j:type=SmrPool,name=<name>}, with
      *         {@code ,instance=<n>} appended if another pool of the same name is registered),
      *         or null if JMX registration was disabled or failed
      */

@@ -13,7 +13,7 @@ final class SmrPoolJmx {
     /*
      * Registration is the last step of building a pool, so that a build that fails leaves no
      * MBean behind (issue 13.3); unregistration is part of close(), or happens once the pool
-     * is unreachable (Mbeans). The name is org.smr4j:type=SmrPool,name="<name>", with
+     * is unreachable (Mbeans). The name is org.smr4j:type=SmrPool,name=<name>, with
      * ,instance=<n> appended while another pool of the same name is registered. A failure to
      * register is logged and the pool works without an MBean (mbeanName() then returns null).
      * The MBean holds the pool weakly; everything it reads goes through stats().

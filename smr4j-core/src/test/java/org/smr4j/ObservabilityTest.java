@@ -45,7 +45,7 @@ class ObservabilityTest {
     }
 
     private static ObjectName named(final String type, final String name) throws Exception {
-        return new ObjectName("org.smr4j:type=" + type + ",name=" + ObjectName.quote(name));
+        return new ObjectName("org.smr4j:type=" + type + ",name=" + name);
     }
 
     private static void describedAttributes(final ObjectName name) throws Exception {
@@ -169,7 +169,7 @@ class ObservabilityTest {
         for (final Smr x : List.of(a, c, d)) {
             x.close();
         }
-        assertThat(SERVER.queryNames(new ObjectName("org.smr4j:type=Smr,name=" + ObjectName.quote(name) + ",*"), null))
+        assertThat(SERVER.queryNames(new ObjectName("org.smr4j:type=Smr,name=" + name + ",*"), null))
                 .isEmpty();
         assertThat(Smr.builder(name + "-off").jmx(false).build().mbeanName()).isNull();
     }

@@ -200,9 +200,9 @@ class SmrPoolLifecycleTest {
         final String name = "leaky-" + System.nanoTime();
         final javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
         final javax.management.ObjectName pattern =
-                new javax.management.ObjectName("org.smr4j:type=SmrPool,name=" + javax.management.ObjectName.quote(name) + ",*");
+                new javax.management.ObjectName("org.smr4j:type=SmrPool,name=" + name + ",*");
         final javax.management.ObjectName first =
-                new javax.management.ObjectName("org.smr4j:type=SmrPool,name=" + javax.management.ObjectName.quote(name));
+                new javax.management.ObjectName("org.smr4j:type=SmrPool,name=" + name);
         for (int build = 0; build < 3; build++) {
             final AtomicInteger made = new AtomicInteger();
             final SmrPool.Builder<Obj> b = SmrPool.<Obj>builder(name, () -> {

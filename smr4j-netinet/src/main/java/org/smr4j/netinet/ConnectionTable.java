@@ -323,7 +323,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
 
     /**
      * Returns the name under which this table's MBean ({@link ConnectionTableMXBean}) is
-     * registered: {@code org.smr4j:type=ConnectionTable,name="<name>"}, with
+     * registered: {@code org.smr4j:type=ConnectionTable,name=<name>}, with
      * {@code ,instance=<n>} appended while another table of the same name is registered. The
      * MBean is registered when the table is built and unregistered by {@link #close()} (or
      * once the table is unreachable); the name is kept after close.

@@ -2,7 +2,7 @@ package org.smr4j.netinet;
 
 /**
  * The management interface of one {@link ConnectionTable}, registered as
- * {@code org.smr4j:type=ConnectionTable,name=<quoted name>} (with {@code ,instance=<n>}
+ * {@code org.smr4j:type=ConnectionTable,name=<name>} (with {@code ,instance=<n>}
  * appended while another table of the same name is registered) when the table is built, and
  * unregistered by its {@link ConnectionTable#close() close()} or once it is unreachable. The
  * pooled strategies' pool and domain have MBeans of their own under the same name

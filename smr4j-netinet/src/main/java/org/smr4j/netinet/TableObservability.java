@@ -34,7 +34,7 @@ final class TableObservability {
      * Overview
      * --------
      * The same rules as core's Mbeans and Periodic (package-private there, so repeated here):
-     *  - name org.smr4j:type=ConnectionTable,name=<ObjectName.quote(name)>, and ,instance=<n>
+     *  - name org.smr4j:type=ConnectionTable,name=<name> (quoted only when it must be), and ,instance=<n>
      *    (the first free n) while a table of the same name is registered; never refused.
      *  - the MBean and the statistics set hold the table weakly; a Cleaner unregisters both
      *    once it is unreachable, close() does it at once. A failed registration is logged.
@@ -104,6 +104,22 @@ final class TableObservability {
         }
     }
 
+    /**
+     * The {@code name} key's value for {@code name}: the name itself, as JMX tools show the
+     * JDK's own names ({@code java.lang:type=MemoryPool,name=Metaspace}), unless it holds a
+     * character an unquoted value cannot ({@code , = : " * ?}, a backslash or a line break);
+     * then {@code ObjectName.quote(name)}.
+     */
+    static String nameValue(final String name) {
+        for (int i = 0; i < name.length(); i++) {
+            final char c = name.charAt(i);
+            if (c == ',' || c == '=' || c == ':' || c == '"' || c == '*' || c == '?' || c == '\\' || c == '\n') {
+                return ObjectName.quote(name);
+            }
+        }
+        return name;
+    }
+
     /** Registers {@code table}'s MBean and adds it to the periodic statistics. */
     static Registration register(final AbstractConnectionTable table) {
         final WeakReference<AbstractConnectionTable> entry = new WeakReference<>(table);
@@ -116,7 +132,7 @@ final class TableObservability {
 
     private static ObjectName registerMBean(final AbstractConnectionTable table) {
         final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        final String base = "org.smr4j:type=ConnectionTable,name=" + ObjectName.quote(table.name);
+        final String base = "org.smr4j:type=ConnectionTable,name=" + nameValue(table.name);
         try {
             final Object mbean = new Described(new Bean(table), "connection table '" + table.name + "' ("
                     + table.strategy + "): the counters of ConnectionTable.stats()");

@@ -34,7 +34,7 @@ class TableObservabilityTest {
     }
 
     private static ObjectName named(final String type, final String name) throws Exception {
-        return new ObjectName("org.smr4j:type=" + type + ",name=" + ObjectName.quote(name));
+        return new ObjectName("org.smr4j:type=" + type + ",name=" + name);
     }
 
     @Test
@@ -123,7 +123,7 @@ class TableObservabilityTest {
             }
         }
         assertThat(SERVER.isRegistered(on)).isFalse();
-        assertThat(SERVER.queryNames(new ObjectName("org.smr4j:*,name=" + ObjectName.quote(name)), null))
+        assertThat(SERVER.queryNames(new ObjectName("org.smr4j:*,name=" + name), null))
                 .as("the table's pool and domain are gone with it").isEmpty();
     }
 

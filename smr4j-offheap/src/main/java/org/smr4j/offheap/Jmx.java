@@ -12,7 +12,7 @@ import javax.management.StandardMBean;
 
 /**
  * Registration of this module's MBeans with the platform server, under
- * {@code org.smr4j:type=<type>,name=<quoted name>} (with {@code ,instance=<n>} appended while
+ * {@code org.smr4j:type=<type>,name=<name>} (with {@code ,instance=<n>} appended while
  * another object of the same name is registered, as core's pools do), each attribute carrying a
  * description. Registration is the last step of a build, so a build that fails leaves nothing
  * registered; a registration that fails is logged and the object works without an MBean.
@@ -21,6 +21,22 @@ final class Jmx {
     private static final System.Logger LOG = System.getLogger("org.smr4j.offheap");
 
     private Jmx() {
+    }
+
+    /**
+     * The {@code name} key's value for {@code name}: the name itself, as JMX tools show the
+     * JDK's own names ({@code java.lang:type=MemoryPool,name=Metaspace}), unless it holds a
+     * character an unquoted value cannot ({@code , = : " * ?}, a backslash or a line break);
+     * then {@code ObjectName.quote(name)}.
+     */
+    static String nameValue(final String name) {
+        for (int i = 0; i < name.length(); i++) {
+            final char c = name.charAt(i);
+            if (c == ',' || c == '=' || c == ':' || c == '"' || c == '*' || c == '?' || c == '\\' || c == '\n') {
+                return ObjectName.quote(name);
+            }
+        }
+        return name;
     }
 
     /** An MXBean whose attributes and whose class carry the given descriptions. */
@@ -47,7 +63,7 @@ final class Jmx {
 
     static ObjectName register(final String type, final String name, final Object mbean) {
         final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        final String base = "org.smr4j:type=" + type + ",name=" + ObjectName.quote(name);
+        final String base = "org.smr4j:type=" + type + ",name=" + nameValue(name);
         try {
             for (int i = 0; ; i++) {
                 final ObjectName on = new ObjectName(i == 0 ? base : base + ",instance=" + i);

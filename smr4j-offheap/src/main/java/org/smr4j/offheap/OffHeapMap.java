@@ -1250,7 +1250,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     /**
      * Returns the name under which this map's MBean is registered.
      *
-     * @return the object name ({@code org.smr4j:type=OffHeapMap,name="<name>"}, with
+     * @return the object name ({@code org.smr4j:type=OffHeapMap,name=<name>}, with
      *         {@code ,instance=<n>} appended while another map of the same name is registered),
      *         or null if JMX was disabled or registration failed
      * @throws IllegalStateException if the map is closed

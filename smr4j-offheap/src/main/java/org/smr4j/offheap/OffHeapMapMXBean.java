@@ -3,7 +3,7 @@ package org.smr4j.offheap;
 /**
  * The management interface of one {@link OffHeapMap}, registered when the map is built (unless
  * disabled with {@link OffHeapMap.Builder#jmx(boolean)}) under
- * {@code org.smr4j:type=OffHeapMap,name=<quoted name>} and unregistered when it is closed. Each
+ * {@code org.smr4j:type=OffHeapMap,name=<name>} and unregistered when it is closed. Each
  * read takes a fresh snapshot.
  */
 public interface OffHeapMapMXBean {

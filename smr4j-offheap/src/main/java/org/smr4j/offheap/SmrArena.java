@@ -1333,7 +1333,7 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
     /**
      * Returns the name under which this arena's MBean is registered.
      *
-     * @return the object name ({@code org.smr4j:type=SmrArena,name="<name>"}, with
+     * @return the object name ({@code org.smr4j:type=SmrArena,name=<name>}, with
      *         {@code ,instance=<n>} appended while another arena of the same name is
      *         registered), or null if JMX was disabled, registration failed, or the arena is closed
      */

@@ -3,7 +3,7 @@ package org.smr4j.offheap;
 /**
  * The management interface of one {@link SmrArena}, registered when the arena is built (unless
  * disabled with {@link SmrArena.Builder#jmx(boolean)}) under
- * {@code org.smr4j:type=SmrArena,name=<quoted name>} and unregistered when it is closed. The
+ * {@code org.smr4j:type=SmrArena,name=<name>} and unregistered when it is closed. The
  * attributes are those of {@link SmrArena.Stats}; each read takes a fresh snapshot, so
  * attributes read one after another are not mutually consistent.
  */

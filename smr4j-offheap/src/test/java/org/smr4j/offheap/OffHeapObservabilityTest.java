@@ -32,7 +32,7 @@ class OffHeapObservabilityTest {
         final ObjectName arena = new ObjectName(m.arena().mbeanName());
         final org.smr4j.Smr smr = m.arena().smr();
         final ObjectName domain = new ObjectName(smr.mbeanName());
-        assertThat(domain).isEqualTo(new ObjectName("org.smr4j:type=Smr,name=" + ObjectName.quote(name)));
+        assertThat(domain).isEqualTo(new ObjectName("org.smr4j:type=Smr,name=" + name));
         m.put("k", "v");
         m.remove("k");
         assertThat(SERVER.getAttribute(domain, "Advances")).isEqualTo(smr.stats().advances());
