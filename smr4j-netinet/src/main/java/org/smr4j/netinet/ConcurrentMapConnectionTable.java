@@ -204,7 +204,7 @@ final class ConcurrentMapConnectionTable extends AbstractConnectionTable {
     public Stats stats() {
         final long n = inserts.sum();
         return new Stats(Strategy.CONCURRENT_HASH_MAP, map.mappingCount(), -1, n, removes.sum(),
-                rehashes.sum(), 0, 0, 0, 0, n, -1);
+                rehashes.sum(), 0, 0, 0, 0, n, -1, -1);
     }
 
     @Override

@@ -229,7 +229,7 @@ final class LockedConnectionTable extends AbstractConnectionTable {
     public Stats stats() {
         final long n = inserts.sum();
         return new Stats(Strategy.RW_LOCK, mapSize(), -1, n, removes.sum(), rehashes.sum(), 0, 0,
-                referencePaths.sum(), 0, n, -1);
+                referencePaths.sum(), 0, n, -1, -1);
     }
 
     @Override
