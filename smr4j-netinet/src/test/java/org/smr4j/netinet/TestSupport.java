@@ -33,7 +33,7 @@ public final class TestSupport {
         throw (E) t;
     }
 
-    /** @return true under {@code -Pslow} */
+    /** {@return true under {@code -Pslow}} */
     public static boolean slow() {
         return Boolean.getBoolean(SLOW_PROP_NAME);
     }
