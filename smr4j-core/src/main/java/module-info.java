@@ -10,6 +10,7 @@
  * one-line notice says so.
  */
 module org.smr4j {
+    requires static org.jspecify;
     requires java.management;
     requires jdk.jfr;
 

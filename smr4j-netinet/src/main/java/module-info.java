@@ -5,6 +5,7 @@
  * table) and {@code jdk.jfr} (the tables' periodic statistics).
  */
 module org.smr4j.netinet {
+    requires static org.jspecify;
     requires transitive org.smr4j;
     requires java.management;
     requires jdk.jfr;

@@ -14,6 +14,7 @@
  * (or {@code ALL-UNNAMED} on the class path). The arena and the map use no restricted method.
  */
 module org.smr4j.offheap {
+    requires static org.jspecify;
     requires transitive org.smr4j;
     requires java.management;
     requires jdk.jfr;

@@ -7,6 +7,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.Locale;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A process-wide memory barrier issued by one thread on behalf of all: Linux
@@ -46,11 +47,11 @@ final class AsymmetricFence {
     private static final int MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED = 1 << 4;
 
     /** {@code long syscall(long number, ...)} with three int variadic arguments. */
-    private static final MethodHandle SYSCALL;
+    private static final @Nullable MethodHandle SYSCALL;
     /** The membarrier syscall number for this CPU, or -1. */
     private static final long SYS_MEMBARRIER;
     /** Null when the barrier is available; otherwise why it is not. */
-    private static final String UNAVAILABLE_REASON;
+    private static final @Nullable String UNAVAILABLE_REASON;
 
     static {
         final long number = syscallNumber(System.getProperty("os.arch", ""));
@@ -66,7 +67,7 @@ final class AsymmetricFence {
      * handle in {@code handle[0]} when the barrier works, else returns the reason.
      */
     @SuppressWarnings("restricted") // guarded by isNativeAccessEnabled(): never warns at run time
-    private static String probe(final long number, final MethodHandle[] handle) {
+    private static @Nullable String probe(final long number, final MethodHandle[] handle) {
         try {
             if (!Boolean.parseBoolean(System.getProperty(ENABLED_PROP_NAME, Boolean.toString(ENABLED_DEFAULT)))) {
                 return "disabled by -D" + ENABLED_PROP_NAME + "=false";
@@ -138,7 +139,7 @@ final class AsymmetricFence {
      *
      * @return the reason, or {@code null} when it is available
      */
-    static String unavailableReason() {
+    static @Nullable String unavailableReason() {
         return UNAVAILABLE_REASON;
     }
 

@@ -11,6 +11,7 @@ import javax.management.MBeanInfo;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import javax.management.StandardMBean;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The registration of this package's MBeans on the platform MBean server: one per
@@ -94,7 +95,7 @@ final class Mbeans {
      *
      * @return the registration, or null if registration failed
      */
-    static Registration register(final String type, final String name, final Object mbean, final Object owner) {
+    static @Nullable Registration register(final String type, final String name, final Object mbean, final Object owner) {
         final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         final String base = "org.smr4j:type=" + type + ",name=" + nameValue(name);
         try {
@@ -128,12 +129,12 @@ final class Mbeans {
     }
 
     /** The name of a registration, or null. */
-    static String nameOf(final Registration r) {
+    static @Nullable String nameOf(final @Nullable Registration r) {
         return r == null ? null : r.name();
     }
 
     /** Unregisters {@code r} if not null. */
-    static void unregister(final Registration r) {
+    static void unregister(final @Nullable Registration r) {
         if (r != null) {
             r.unregister();
         }

@@ -4,6 +4,7 @@ import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -76,7 +77,7 @@ final class Periodic {
 
         private Handle(final Kind kind, final Object owner) {
             this.ref = new WeakReference<>(owner);
-            final Set<Handle> set = LIVE.get(kind);
+            final Set<Handle> set = Objects.requireNonNull(LIVE.get(kind), "kind");
             set.add(this);
             // The action holds the set and this handle, never the owner.
             this.cleanable = Mbeans.CLEANER.register(owner, new Leave(set, this));
@@ -113,8 +114,8 @@ final class Periodic {
             return;
         }
         for (final Kind k : Kind.values()) {
-            final Set<Handle> set = LIVE.get(k);
-            final Consumer<Object> emit = EMIT.get(k);
+            final Set<Handle> set = Objects.requireNonNull(LIVE.get(k), "kind");
+            final Consumer<Object> emit = Objects.requireNonNull(EMIT.get(k), "kind");
             FlightRecorder.addPeriodicEvent(k.event.get(), () -> {
                 for (final Handle h : set) {
                     final Object o = h.ref.get();
@@ -133,6 +134,6 @@ final class Periodic {
 
     /** For tests: how many structures of {@code kind} are in the set. */
     static int size(final Kind kind) {
-        return LIVE.get(kind).size();
+        return Objects.requireNonNull(LIVE.get(kind), "kind").size();
     }
 }

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Passive serialisation: NetBSD's {@code pserialize(9)} for Java. Readers run without locks,
@@ -207,11 +208,11 @@ public final class Pserialize {
     /** Set once by close(); read by perform() and by reader registration (slow paths). */
     private volatile boolean closed;
     /** The MBean, or null if registration failed; see Mbeans. */
-    private final Mbeans.Registration mbean;
+    private final Mbeans.@Nullable Registration mbean;
     /** Membership of the periodic JFR statistics; see Periodic. */
     private final Periodic.Handle periodic;
     /** The stalled-reader detector, created by the first slow path that runs once a recorder exists. */
-    private volatile StallWatch stallWatch;
+    private volatile @Nullable StallWatch stallWatch;
 
     private Pserialize(final String name, final boolean fenced) {
         this.name = Smr.checkName(name);
@@ -373,7 +374,7 @@ public final class Pserialize {
      *         {@code ,instance=<n>} appended while another instance of the same name is
      *         registered), or null if registration failed; kept after {@link #close()}
      */
-    public String mbeanName() {
+    public @Nullable String mbeanName() {
         return Mbeans.nameOf(mbean);
     }
 
@@ -427,6 +428,7 @@ public final class Pserialize {
     }
 
     /** One barrier round, steps 3 to 7 of the overview. Called under barrierLock. */
+    @SuppressWarnings("NullAway") // pending, states and owners are allocated before n > 0
     private void round() {
         rounds.increment();
         final Object[] records = registry.snapshot();
@@ -509,6 +511,7 @@ public final class Pserialize {
      * Waits until every pending record has left the section it was in: its state changed, or
      * its owner changed or died. Returns whether a dead owner was seen.
      */
+    @SuppressWarnings("NullAway") // pending[0, count) and owners[0, count) are set
     private boolean waitFor(final Reader[] pending, final long[] states, final Thread[] owners, final int count) {
         int n = count;
         boolean dead = false;
@@ -551,7 +554,7 @@ public final class Pserialize {
      * A sighting for the stalled-reader event (see StallWatch): {@code r} is a reader a
      * perform waits for, or null; from slow paths only.
      */
-    private void watchStall(final Reader r, final Thread owner, final long state) {
+    private void watchStall(final @Nullable Reader r, final @Nullable Thread owner, final long state) {
         StallWatch w = stallWatch;
         if (w == null) {
             w = new StallWatch(name, "Pserialize", x -> ((Reader) x).stateOpaque(), x -> ((Reader) x).ownerAcquire());
@@ -566,7 +569,7 @@ public final class Pserialize {
      * The first record inside a section whose owner is alive, as {@code {reader, owner}}, and
      * its state in {@code state[0]}; null when none is inside. A diagnostic read.
      */
-    Object[] readerInside(final long[] state) {
+    Object @Nullable [] readerInside(final long[] state) {
         final Object[] records = registry.snapshot();
         for (int i = 0; i < records.length; i++) {
             final Reader r = (Reader) ReaderRegistry.recordAcquire(records, i);

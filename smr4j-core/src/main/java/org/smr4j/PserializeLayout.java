@@ -1,5 +1,7 @@
 package org.smr4j;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Padding chains for {@link Pserialize} and {@link PserializePool}, built the way
  * {@link SmrLayout} builds Smr's: one group of hot fields per level, 128 bytes of padding on
@@ -50,7 +52,7 @@ final class PserializeLayout {
         /** Section nesting depth. Owner only, plain. */
         int depth;
         /** The owning thread; written under the registry lock, read by the owner plainly, by performers with acquire. */
-        Thread owner;
+        @Nullable Thread owner;
 
         ReaderFields(final Pserialize pserialize, final boolean fenceless) {
             this.pserialize = pserialize;
@@ -77,11 +79,12 @@ final class PserializeLayout {
      * The fields of one pool stripe. {@code locked} is the stripe's tiny lock (CAS 0 to 1);
      * everything else is guarded by it.
      */
+    @SuppressWarnings("NullAway.Init") // objects is allocated by the constructor of the subclass, PserializePool.Stripe
     abstract static class StripeFields extends StripePad0 {
         /** 0 free, 1 held. Accessed only through {@code PserializePool.Stripe.LOCKED}. */
         int locked;
         /** Cached objects, [0, count) valid; capacity two magazines (NetBSD's current and previous). */
-        Object[] objects;
+        @Nullable Object[] objects;
         /** Objects in {@code objects}. Guarded by {@code locked}. */
         int count;
         /** get() calls served from this stripe, and those that found an object. Guarded by {@code locked}. */

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A type-stable object pool with NetBSD's {@code PR_PSERIALIZE} semantics: an object
@@ -208,7 +209,7 @@ public final class PserializePool<T> implements AutoCloseable {
     /** fini failures: counted and logged once each (Stats.hookFailures). */
     private final HookFailures hookFailures;
     /** The MBean, or null (disabled, or registration failed); see Mbeans. */
-    private final Mbeans.Registration mbean;
+    private final Mbeans.@Nullable Registration mbean;
     /** Membership of the periodic JFR statistics; see Periodic. */
     private final Periodic.Handle periodic;
 
@@ -283,6 +284,7 @@ public final class PserializePool<T> implements AutoCloseable {
      * @return an object of this pool
      * @throws IllegalStateException if the pool is closed (also while waiting)
      */
+    @SuppressWarnings("NullAway") // allocateObserved(true) waits rather than return null
     public T get() {
         T obj = getCached();
         if (obj == null) {
@@ -297,7 +299,7 @@ public final class PserializePool<T> implements AutoCloseable {
      * @return an object of this pool, or {@code null} at the hard limit
      * @throws IllegalStateException if the pool is closed
      */
-    public T tryGet() {
+    public @Nullable T tryGet() {
         T obj = getCached();
         if (obj == null) {
             obj = allocateObserved(false);
@@ -308,7 +310,7 @@ public final class PserializePool<T> implements AutoCloseable {
         return constructed(obj);
     }
 
-    private T getCached() {
+    private @Nullable T getCached() {
         checkOpen();
         final Stripe s = lockStripe();
         try {
@@ -328,7 +330,8 @@ public final class PserializePool<T> implements AutoCloseable {
         }
     }
 
-    @SuppressWarnings("unchecked") // only T instances are ever stored
+    // unchecked: only T instances are ever stored; NullAway: objects[0, count) hold objects
+    @SuppressWarnings({"unchecked", "NullAway"})
     private T popLocked(final Stripe s, final int c) {
         final Object obj = s.objects[c - 1];
         s.objects[c - 1] = null;
@@ -362,7 +365,7 @@ public final class PserializePool<T> implements AutoCloseable {
      * {@link #allocate} timed for the slow-refill event, once a Flight Recorder exists (see
      * SmrPoolEvents.recording(): no event class is touched before).
      */
-    private T allocateObserved(final boolean wait) {
+    private @Nullable T allocateObserved(final boolean wait) {
         if (!SmrPoolEvents.recording()) {
             return allocate(wait);
         }
@@ -381,7 +384,7 @@ public final class PserializePool<T> implements AutoCloseable {
     }
 
     /** Creates an object, or at the hard limit waits for one (or returns null if not waiting). */
-    private T allocate(final boolean wait) {
+    private @Nullable T allocate(final boolean wait) {
         if (reserve()) {
             return create();
         }
@@ -408,7 +411,7 @@ public final class PserializePool<T> implements AutoCloseable {
     }
 
     /** At the hard limit: takes a cached object from any stripe or the depot. */
-    private T steal() {
+    private @Nullable T steal() {
         for (int i = 0; i < stripes.length; i++) {
             final Stripe s = stripes[i];
             if (s.countRacy() == 0 && depotObjectsRacy() == 0) {
@@ -535,7 +538,7 @@ public final class PserializePool<T> implements AutoCloseable {
      * out of the depot what lies beyond the high-water mark (the batch to finalise), unless
      * the caller is inside a section.
      */
-    private List<Object[]> flushLocked(final Stripe s) {
+    private @Nullable List<Object[]> flushLocked(final Stripe s) {
         final int m = magazineSize;
         List<Object[]> batch = null;
         depotLock.lock();
@@ -634,7 +637,7 @@ public final class PserializePool<T> implements AutoCloseable {
      *         registered), or null if JMX was disabled or registration failed; kept after
      *         {@link #close()}
      */
-    public String mbeanName() {
+    public @Nullable String mbeanName() {
         return Mbeans.nameOf(mbean);
     }
 
@@ -749,7 +752,8 @@ public final class PserializePool<T> implements AutoCloseable {
      * all the same; the rest of the batch is finalised, and each object's accounting is in a
      * finally.
      */
-    @SuppressWarnings("unchecked") // only T instances are ever stored
+    // unchecked: only T instances are ever stored; NullAway: clears each slot after reading it
+    @SuppressWarnings({"unchecked", "NullAway"})
     private int finalise(final List<Object[]> batch) {
         int n = 0;
         for (final Object[] mag : batch) {
@@ -992,7 +996,7 @@ public final class PserializePool<T> implements AutoCloseable {
     public static final class Builder<T> {
         private final String name;
         private final Supplier<? extends T> factory;
-        private Pserialize pserialize;
+        private @Nullable Pserialize pserialize;
         private boolean noBarrier;
         private Consumer<? super T> init = o -> { };
         private Consumer<? super T> fini = o -> { };

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A safe memory reclamation domain: FreeBSD's {@code smr(9)} (Jeff Roberson's Global Unbounded
@@ -300,7 +301,7 @@ public final class Smr {
      * Deferred mode: one counter per stripe, {@link #DEFERRED_STRIDE} longs (128 bytes) apart so
      * stripes do not share cache lines; null in other modes.
      */
-    private final long[] deferredCounts;
+    private final long @Nullable [] deferredCounts;
     private final int deferredMask;
     /** Lazy mode: the tick length and the clock's origin. */
     private final long tickNanos;
@@ -322,11 +323,11 @@ public final class Smr {
     /** Set once by close(); read by advance() (a plain load on x86) and by reader registration. */
     private volatile boolean closed;
     /** The MBean, or null (disabled, or registration failed); see Mbeans. */
-    private final Mbeans.Registration mbean;
+    private final Mbeans.@Nullable Registration mbean;
     /** Membership of the periodic JFR statistics; see Periodic. */
     private final Periodic.Handle periodic;
     /** The stalled-reader detector, created by the first slow path that runs once a recorder exists. */
-    private volatile StallWatch stallWatch;
+    private volatile @Nullable StallWatch stallWatch;
 
     private Smr(final Builder b) {
         this.name = b.name;
@@ -547,7 +548,7 @@ public final class Smr {
      *         registered), or null if JMX was disabled or registration failed; the name is
      *         kept after {@link #close()}, when the MBean is gone
      */
-    public String mbeanName() {
+    public @Nullable String mbeanName() {
         return Mbeans.nameOf(mbean);
     }
 
@@ -1017,7 +1018,8 @@ public final class Smr {
     }
 
     /** Finds the oldest reader (see {@link Oldest}), or returns null when no reader lags. */
-    Oldest oldestReader() {
+    @SuppressWarnings("NullAway") // owner is set whenever oldest is
+    @Nullable Oldest oldestReader() {
         // ORDER: acquire, before the slot loads, as in pollOnce: a slot older than wr was
         // published before this load.
         final long wr = shared.wrSeqAcquire();

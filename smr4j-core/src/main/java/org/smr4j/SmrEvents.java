@@ -9,6 +9,7 @@ import jdk.jfr.Period;
 import jdk.jfr.StackTrace;
 import jdk.jfr.Threshold;
 import jdk.jfr.Timespan;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The JDK Flight Recorder events of {@link Smr} domains, {@link Pserialize} instances and
@@ -37,9 +38,9 @@ final class SmrEvents {
     @StackTrace(true)
     static final class GoalWait extends Event {
         @Label("Domain")
-        String domain;
+        @Nullable String domain;
         @Label("Mode")
-        String mode;
+        @Nullable String mode;
         @Label("Goal")
         long goal;
         @Label("Read Sequence")
@@ -56,7 +57,7 @@ final class SmrEvents {
     @StackTrace(true)
     static final class PerformWait extends Event {
         @Label("Pserialize")
-        String pserialize;
+        @Nullable String pserialize;
         @Label("Readers")
         @Description("Readers inside a section when the barrier round began")
         int readers;
@@ -78,16 +79,16 @@ final class SmrEvents {
     static final class StalledReader extends Event {
         @Label("Domain")
         @Description("The SMR domain or pserialize instance")
-        String domain;
+        @Nullable String domain;
         @Label("Domain Type")
         @Description("Smr or Pserialize")
-        String domainType;
+        @Nullable String domainType;
         @Label("Reader Thread")
         @Description("The thread inside the section")
-        Thread readerThread;
+        @Nullable Thread readerThread;
         @Label("Reader")
         @Description("The reader thread as Thread.toString() shows it (virtual threads have no name by default)")
-        String reader;
+        @Nullable String reader;
         @Label("Read Sequence")
         @Description("The sequence the reader published (SMR), or its section counter (pserialize)")
         long sequence;
@@ -107,9 +108,9 @@ final class SmrEvents {
     @StackTrace(false)
     static final class SmrStatistics extends Event {
         @Label("Domain")
-        String domain;
+        @Nullable String domain;
         @Label("Mode")
-        String mode;
+        @Nullable String mode;
         @Label("Advances")
         long advances;
         @Label("Polls")
@@ -144,7 +145,7 @@ final class SmrEvents {
     @StackTrace(false)
     static final class PserializeStatistics extends Event {
         @Label("Pserialize")
-        String pserialize;
+        @Nullable String pserialize;
         @Label("Performs")
         long performs;
         @Label("Barrier Rounds")
@@ -168,7 +169,7 @@ final class SmrEvents {
     @StackTrace(false)
     static final class SmrPoolStatistics extends Event {
         @Label("Pool")
-        String pool;
+        @Nullable String pool;
         @Label("Requests")
         long requests;
         @Label("Puts")
@@ -201,7 +202,7 @@ final class SmrEvents {
     @StackTrace(false)
     static final class PserializePoolStatistics extends Event {
         @Label("Pool")
-        String pool;
+        @Nullable String pool;
         @Label("Gets")
         long gets;
         @Label("Hits")
@@ -234,10 +235,10 @@ final class SmrEvents {
     @StackTrace(true)
     static final class PserializePoolRefill extends Event {
         @Label("Pool")
-        String pool;
+        @Nullable String pool;
         @Label("Source")
         @Description("created, waited (at the hard limit), or none (tryGet at the hard limit)")
-        String source;
+        @Nullable String source;
         @Label("Hard Limit")
         @Description("The pool's hard limit, Integer.MAX_VALUE when unlimited")
         long limit;

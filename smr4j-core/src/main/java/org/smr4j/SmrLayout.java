@@ -1,5 +1,7 @@
 package org.smr4j;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Padding chains that keep the contended words of a domain on cache lines of their own.
  *
@@ -79,7 +81,7 @@ final class SmrLayout {
          */
         int nested;
         /** The owning thread; written under the registry lock, read by the owner plainly, by pollers with acquire. */
-        Thread owner;
+        @Nullable Thread owner;
 
         ReaderFields(final Smr smr, final SmrShared shared, final boolean fenceless) {
             this.smr = smr;

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A reference that readers follow inside read sections of one domain, with the accessors of
@@ -46,7 +47,7 @@ public final class SmrPointer<T> {
     private final BooleanSupplier serialized;
     /** Accessed only through {@link #VALUE}. */
     @SuppressWarnings("unused")
-    private T value;
+    private @Nullable T value;
 
     /**
      * Creates a null pointer whose serialised accessors are not checked.
@@ -66,7 +67,7 @@ public final class SmrPointer<T> {
      * @param initial the initial value, may be null; published by the usual means that
      *        publish this pointer
      */
-    public SmrPointer(final Smr smr, final BooleanSupplier serialized, final T initial) {
+    public SmrPointer(final Smr smr, final BooleanSupplier serialized, final @Nullable T initial) {
         this.smr = Objects.requireNonNull(smr, "smr");
         this.serialized = Objects.requireNonNull(serialized, "serialized");
         this.value = initial;
@@ -79,7 +80,7 @@ public final class SmrPointer<T> {
      * @throws IllegalStateException if checks are on and the caller is not in a section
      */
     @SuppressWarnings("unchecked")
-    public T enteredLoad() {
+    public @Nullable T enteredLoad() {
         if (smr.checks() && !smr.entered()) {
             throw new IllegalStateException(smr.describe("SmrPointer.enteredLoad() outside a read section"));
         }
@@ -95,7 +96,7 @@ public final class SmrPointer<T> {
      * @throws IllegalStateException if checks are on and the predicate is false
      */
     @SuppressWarnings("unchecked")
-    public T serializedLoad() {
+    public @Nullable T serializedLoad() {
         checkSerialized("serializedLoad()");
         // ORDER: opaque; the writers' lock orders it, readers never write.
         return (T) VALUE.getOpaque(this);
@@ -107,7 +108,7 @@ public final class SmrPointer<T> {
      * @param newValue the new value, may be null
      * @throws IllegalStateException if checks are on and the predicate is false
      */
-    public void serializedStore(final T newValue) {
+    public void serializedStore(final @Nullable T newValue) {
         checkSerialized("serializedStore()");
         // ORDER: release; the object's initialisation before its publication. Pairs with
         // the acquire in enteredLoad.
@@ -123,7 +124,7 @@ public final class SmrPointer<T> {
      * @throws IllegalStateException if checks are on and the predicate is false
      */
     @SuppressWarnings("unchecked")
-    public T serializedSwap(final T newValue) {
+    public @Nullable T serializedSwap(final @Nullable T newValue) {
         checkSerialized("serializedSwap()");
         // ORDER: volatile swap: release for the new object, and atomic against other swaps.
         return (T) VALUE.getAndSet(this, newValue);
@@ -136,7 +137,7 @@ public final class SmrPointer<T> {
      * @return the value
      */
     @SuppressWarnings("unchecked")
-    public T unserializedLoad() {
+    public @Nullable T unserializedLoad() {
         // ORDER: opaque (FreeBSD: relaxed); no ordering promised.
         return (T) VALUE.getOpaque(this);
     }
@@ -146,7 +147,7 @@ public final class SmrPointer<T> {
      *
      * @param newValue the new value, may be null
      */
-    public void unserializedStore(final T newValue) {
+    public void unserializedStore(final @Nullable T newValue) {
         // ORDER: opaque (FreeBSD: relaxed); no ordering promised.
         VALUE.setOpaque(this, newValue);
     }

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A type-stable object pool whose freed objects are reused only when no reader of its
@@ -405,11 +406,11 @@ public final class SmrPool<T> implements AutoCloseable {
     private final LimitPolicy policy;
     private final boolean checked;
     /** Run at every hand-out, on the fast path: kept here; the other hooks are in SmrPoolHooks. */
-    private final Consumer<? super T> construct;
+    private final @Nullable Consumer<? super T> construct;
     /** Checked mode only: the identity side table; null otherwise. */
-    private final SmrPoolCheckTable table;
+    private final @Nullable SmrPoolCheckTable table;
     /** The objects' state word (Builder.stateWord), or null: O(1) double-put detection. */
-    private final StateWord<? super T> state;
+    private final @Nullable StateWord<? super T> state;
     /** What {@link #state} holds while an object is in this pool: unique per pool, never 0. */
     private final int stateId;
 
@@ -418,14 +419,14 @@ public final class SmrPool<T> implements AutoCloseable {
      * The owned-cache slot table, which {@link #ownedCaches} writes (under its lock, with
      * release stores): the fast path's own reference to it, read plain (cacheOf).
      */
-    private final Owned[] owned;
+    private final @Nullable Owned[] owned;
     private final SmrPoolOwnedCaches ownedCaches;
     private final SmrPoolStripes stripes;
     private final SmrPoolDepot<T> depot;
 
     /** Requests refused at the hard limit (Stats.failures). A LongAdder, off the fast path. */
     private final LongAdder failures = new LongAdder();
-    private final Mbeans.Registration mbean;
+    private final Mbeans.@Nullable Registration mbean;
     /** Membership of the periodic JFR statistics; see Periodic. */
     private final Periodic.Handle periodic;
     /** Whether the pool created its domain (and so closes it). */
@@ -433,8 +434,9 @@ public final class SmrPool<T> implements AutoCloseable {
 
     private SmrPool(final Builder<T> b) {
         this.name = b.name;
-        this.ownsSmr = b.smr == null;
-        this.smr = ownsSmr ? Smr.builder(b.name).jmx(b.jmx).build() : b.smr;
+        final Smr given = b.smr;
+        this.ownsSmr = given == null;
+        this.smr = given == null ? Smr.builder(b.name).jmx(b.jmx).build() : given;
         this.magazineSize = b.magazineSize;
         this.lowat = b.lowat;
         this.hardLimit = b.hardLimit;
@@ -545,6 +547,7 @@ public final class SmrPool<T> implements AutoCloseable {
      * @throws IllegalStateException if the pool is closed, or if the call would advance or
      *         wait on the domain from inside one of its read sections (always, when checked)
      */
+    @SuppressWarnings("NullAway") // take(true) returns null only when it may not block
     public T get() {
         return take(true);
     }
@@ -557,12 +560,12 @@ public final class SmrPool<T> implements AutoCloseable {
      * @throws IllegalStateException if the pool is closed, or (checked pools) if called
      *         inside a read section of the domain
      */
-    public T tryGet() {
+    public @Nullable T tryGet() {
         return take(false);
     }
 
     /** get() and tryGet(): the owned fast path, else the striped one, else the slow path. */
-    private T take(final boolean block) {
+    private @Nullable T take(final boolean block) {
         if (checked) {
             checkNotInSection("get()", null);
         }
@@ -582,7 +585,7 @@ public final class SmrPool<T> implements AutoCloseable {
                     c.requests++;
                     final int n = c.allocCount - 1;
                     if (n >= 0) {
-                        final Object[] items = c.allocItems;
+                        final @Nullable Object[] items = c.allocItems;
                         o = items[n];
                         items[n] = null;
                         c.allocCount = n;
@@ -606,12 +609,13 @@ public final class SmrPool<T> implements AutoCloseable {
     }
 
     /** The calling thread's owned cache, or null: two plain probes (SmrPoolOwnedCaches.cacheOf). */
-    private Owned ownedCache() {
+    private @Nullable Owned ownedCache() {
         return SmrPoolOwnedCaches.cacheOf(owned);
     }
 
     /** The striped fast path: virtual threads, and platform threads without an owned cache. */
-    private T getFast() {
+    @SuppressWarnings("NullAway") // a magazine's slots below its count hold objects
+    private @Nullable T getFast() {
         final Stripe s = stripes.lock();
         if (depot.closedOpaque()) {
             s.unlock();
@@ -633,7 +637,7 @@ public final class SmrPool<T> implements AutoCloseable {
 
     /** Marks, constructs and returns an object leaving the pool. */
     private T handOut(final Object o, final boolean fresh) {
-        if (checked) {
+        if (table != null) { // checked pools
             table.handOut(o, fresh);
         }
         @SuppressWarnings("unchecked")
@@ -660,7 +664,7 @@ public final class SmrPool<T> implements AutoCloseable {
      * request already counted), or null for the striped path, where a platform thread first
      * tries to claim an owned cache.
      */
-    private T getSlow(final boolean block, final Owned claimed) {
+    private @Nullable T getSlow(final boolean block, final @Nullable Owned claimed) {
         Owned c = claimed;
         if (c == null) {
             c = ownedCaches.tryClaim();
@@ -751,7 +755,8 @@ public final class SmrPool<T> implements AutoCloseable {
      * Keeps one object of a refill, installs the rest as the ALLOC magazine of the caller's
      * owned cache {@code c} (if not null) or stripe, or on READY if that is taken or held.
      */
-    private T install(final SmrPoolMagazine m, final Owned c) {
+    @SuppressWarnings("NullAway") // a magazine's slots below its count hold objects
+    private T install(final SmrPoolMagazine m, final @Nullable Owned c) {
         final int n = m.count - 1;
         final Object o = m.items[n];
         m.items[n] = null;
@@ -823,7 +828,7 @@ public final class SmrPool<T> implements AutoCloseable {
         if (obj == null) {
             throw new NullPointerException("obj: pool '" + name + "': put(null) (thread " + Thread.currentThread() + ")");
         }
-        if (checked) {
+        if (table != null) { // checked pools
             checkNotInSection("put()", obj);
             if (depot.closedAcquire()) {
                 throw closedException("put()", obj);
@@ -843,7 +848,7 @@ public final class SmrPool<T> implements AutoCloseable {
             try {
                 if (c.requestAcquire() == NONE) {
                     none = true;
-                    final Object[] items = c.freeItems;
+                    final @Nullable Object[] items = c.freeItems;
                     final int n = c.freeCount;
                     if (n < items.length) {
                         done = true;
@@ -924,7 +929,7 @@ public final class SmrPool<T> implements AutoCloseable {
         try {
             if (c.requestAcquire() == NONE) {
                 held = false;
-                final Object[] items = c.freeItems;
+                final @Nullable Object[] items = c.freeItems;
                 final int n = c.freeCount;
                 if (n < items.length) {
                     // A collector took the full magazine meanwhile and left an empty one.
@@ -959,7 +964,7 @@ public final class SmrPool<T> implements AutoCloseable {
      * section (queueing advances), and only a hint-guided attempt: the racy plain reads below
      * may see a collector's writes half-way, the window re-checks.
      */
-    private SmrPoolMagazine takeFullFree(final Owned c) {
+    private @Nullable SmrPoolMagazine takeFullFree(final Owned c) {
         if (c.freeCount != c.freeItems.length || smr.entered()) {
             return null;
         }
@@ -1120,7 +1125,7 @@ public final class SmrPool<T> implements AutoCloseable {
                 if (obj == null) {
                     break;
                 }
-                if (checked) {
+                if (table != null) { // checked pools
                     table.primed(obj);
                 }
                 if (state != null) {
@@ -1248,10 +1253,11 @@ public final class SmrPool<T> implements AutoCloseable {
      * nothing, an object the word says is already in this pool (a double put, or a put after
      * the pool finalised it) or in another pool.
      */
+    @SuppressWarnings("NullAway") // called only when state != null
     private void markPut(final T obj) {
         final int was = state.compareAndExchange(obj, 0, stateId);
         if (was != 0) {
-            if (checked) {
+            if (table != null) { // checked pools
                 table.unput(obj); // the table accepted it (it said OUT): nothing changes after all
             }
             throw doublePut(obj, was);
@@ -1281,7 +1287,7 @@ public final class SmrPool<T> implements AutoCloseable {
 
     /** Undoes put's marks (checked table, state word) when the put is refused after them. */
     private void unput(final T obj) {
-        if (checked) {
+        if (table != null) { // checked pools
             table.unput(obj);
         }
         if (state != null) {
@@ -1289,13 +1295,13 @@ public final class SmrPool<T> implements AutoCloseable {
         }
     }
 
-    private void checkNotInSection(final String what, final Object obj) {
+    private void checkNotInSection(final String what, final @Nullable Object obj) {
         if (smr.entered()) {
             throw inSection(what, obj);
         }
     }
 
-    private IllegalStateException inSection(final String what, final Object obj) {
+    private IllegalStateException inSection(final String what, final @Nullable Object obj) {
         return new IllegalStateException("pool '" + name + "': " + what
                 + (obj == null ? "" : " of an object of " + obj.getClass().getName())
                 + " inside a read section of domain '" + smr.name()
@@ -1303,7 +1309,7 @@ public final class SmrPool<T> implements AutoCloseable {
                 + Thread.currentThread() + ")");
     }
 
-    private IllegalStateException closedException(final String what, final Object obj) {
+    private IllegalStateException closedException(final String what, final @Nullable Object obj) {
         return new IllegalStateException("pool '" + name + "': " + what
                 + (obj == null ? "" : " of an object of " + obj.getClass().getName())
                 + " after close() (thread " + Thread.currentThread() + ")");
@@ -1360,7 +1366,7 @@ public final class SmrPool<T> implements AutoCloseable {
      *         {@code ,instance=<n>} appended if another pool of the same name is registered),
      *         or null if JMX registration was disabled or failed
      */
-    public String mbeanName() {
+    public @Nullable String mbeanName() {
         return Mbeans.nameOf(mbean);
     }
 
@@ -1603,12 +1609,12 @@ public final class SmrPool<T> implements AutoCloseable {
     public static final class Builder<T> {
         private final String name;
         private final Supplier<? extends T> factory;
-        private Smr smr;
-        private Consumer<? super T> init;
-        private Consumer<? super T> fini;
-        private Consumer<? super T> construct;
-        private Consumer<? super T> destruct;
-        private Consumer<? super T> poison;
+        private @Nullable Smr smr;
+        private @Nullable Consumer<? super T> init;
+        private @Nullable Consumer<? super T> fini;
+        private @Nullable Consumer<? super T> construct;
+        private @Nullable Consumer<? super T> destruct;
+        private @Nullable Consumer<? super T> poison;
         private int magazineSize = MAGAZINE_SIZE_DEFAULT;
         private long lowat;
         private long hiwat = Long.MAX_VALUE;
@@ -1620,7 +1626,7 @@ public final class SmrPool<T> implements AutoCloseable {
         private boolean jmx = true;
         private int maxStripes = MAX_STRIPES_DEFAULT;
         private int ownedCaches = OWNED_CACHES_DEFAULT;
-        private StateWord<? super T> state;
+        private @Nullable StateWord<? super T> state;
 
         private Builder(final String name, final Supplier<? extends T> factory) {
             this.name = name;

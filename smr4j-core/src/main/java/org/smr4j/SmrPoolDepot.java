@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The depot of an {@link SmrPool}: the FIFO of tagged batches (PENDING) and the stack of
@@ -93,7 +94,7 @@ final class SmrPoolDepot<T> {
     private final SmrPoolHooks<T> hooks;
     private final boolean checked;
     /** Checked mode only: the identity side table; null otherwise. */
-    private final SmrPoolCheckTable table;
+    private final @Nullable SmrPoolCheckTable table;
     private final long lowat;
     private final long hiwat;
     /** Working-set trim interval in nanoseconds, 0 = off. */
@@ -150,7 +151,7 @@ final class SmrPoolDepot<T> {
     private final LongAdder waits = new LongAdder();
     private final LongAdder trims = new LongAdder();
 
-    SmrPoolDepot(final String name, final Smr smr, final SmrPoolHooks<T> hooks, final SmrPoolCheckTable table,
+    SmrPoolDepot(final String name, final Smr smr, final SmrPoolHooks<T> hooks, final @Nullable SmrPoolCheckTable table,
                  final long lowat, final long hiwat, final long trimNanos, final long hardLimit,
                  final long pendingLimit, final boolean sweepOwners, final Runnable sweeper) {
         this.name = name;
@@ -421,7 +422,8 @@ final class SmrPoolDepot<T> {
      * First, in the same lock hold, queues {@code full} (if not null) as {@link #enqueue}
      * does; never inside a read section then (it advances).
      */
-    SmrPoolMagazine fetch(final SmrPoolMagazine full) {
+    @SuppressWarnings("NullAway") // expire is set only with got, keep == NO_ROOM only with full
+    @Nullable SmrPoolMagazine fetch(final @Nullable SmrPoolMagazine full) {
         // ORDER: acquire loads of the two hints, without the lock (cache_fetch_bucket): a
         // failed poll of the head tag means nothing can be taken, so skip the lock (unless
         // there is a full magazine to queue). Stale hints are harmless: everything is
@@ -558,12 +560,13 @@ final class SmrPoolDepot<T> {
      * expired batch. An object whose hook throws anything is reported, finalised and dropped;
      * the loop goes on, and the magazine keeps the others.
      */
+    @SuppressWarnings("NullAway") // a magazine's slots below its count hold objects
     private void expire(final SmrPoolMagazine m) {
         if (!hooks.hasDestruct() && !checked) {
             return;
         }
         int kept = 0;
-        final Object[] items = m.items;
+        final @Nullable Object[] items = m.items;
         final int n = m.count;
         try {
             for (int i = 0; i < n; i++) {
@@ -574,7 +577,7 @@ final class SmrPoolDepot<T> {
                     finalise(obj, false);
                     continue;
                 }
-                if (checked) {
+                if (table != null) { // checked pools
                     table.expired(obj);
                     if (!hooks.poison(obj)) {
                         finalise(obj, false);
@@ -653,7 +656,7 @@ final class SmrPoolDepot<T> {
     // ------------------------------------------------------------------ live objects and the hard limit
 
     /** Creates a new object if below the hard limit; null at the limit. Not constructed. */
-    T tryCreate() {
+    @Nullable T tryCreate() {
         // ORDER: volatile read; only a first guess for the CAS below.
         long l = live.get();
         while (l < hardLimit) {
@@ -737,8 +740,9 @@ final class SmrPoolDepot<T> {
     }
 
     /** Runs destruct (if {@code destructFirst}) and fini on each object, then drops them. */
+    @SuppressWarnings("NullAway") // a magazine's slots below its count hold objects
     void finaliseAll(final SmrPoolMagazine m, final boolean destructFirst) {
-        final Object[] items = m.items;
+        final @Nullable Object[] items = m.items;
         for (int i = 0; i < m.count; i++) {
             @SuppressWarnings("unchecked")
             final T obj = (T) items[i];
@@ -767,7 +771,7 @@ final class SmrPoolDepot<T> {
 
     /** Forgets an object: it leaves the pool for good. */
     private void dropped(final Object obj) {
-        if (checked) {
+        if (table != null) { // checked pools
             table.finalised(obj);
         }
         finalised.increment();
@@ -916,7 +920,7 @@ final class SmrPoolDepot<T> {
             throw new AssertionError("pool '" + name + "': live " + liveNow + " != created " + created.sum()
                     + " - finalised " + finalised.sum() + " or above the limit " + hardLimit);
         }
-        if (checked) {
+        if (table != null) { // checked pools
             table.check(where, liveNow);
         } else if (where.size() > liveNow) {
             throw new AssertionError("pool '" + name + "': " + where.size() + " cached > " + liveNow + " live");

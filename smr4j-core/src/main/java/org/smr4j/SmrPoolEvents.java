@@ -7,6 +7,7 @@ import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
 import jdk.jfr.Threshold;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The JDK Flight Recorder events of {@link SmrPool} and {@link SmrRetireQueue}. Enable them
@@ -39,7 +40,7 @@ final class SmrPoolEvents {
     @StackTrace(true)
     static final class Wait extends Event {
         @Label("Pool")
-        String pool;
+        @Nullable String pool;
         @Label("Goal")
         @Description("The goal waited for, 0 when waiting for a put")
         long goal;
@@ -56,10 +57,10 @@ final class SmrPoolEvents {
     @StackTrace(false)
     static final class Refill extends Event {
         @Label("Pool")
-        String pool;
+        @Nullable String pool;
         @Label("Source")
         @Description("Where the object came from: ready, batch (an expired tagged batch), created, or none")
-        String source;
+        @Nullable String source;
         @Label("Objects")
         @Description("Objects obtained for the magazine")
         int objects;
@@ -72,7 +73,7 @@ final class SmrPoolEvents {
     @StackTrace(false)
     static final class RetireWait extends Event {
         @Label("Queue")
-        String queue;
+        @Nullable String queue;
         @Label("Goal")
         long goal;
     }

@@ -2,6 +2,7 @@ package org.smr4j;
 
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The user code an {@link SmrPool} runs for its objects, and what a failure of each does: the
@@ -27,16 +28,16 @@ final class SmrPoolHooks<T> {
 
     private final String name;
     private final Supplier<? extends T> factory;
-    private final Consumer<? super T> init;
-    private final Consumer<? super T> fini;
-    private final Consumer<? super T> destruct;
+    private final @Nullable Consumer<? super T> init;
+    private final @Nullable Consumer<? super T> fini;
+    private final @Nullable Consumer<? super T> destruct;
     /** Checked pools only; null otherwise (the builder's poison hook is ignored unless checked). */
-    private final Consumer<? super T> poison;
+    private final @Nullable Consumer<? super T> poison;
     private final HookFailures failures;
 
-    SmrPoolHooks(final String name, final Supplier<? extends T> factory, final Consumer<? super T> init,
-                 final Consumer<? super T> fini, final Consumer<? super T> destruct,
-                 final Consumer<? super T> poison) {
+    SmrPoolHooks(final String name, final Supplier<? extends T> factory, final @Nullable Consumer<? super T> init,
+                 final @Nullable Consumer<? super T> fini, final @Nullable Consumer<? super T> destruct,
+                 final @Nullable Consumer<? super T> poison) {
         this.name = name;
         this.factory = factory;
         this.init = init;

@@ -2,6 +2,7 @@ package org.smr4j;
 
 import java.lang.ref.WeakReference;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The JMX face of an {@link SmrPool}: the {@link SmrPoolMXBean} it registers through
@@ -41,7 +42,7 @@ final class SmrPoolJmx {
     }
 
     /** Registers {@code pool}'s MBean; returns the registration, or null if it failed. */
-    static Mbeans.Registration register(final SmrPool<?> pool) {
+    static Mbeans.@Nullable Registration register(final SmrPool<?> pool) {
         return Mbeans.register("SmrPool", pool.name(), new Mbeans.Described<>(new MBean(pool), SmrPoolMXBean.class,
                 "SMR pool '" + pool.name() + "' over domain '" + pool.smr().name()
                         + "': the counters of SmrPool.stats(), the columns vmstat -m shows for a UMA zone",

@@ -1,5 +1,7 @@
 package org.smr4j;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Padding chain for the per-thread caches of {@link SmrPool}, in the idiom of
  * {@link SmrLayout} (128 bytes on each side, one hot group per level, padding in superclasses
@@ -33,6 +35,7 @@ final class SmrPoolLayout {
      * The fields of one stripe. {@code lock} is accessed only through {@code SmrPool.Stripe.LOCK};
      * every other field is plain and read or written only while holding {@code lock}.
      */
+    @SuppressWarnings("NullAway.Init") // the magazines are installed by the constructor of the subclass, SmrPool.Stripe
     abstract static class StripeFields extends StripePad0 {
         /** 0 = free, 1 = held. CAS to acquire, release store to free. */
         int lock;
@@ -41,7 +44,7 @@ final class SmrPoolLayout {
         /** Objects put by callers, untagged, still possibly visible to readers. Never null. */
         SmrPoolMagazine free;
         /** An empty magazine kept to replace a full free magazine without allocating; may be null. */
-        SmrPoolMagazine spare;
+        @Nullable SmrPoolMagazine spare;
         /** get() calls served through this stripe. */
         long requests;
         /** put() calls accepted by this stripe. */
@@ -69,6 +72,7 @@ final class SmrPoolLayout {
      * ({@code request} not {@code NONE}, owner seen idle); {@code spare} and the counters are
      * written by the owner only. See "Owned caches" in {@code SmrPool}'s overview.
      */
+    @SuppressWarnings("NullAway.Init") // the magazines are installed by the constructor of the subclass, SmrPool.Owned
     abstract static class OwnedFields extends OwnedPad0 {
         /** {@link Thread#threadId()} of the owner; never reused by another thread. */
         final long ownerId;
@@ -81,17 +85,17 @@ final class SmrPoolLayout {
         /** Objects ready to hand out: expired and destructed, or fresh. Never null. */
         SmrPoolMagazine alloc;
         /** {@code alloc.items}. */
-        Object[] allocItems;
+        @Nullable Object[] allocItems;
         /** The number of objects in {@code alloc} (its own count is stale while installed). */
         int allocCount;
         /** Objects put by the owner, untagged, still possibly visible to readers. Never null. */
         SmrPoolMagazine free;
         /** {@code free.items}. */
-        Object[] freeItems;
+        @Nullable Object[] freeItems;
         /** The number of objects in {@code free} (its own count is stale while installed). */
         int freeCount;
         /** An empty magazine kept to replace a full free magazine; owner only; may be null. */
-        SmrPoolMagazine spare;
+        @Nullable SmrPoolMagazine spare;
         /** get() calls served through this cache (owner only; read racily by stats). */
         long requests;
         /** put() calls accepted by this cache (owner only; read racily by stats). */

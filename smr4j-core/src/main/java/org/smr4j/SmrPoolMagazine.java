@@ -1,6 +1,7 @@
 package org.smr4j;
 
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A fixed-capacity stack of objects: the unit every layer of {@link SmrPool} moves, UMA's
@@ -15,7 +16,7 @@ final class SmrPoolMagazine {
     /** The magazine of revoked and retired owned caches: holds nothing, never written. */
     static final SmrPoolMagazine EMPTY = new SmrPoolMagazine(0);
 
-    final Object[] items;
+    final @Nullable Object[] items;
     int count;
     /** The goal of a tagged batch, SmrSeq.INVALID otherwise. */
     long tag;
@@ -36,7 +37,7 @@ final class SmrPoolMagazine {
      * and checks that the slots past {@code count} are null and that no object is in two
      * places (invariant 1 of the SmrPool overview). Throws AssertionError naming the pool.
      */
-    static void note(final String pool, final Map<Object, String> where, final Object[] items, final int count,
+    static void note(final String pool, final Map<Object, String> where, final @Nullable Object[] items, final int count,
                      final String place, final String state) {
         for (int i = 0; i < items.length; i++) {
             final Object o = items[i];

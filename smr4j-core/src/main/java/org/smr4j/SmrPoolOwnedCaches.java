@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The owned-cache layer of an {@link SmrPool}: caches of their own for up to a bounded number
@@ -112,7 +113,7 @@ final class SmrPoolOwnedCaches {
      * owned caches are off. Slots are written only under {@link #lock}, with release stores;
      * see "Why each mode" in the overview for why the fast path may read them plain.
      */
-    private final SmrPool.Owned[] slots;
+    private final SmrPool.@Nullable Owned[] slots;
     /** Whether platform threads may claim owned caches (configured, and membarrier works). */
     private final boolean enabled;
     /** Serialises claims, collections, sweeps and close's revocation of owned caches. */
@@ -139,7 +140,7 @@ final class SmrPoolOwnedCaches {
     }
 
     /** The slot table, for the fast path's plain lookup ({@link #cacheOf}); written only here. */
-    SmrPool.Owned[] slots() {
+    SmrPool.@Nullable Owned[] slots() {
         return slots;
     }
 
@@ -157,7 +158,7 @@ final class SmrPoolOwnedCaches {
      * program order covers it; a slot replaced meanwhile can only have belonged to a dead
      * thread or been revoked, which the request flag tells the owner.
      */
-    static SmrPool.Owned cacheOf(final SmrPool.Owned[] os) {
+    static SmrPool.@Nullable Owned cacheOf(final SmrPool.@Nullable Owned[] os) {
         final long tid = Thread.currentThread().threadId();
         final int mask = os.length - 1;
         SmrPool.Owned c = os[home(tid, mask)];
@@ -188,7 +189,7 @@ final class SmrPoolOwnedCaches {
      * first). Returns the caller's cache (possibly held or revoked), or null. Never blocks:
      * if another thread holds the owned lock, the caller stays on the striped path for now.
      */
-    SmrPool.Owned tryClaim() {
+    SmrPool.@Nullable Owned tryClaim() {
         if (!enabled) {
             return null;
         }
@@ -200,7 +201,7 @@ final class SmrPoolOwnedCaches {
         if (mine != null) {
             return mine;
         }
-        final SmrPool.Owned[] os = slots;
+        final SmrPool.@Nullable Owned[] os = slots;
         final int mask = os.length - 1;
         final int home = home(t.threadId(), mask);
         final int alt = alt(t.threadId(), mask);
@@ -244,7 +245,7 @@ final class SmrPoolOwnedCaches {
     }
 
     /** Whether {@code c} is a live (not revoked) cache whose owner has terminated. */
-    private static boolean deadOwner(final SmrPool.Owned c) {
+    private static boolean deadOwner(final SmrPool.@Nullable Owned c) {
         return c != null && c.requestOpaque() != REVOKED && !c.ownerAlive();
     }
 
@@ -261,7 +262,7 @@ final class SmrPoolOwnedCaches {
         final List<SmrPoolMagazine> orphans = new ArrayList<>();
         lock.lock();
         try {
-            final SmrPool.Owned[] os = slots;
+            final SmrPool.@Nullable Owned[] os = slots;
             for (int i = 0; i < os.length; i++) {
                 if (deadOwner(os[i])) {
                     retireDead(os, i, frees, orphans);
@@ -287,7 +288,8 @@ final class SmrPoolOwnedCaches {
      * busy below pairs with the release store that ended its last window (HotSpot: the
      * collection's safepoints and handshakes are full fences on every thread).
      */
-    private void retireDead(final SmrPool.Owned[] os, final int i, final List<SmrPoolMagazine> frees,
+    @SuppressWarnings("NullAway") // called only for a slot deadOwner found occupied
+    private void retireDead(final SmrPool.@Nullable Owned[] os, final int i, final List<SmrPoolMagazine> frees,
                             final List<SmrPoolMagazine> orphans) {
         final SmrPool.Owned c = os[i];
         c.setRequestVolatile(REVOKED);
@@ -329,7 +331,7 @@ final class SmrPoolOwnedCaches {
         }
         lock.lock();
         try {
-            final SmrPool.Owned[] os = slots;
+            final SmrPool.@Nullable Owned[] os = slots;
             final List<SmrPool.Owned> held = new ArrayList<>();
             try {
                 for (int i = 0; i < os.length; i++) {
@@ -406,7 +408,7 @@ final class SmrPoolOwnedCaches {
             long requests = retiredRequests;
             long puts = retiredPuts;
             long cached = 0;
-            final SmrPool.Owned[] os = slots;
+            final SmrPool.@Nullable Owned[] os = slots;
             for (int i = 0; i < os.length; i++) {
                 // ORDER: acquire; pairs with the release that installed the slot, so the
                 // cache's magazines are seen initialised.
@@ -431,7 +433,7 @@ final class SmrPoolOwnedCaches {
     void check(final Map<Object, String> where) {
         lock.lock();
         try {
-            final SmrPool.Owned[] os = slots;
+            final SmrPool.@Nullable Owned[] os = slots;
             int live = 0;
             for (int i = 0; i < os.length; i++) {
                 final SmrPool.Owned c = slotAcquire(os, i);
@@ -469,13 +471,13 @@ final class SmrPoolOwnedCaches {
     // ------------------------------------------------------------------ VarHandle accessors
 
     /** Under the owned lock. */
-    private static void setSlotRelease(final SmrPool.Owned[] os, final int i, final SmrPool.Owned c) {
+    private static void setSlotRelease(final SmrPool.@Nullable Owned[] os, final int i, final SmrPool.@Nullable Owned c) {
         // ORDER: release; publishes the cache's fields (its magazines) to threads that read
         // the slot with acquire (stats) or take the owned lock (collectors).
         SLOTS.setRelease(os, i, c);
     }
 
-    private static SmrPool.Owned slotAcquire(final SmrPool.Owned[] os, final int i) {
+    private static SmrPool.@Nullable Owned slotAcquire(final SmrPool.@Nullable Owned[] os, final int i) {
         return (SmrPool.Owned) SLOTS.getAcquire(os, i);
     }
 

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Deferred actions on retired objects, run once no reader of an {@link Smr} domain can hold
@@ -121,7 +122,7 @@ public final class SmrRetireQueue implements AutoCloseable {
     /** Set once by close(), under lock. Accessed through {@link #CLOSED}. */
     @SuppressWarnings("UnusedVariable") // read and written only through CLOSED, which Error Prone does not follow
     private boolean closed;
-    private final Thread background;
+    private final @Nullable Thread background;
 
     private final LongAdder retired = new LongAdder();
     private final LongAdder ran = new LongAdder();
@@ -314,6 +315,7 @@ public final class SmrRetireQueue implements AutoCloseable {
      * Runs a batch that left the queue: every action, whatever the others throw (Throwable:
      * checked exceptions thrown sneakily too), then moves the whole batch to done in a finally.
      */
+    @SuppressWarnings("NullAway") // a batch's slots below its count hold objects and actions
     private long run(final Batch b) {
         try {
             for (int i = 0; i < b.count; i++) {
@@ -431,6 +433,7 @@ public final class SmrRetireQueue implements AutoCloseable {
      * An interrupt does not cut the wait short (that would leave the thread running after
      * close returned): returns whether one arrived, for the caller to restore it.
      */
+    @SuppressWarnings("NullAway") // called only when background != null
     private boolean joinBackground() {
         LockSupport.unpark(background);
         boolean interrupted = false;
@@ -510,8 +513,8 @@ public final class SmrRetireQueue implements AutoCloseable {
 
     /** Objects and actions, parallel arrays that grow when retires inside sections overfill them. */
     private static final class Batch {
-        Object[] objects;
-        Object[] actions;
+        @Nullable Object[] objects;
+        @Nullable Object[] actions;
         int count;
         long tag;
 
@@ -536,7 +539,7 @@ public final class SmrRetireQueue implements AutoCloseable {
         private final String name;
         private final Smr smr;
         private int batchSize = BATCH_SIZE_DEFAULT;
-        private Duration period;
+        private @Nullable Duration period;
 
         private Builder(final String name, final Smr smr) {
             this.name = name;

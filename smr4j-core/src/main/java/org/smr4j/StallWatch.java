@@ -3,6 +3,7 @@ package org.smr4j;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The stalled-reader detector of one {@link Smr} domain or {@link Pserialize} instance: it is
@@ -55,11 +56,11 @@ final class StallWatch {
     private volatile long nextNanos = System.nanoTime();
 
     // Guarded by lock.
-    private Object record;
-    private Thread owner;
+    private @Nullable Object record;
+    private @Nullable Thread owner;
     private long value;
     private long steps;
-    private SmrEvents.StalledReader event;
+    private SmrEvents.@Nullable StalledReader event;
     private boolean reported;
 
     StallWatch(final String domain, final String domainType, final ToLongFunction<Object> valueOf,
@@ -84,7 +85,8 @@ final class StallWatch {
      * One sighting: {@code candidate} (null when no reader holds anything back) with its owner
      * and published value.
      */
-    void observe(final Object candidate, final Thread candidateOwner, final long candidateValue,
+    @SuppressWarnings("NullAway") // event is set whenever a non-null candidate is recorded
+    void observe(final @Nullable Object candidate, final @Nullable Thread candidateOwner, final long candidateValue,
                  final long stepsBehind) {
         if (!lock.tryLock()) {
             return;

@@ -27,4 +27,7 @@
  * <p>Maintainers: the conventions inside the code (access modes, {@code // ORDER:} comments,
  * padding, misuse) are in {@code docs/INTERNALS.md} of the repository.
  */
+@NullMarked
 package org.smr4j;
+
+import org.jspecify.annotations.NullMarked;

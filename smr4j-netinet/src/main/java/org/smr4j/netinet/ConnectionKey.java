@@ -191,17 +191,17 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
         return new ConnectionKey(protocol, l[0], l[1], local.getPort(), 0L, 0L, 0);
     }
 
-    /** @return the IP protocol number */
+    /** {@return the IP protocol number} */
     public int protocol() {
         return (int) (ports >>> 32) & 0xFF;
     }
 
-    /** @return the local port */
+    /** {@return the local port} */
     public int localPort() {
         return (int) (ports >>> 16) & 0xFFFF;
     }
 
-    /** @return the foreign port (0 for a listener) */
+    /** {@return the foreign port (0 for a listener)} */
     public int foreignPort() {
         return (int) ports & 0xFFFF;
     }
@@ -220,27 +220,27 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
         return ports;
     }
 
-    /** @return the high 64 bits of the local address (IPv6 form) */
+    /** {@return the high 64 bits of the local address (IPv6 form)} */
     public long localHi() {
         return localHi;
     }
 
-    /** @return the low 64 bits of the local address (IPv6 form) */
+    /** {@return the low 64 bits of the local address (IPv6 form)} */
     public long localLo() {
         return localLo;
     }
 
-    /** @return the high 64 bits of the foreign address (IPv6 form) */
+    /** {@return the high 64 bits of the foreign address (IPv6 form)} */
     public long foreignHi() {
         return foreignHi;
     }
 
-    /** @return the low 64 bits of the foreign address (IPv6 form) */
+    /** {@return the low 64 bits of the foreign address (IPv6 form)} */
     public long foreignLo() {
         return foreignLo;
     }
 
-    /** @return true if this key names a listening socket (no foreign address and port) */
+    /** {@return true if this key names a listening socket (no foreign address and port)} */
     public boolean isListener() {
         return isListener(ports, foreignHi, foreignLo);
     }
@@ -250,12 +250,12 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
         return (foreignHi | foreignLo | (ports & 0xFFFF)) == 0L;
     }
 
-    /** @return true if the local address is unspecified (a wildcard listener) */
+    /** {@return true if the local address is unspecified (a wildcard listener)} */
     public boolean isLocalWildcard() {
         return localHi == 0L && localLo == 0L;
     }
 
-    /** @return true if both addresses are IPv4 (mapped), or unspecified */
+    /** {@return true if both addresses are IPv4 (mapped), or unspecified} */
     public boolean isIpv4() {
         return isV4(localHi, localLo) && isV4(foreignHi, foreignLo);
     }
@@ -269,7 +269,7 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
         return address(localHi, localLo);
     }
 
-    /** @return the foreign address, as {@link #localAddress()} */
+    /** {@return the foreign address, as {@link #localAddress()}} */
     public InetAddress foreignAddress() {
         return address(foreignHi, foreignLo);
     }
@@ -380,7 +380,7 @@ public final class ConnectionKey implements Comparable<ConnectionKey> {
      * then foreign port), with the messages of the factories.
      */
     static long checkedPorts(final int protocol, final int localPort, final int foreignPort) {
-        if ((protocol & ~0xFF | localPort & ~0xFFFF | foreignPort & ~0xFFFF) != 0) {
+        if (((protocol & ~0xFF) | (localPort & ~0xFFFF) | (foreignPort & ~0xFFFF)) != 0) {
             checkProtocol(protocol);
             checkPort("localPort", localPort);
             checkPort("foreignPort", foreignPort);

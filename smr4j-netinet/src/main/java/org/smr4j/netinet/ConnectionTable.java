@@ -151,10 +151,10 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
         return builder(strategy).build();
     }
 
-    /** @return the strategy this table was built with */
+    /** {@return the strategy this table was built with} */
     Strategy strategy();
 
-    /** @return the table's name (used in its pool's and domain's names) */
+    /** {@return the table's name (used in its pool's and domain's names)} */
     String name();
 
     /**
@@ -371,7 +371,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
      */
     sealed interface Reader permits AbstractConnectionTable.TableReader {
 
-        /** @return the table this handle reads */
+        /** {@return the table this handle reads} */
         ConnectionTable table();
 
         /**

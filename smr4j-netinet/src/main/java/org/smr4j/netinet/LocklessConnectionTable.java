@@ -3,6 +3,7 @@ package org.smr4j.netinet;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -447,6 +448,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
 
     // ------------------------------------------------------------------ writers
 
+    @SuppressWarnings("NonAtomicVolatileUpdate") // the chains' sizes: written under hashLock only
     @Override
     public final ControlBlock insert(final ConnectionKey key) {
         Objects.requireNonNull(key, "key");
@@ -508,6 +510,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
     }
 
     /** remove(block) after its checks; also close()'s step. */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // the chains' sizes: written under hashLock only
     private void unlinkAndFree(final ControlBlock block) {
         hashLock.lock();
         try {
@@ -525,6 +528,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
         removes.increment();
     }
 
+    @SuppressWarnings("NonAtomicVolatileUpdate") // sizes, rehashing: written under hashLock only
     @Override
     public final boolean rehash(final ControlBlock block, final ConnectionKey newKey) {
         Objects.requireNonNull(block, "block");
@@ -640,7 +644,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
      * held is dropped (freeing the blocks whose last reference it was), and the exception
      * propagates.
      */
-    private void visitAll(final ArrayList<ControlBlock> held, final LockMode mode,
+    private void visitAll(final List<ControlBlock> held, final LockMode mode,
             final Consumer<? super ControlBlock> action) {
         int i = 0;
         try {
@@ -669,7 +673,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
         }
     }
 
-    private void releaseAll(final ArrayList<ControlBlock> held) {
+    private void releaseAll(final List<ControlBlock> held) {
         for (int i = 0; i < held.size(); i++) {
             final ControlBlock b = held.get(i);
             if (b.release()) {

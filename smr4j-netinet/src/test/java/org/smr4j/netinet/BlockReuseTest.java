@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import java.util.IdentityHashMap;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -40,8 +39,8 @@ class BlockReuseTest {
     @Timeout(60)
     void theLockSurvivesReuse(final Strategy strategy) {
         try (ConnectionTable t = ConnectionTable.create(strategy)) {
-            final Map<ControlBlock, Object> lockAtFirstSight = new IdentityHashMap<>();
-            final Map<ControlBlock, Long> generation = new IdentityHashMap<>();
+            final IdentityHashMap<ControlBlock, Object> lockAtFirstSight = new IdentityHashMap<>();
+            final IdentityHashMap<ControlBlock, Long> generation = new IdentityHashMap<>();
             final long[] reuses = {0};
             int i = 0;
             final long deadline = System.nanoTime() + TestSupport.AWAIT_DEFAULT.toNanos();
@@ -74,6 +73,7 @@ class BlockReuseTest {
      * buckets, under the fixed secret. Few enough that the table does not grow: growth waits for
      * the walking reader's section (SMR), which the emulation holds while it joins the writer.
      */
+    @SuppressWarnings("ArrayRecordComponent") // a fixture, never compared or hashed
     record Layout(ConnectionKey a, ConnectionKey x, ConnectionKey[] elsewhere) {
     }
 

@@ -53,6 +53,7 @@ class CallbackFaultTest {
         return keys;
     }
 
+    @SuppressWarnings("ImmutableEnumChecker") // the suppliers are stateless lambdas
     enum Fault {
         RUNTIME(() -> new IllegalArgumentException("injected runtime exception")),
         ERROR(() -> new AssertionError("injected error")),

@@ -12,12 +12,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.smr4j.netinet.ConnectionTable.Builder;
 import org.smr4j.netinet.ConnectionTable.LockMode;
 import org.smr4j.netinet.ConnectionTable.Strategy;
 
 /**
- * The bad-input contract of {@link ConnectionTable} and its {@link Builder} (issue 8 point 1),
+ * The bad-input contract of {@link ConnectionTable} and its {@link ConnectionTable.Builder} (issue 8 point 1),
  * table-driven: every entry point is called with null, out-of-range and wrong-state
  * arguments, in every strategy; each case names the exception type and the words its message
  * must contain (the parameter; or the table, the state and the calling thread). After each
@@ -92,6 +91,7 @@ class ConnectionTableContractTest {
     }
 
     /** A refused call: how to set it up and make it, and what it must throw. */
+    @SuppressWarnings("ArrayRecordComponent") // a table row, never compared or hashed
     record Case(String name, Function<Fixture, Call> setup, Class<? extends Throwable> type, String... words) {
         @Override
         public String toString() {
@@ -344,7 +344,7 @@ class ConnectionTableContractTest {
                 f -> f.builder.limits(Long.MAX_VALUE - 10, 4096)));
         c.add(iae("limits(MAX_BLOCKS, 1)", "maxConnections must be in [1, 2147483646] with pendingLimit 1"
                 + " (maxConnections + pendingLimit <= MAX_BLOCKS = 2147483647), was 2147483647",
-                f -> f.builder.limits(Builder.MAX_BLOCKS, 1)));
+                f -> f.builder.limits(ConnectionTable.Builder.MAX_BLOCKS, 1)));
         c.add(iae("limits(1, 0)", "pendingLimit must be in [1, 2147483646], was 0", f -> f.builder.limits(1, 0)));
         c.add(iae("limits(1, MIN_VALUE)", "pendingLimit must be in [1, 2147483646], was -2147483648",
                 f -> f.builder.limits(1, Integer.MIN_VALUE)));
@@ -360,7 +360,7 @@ class ConnectionTableContractTest {
 
     /** A builder with settings of its own, so that a refused setting can be seen not to change them. */
     static final class BuilderFixture extends Fixture {
-        final Builder builder;
+        final ConnectionTable.Builder builder;
 
         BuilderFixture(final Strategy strategy) {
             super(strategy);
@@ -393,9 +393,9 @@ class ConnectionTableContractTest {
     @ParameterizedTest
     @EnumSource(Strategy.class)
     void theBoundsThemselvesAreAccepted(final Strategy strategy) {
-        for (final Builder b : new Builder[] {
-            ConnectionTable.builder(strategy).limits(Builder.MAX_BLOCKS - 1, 1),
-            ConnectionTable.builder(strategy).limits(1, (int) Builder.MAX_BLOCKS - 1),
+        for (final ConnectionTable.Builder b : new ConnectionTable.Builder[] {
+            ConnectionTable.builder(strategy).limits(ConnectionTable.Builder.MAX_BLOCKS - 1, 1),
+            ConnectionTable.builder(strategy).limits(1, (int) ConnectionTable.Builder.MAX_BLOCKS - 1),
             ConnectionTable.builder(strategy).limits(1, 1).initialBuckets(1).maxChain(2),
             ConnectionTable.builder(strategy).maxChain(Integer.MAX_VALUE).name("x")}) {
             try (ConnectionTable t = b.build()) {
@@ -406,8 +406,8 @@ class ConnectionTableContractTest {
 
     @Test
     void maxBucketsIsTheDocumentedBound() {
-        assertThat(Builder.MAX_BUCKETS).isEqualTo(LocklessConnectionTable.MAX_BUCKETS);
-        assertThat(Builder.MAX_BLOCKS).isEqualTo(Integer.MAX_VALUE);
+        assertThat(ConnectionTable.Builder.MAX_BUCKETS).isEqualTo(LocklessConnectionTable.MAX_BUCKETS);
+        assertThat(ConnectionTable.Builder.MAX_BLOCKS).isEqualTo(Integer.MAX_VALUE);
     }
 
     static void stillWorksEmpty(final ConnectionTable t) {

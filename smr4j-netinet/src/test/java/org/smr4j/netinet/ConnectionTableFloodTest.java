@@ -189,7 +189,7 @@ class ConnectionTableFloodTest {
         final long inv = inverse(C3);
         final ConnectionKey[] keys = new ConnectionKey[n];
         for (int x = 0; x < n; x++) {
-            final long fin = (long) (x + 1) << 32 | ((x + 1) ^ target) & 0xFFFF_FFFFL;
+            final long fin = ((long) (x + 1) << 32) | (((x + 1) ^ target) & 0xFFFF_FFFFL);
             final long foreignLo = fin * inv ^ h;
             keys[x] = ConnectionKey.ipv6(ConnectionKey.TCP, localHi, localLo, lport, foreignHi, foreignLo, fport);
         }

@@ -93,7 +93,7 @@ class CrossHashReuseTest {
             throws Exception {
         final ConnectionKey target = CHAIN_KEYS[0];
         final Queue<String> misses = new ConcurrentLinkedQueue<>();
-        final AtomicLong walks = new AtomicLong();
+        long walks = 0;
         long fallbacks = 0;
         int rounds = 0;
         for (int round = 0; round < ROUNDS && misses.isEmpty(); round++) {
@@ -128,7 +128,7 @@ class CrossHashReuseTest {
                 TestSupport.await("the reader walks after the writer", () -> done.get() >= after + 2);
                 stop.set(true);
                 TestSupport.join(reader, "reader of round " + round);
-                walks.addAndGet(done.get());
+                walks += done.get();
                 assertThat(t.stats().resizes()).as("grown once").isEqualTo(1);
                 assertThat(t.size()).isEqualTo(CHAIN + 1);
                 TableProbe.validate(t);
@@ -138,7 +138,7 @@ class CrossHashReuseTest {
             }
         }
         System.out.printf("CrossHashReuseTest %s %s: %d rounds, %d walks, %d misses, %d misses confirmed under the lock%n",
-                strategy, walk, rounds, walks.get(), misses.size(), fallbacks);
+                strategy, walk, rounds, walks, misses.size(), fallbacks);
         assertThat(misses).as("lookups of a connection present the whole time that missed").isEmpty();
     }
 

@@ -93,7 +93,7 @@ class ReaderContractTest {
                 final Object expected = t.read(k, ATTACHMENT);
                 assertThat(r.read(k, ATTACHMENT)).as("read %s", k).isEqualTo(expected);
                 assertThat(readFields(r, k, ATTACHMENT)).as("read fields %s", k).isEqualTo(expected);
-                assertThat(expected).isEqualTo(k == ABSENT ? null : "att " + k);
+                assertThat(expected).isEqualTo(k.equals(ABSENT) ? null : "att " + k);
             }
             // Field forms of a listener: the foreign side of zeros; 0.0.0.0 is the unspecified address.
             final ControlBlock any = r.lookupIpv4(TCP, 0, 80, 0, 0, LockMode.READ);

@@ -47,6 +47,7 @@ class ReaderThreadsTest {
         return ConnectionKey.ipv4(ConnectionKey.TCP, 0x0A000001, 443, 0xCB007100, 20_000 + i);
     }
 
+    @SuppressWarnings("ThreadPriorityCheck") // unmounting the virtual thread at yield is what the test wants
     @ParameterizedTest
     @EnumSource(Strategy.class)
     @Timeout(120)

@@ -92,7 +92,7 @@ class RehashUnderReadersTest {
             long moves = 0;
             ConnectionKey at = mover;
             while (System.nanoTime() - deadline < 0 || moves < 20) {
-                final ConnectionKey to = at == mover ? away : mover;
+                final ConnectionKey to = at.equals(mover) ? away : mover;
                 final ControlBlock b = t.lookup(at, LockMode.WRITE);
                 assertThat(b).as("the mover under %s", at).isNotNull();
                 assertThat(t.rehash(b, to)).isTrue();

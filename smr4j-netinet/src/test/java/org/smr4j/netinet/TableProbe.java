@@ -54,7 +54,7 @@ public final class TableProbe {
                 f.setAccessible(true);
                 f.set(t, new SipHash(K0, K1));
             } catch (final ReflectiveOperationException e) {
-                throw new AssertionError("cannot fix the secret of " + t, e);
+                throw new LinkageError("cannot fix the secret of " + t, e);
             }
         }
         return t;
@@ -83,7 +83,7 @@ public final class TableProbe {
             f.setAccessible(true);
             return (PserializePool<ControlBlock>) f.get(t);
         } catch (final ReflectiveOperationException e) {
-            throw new AssertionError(e);
+            throw new LinkageError(e.toString(), e);
         }
     }
 
@@ -106,7 +106,7 @@ public final class TableProbe {
                 final java.util.concurrent.locks.StampedLock lock = (java.util.concurrent.locks.StampedLock) f.get(l);
                 return lock.isReadLocked() || lock.isWriteLocked();
             } catch (final ReflectiveOperationException e) {
-                throw new AssertionError(e);
+                throw new LinkageError(e.toString(), e);
             }
         }
         return false;

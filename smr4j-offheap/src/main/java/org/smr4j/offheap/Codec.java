@@ -37,10 +37,13 @@ import java.lang.foreign.MemorySegment;
  */
 public interface Codec<T> {
     /** UTF-8 strings (unpaired surrogates as WTF-8, see the class documentation). */
+    @SuppressWarnings("ClassInitializationDeadlock") // the Codecs classes are package-private, built only here
     Codec<String> STRING = new Codecs.Utf8();
     /** {@code Long} values, eight bytes little-endian. */
+    @SuppressWarnings("ClassInitializationDeadlock") // the Codecs classes are package-private, built only here
     Codec<Long> LONG = new Codecs.Int64();
     /** {@code byte[]} values copied as is; not allowed as a key codec. */
+    @SuppressWarnings("ClassInitializationDeadlock") // the Codecs classes are package-private, built only here
     Codec<byte[]> BYTES = new Codecs.Bytes();
 
     /**

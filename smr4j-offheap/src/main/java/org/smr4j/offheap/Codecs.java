@@ -102,18 +102,18 @@ final class Codecs {
                 if (c < 0x80) {
                     out[o++] = (byte) c;
                 } else if (c < 0x800) {
-                    out[o++] = (byte) (0xC0 | c >> 6);
-                    out[o++] = (byte) (0x80 | c & 0x3F);
+                    out[o++] = (byte) (0xC0 | (c >> 6));
+                    out[o++] = (byte) (0x80 | (c & 0x3F));
                 } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
                     final int cp = Character.toCodePoint(c, s.charAt(++i));
-                    out[o++] = (byte) (0xF0 | cp >> 18);
-                    out[o++] = (byte) (0x80 | cp >> 12 & 0x3F);
-                    out[o++] = (byte) (0x80 | cp >> 6 & 0x3F);
-                    out[o++] = (byte) (0x80 | cp & 0x3F);
+                    out[o++] = (byte) (0xF0 | (cp >> 18));
+                    out[o++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+                    out[o++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+                    out[o++] = (byte) (0x80 | (cp & 0x3F));
                 } else {
-                    out[o++] = (byte) (0xE0 | c >> 12);        // includes an unpaired surrogate (WTF-8)
-                    out[o++] = (byte) (0x80 | c >> 6 & 0x3F);
-                    out[o++] = (byte) (0x80 | c & 0x3F);
+                    out[o++] = (byte) (0xE0 | (c >> 12));      // includes an unpaired surrogate (WTF-8)
+                    out[o++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+                    out[o++] = (byte) (0x80 | (c & 0x3F));
                 }
             }
             return out;
@@ -140,13 +140,13 @@ final class Codecs {
                     sb.append((char) x);
                     i++;
                 } else if (x < 0xE0) {
-                    sb.append((char) ((x & 0x1F) << 6 | b[i + 1] & 0x3F));
+                    sb.append((char) (((x & 0x1F) << 6) | (b[i + 1] & 0x3F)));
                     i += 2;
                 } else if (x < 0xF0) {
-                    sb.append((char) ((x & 0x0F) << 12 | (b[i + 1] & 0x3F) << 6 | b[i + 2] & 0x3F));
+                    sb.append((char) (((x & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)));
                     i += 3;
                 } else {
-                    sb.appendCodePoint((x & 0x07) << 18 | (b[i + 1] & 0x3F) << 12 | (b[i + 2] & 0x3F) << 6 | b[i + 3] & 0x3F);
+                    sb.appendCodePoint(((x & 0x07) << 18) | ((b[i + 1] & 0x3F) << 12) | ((b[i + 2] & 0x3F) << 6) | (b[i + 3] & 0x3F));
                     i += 4;
                 }
             }

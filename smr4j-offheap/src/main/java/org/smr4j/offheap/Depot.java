@@ -29,6 +29,7 @@ final class Depot {
     long readyBlocks;
     long untaggedBlocks;
     /** Mirror of pending.peekFirst().tag, or INVALID. Accessed through {@link #HEAD_TAG}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through HEAD_TAG, which Error Prone does not follow
     private long headTag = SmrSeq.INVALID;
 
     long headTagAcquire() {

@@ -6,7 +6,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The slab layer of one size class of {@link SmrArena} (UMA's keg): the slabs of that class,
- * those with free blocks on a list. Blocks leave a slab a magazine at a time ({@link #carve})
+ * those with free blocks on a list. Blocks leave a slab a magazine at a time ({@link #carveLocked})
  * and come back only from {@link SmrArena#reclaim()}, the hard limit and close
  * ({@link #giveBack}), when no reader can hold them; a slab whose every block came back is
  * taken off the keg and handed to the caller to be released to the system. Everything here is

@@ -137,6 +137,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     private final long k1;
     private final boolean longKeys;
     /** Set once by close(). Accessed through {@link #CLOSED}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through CLOSED, which Error Prone does not follow
     private boolean closed;
     private volatile ObjectName mbeanName;
     /** Membership of the periodic JFR statistics (OffHeapPeriodic); set by build(), left by close(). */
@@ -439,7 +440,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     public boolean containsKey(final Object key) {
         checkOpen("containsKey()");
         final K k = asKey(key, "containsKey(key)");
-        return k != null && lookupRaw(k, v -> Boolean.TRUE) != null;
+        return k != null && lookupRaw(k, v -> true) != null;
     }
 
     /**
@@ -972,8 +973,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                     return false;
                 }
                 final byte[] vb = Codecs.toBytes(values, values.type().cast(e.getValue()));
-                final Object hit = lookupRaw(k, seg -> seg.byteSize() == vb.length
-                        && MemorySegment.mismatch(seg, 0, vb.length, MemorySegment.ofArray(vb), 0, vb.length) < 0
+                final Object hit = lookupRaw(k, seg -> (seg.byteSize() == vb.length
+                        && MemorySegment.mismatch(seg, 0, vb.length, MemorySegment.ofArray(vb), 0, vb.length) < 0)
                         ? Boolean.TRUE : Boolean.FALSE);
                 return hit == Boolean.TRUE;
             }

@@ -69,6 +69,7 @@ final class OffHeapPeriodic {
         }
     }
 
+    @SuppressWarnings("ModifyCollectionInEnhancedForLoop") // a ConcurrentHashMap key set: removal while iterating is safe
     private static void emitArenas() {
         for (final WeakReference<SmrArena> ref : ARENAS) {
             final SmrArena a = ref.get();
@@ -96,6 +97,7 @@ final class OffHeapPeriodic {
         }
     }
 
+    @SuppressWarnings("ModifyCollectionInEnhancedForLoop") // a ConcurrentHashMap key set: removal while iterating is safe
     private static void emitMaps() {
         for (final WeakReference<OffHeapMap<?, ?>> ref : MAPS) {
             final OffHeapMap<?, ?> m = ref.get();

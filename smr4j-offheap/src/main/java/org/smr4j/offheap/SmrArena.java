@@ -245,6 +245,7 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
     private final ArrayDeque<Slab> unreleased = new ArrayDeque<>();
 
     /** Set once by close(), under closeLock. Accessed through {@link #CLOSED}. */
+    @SuppressWarnings("UnusedVariable") // read and written only through CLOSED, which Error Prone does not follow
     private boolean closed;
     private final Object closeLock = new Object();
 
@@ -496,7 +497,7 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
             final Magazine head = d.pending.peekFirst();
             if (head != null) {
                 // A reached hint covers any head tagged at or before it; a later head is polled.
-                due = due && SmrSeq.leq(head.tag, hint) || pollOrNudge(head.tag);
+                due = (due && SmrSeq.leq(head.tag, hint)) || pollOrNudge(head.tag);
                 if (due) {
                     expired = d.dequeueHeadLocked();
                 }
@@ -717,7 +718,7 @@ public final class SmrArena implements SegmentAllocator, AutoCloseable {
         }
         final long off = segment.address() - slab.base;
         if (off < 0 || off >= slab.reservedBytes || (long) slab.blockAt(off) * slab.blockSize != off
-                || slab.large() && off != 0) {
+                || (slab.large() && off != 0)) {
             throw foreign(segment, "it does not start a block of slab 0x" + Long.toHexString(slab.base)
                     + " (block size " + slab.blockSize + ")");
         }

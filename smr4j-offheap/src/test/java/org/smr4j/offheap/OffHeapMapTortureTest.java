@@ -179,7 +179,7 @@ class OffHeapMapTortureTest {
     }
 
     private static byte payload(final long key, final long version, final int i) {
-        return (byte) (key * 31 + version * 17 + i * 7);
+        return (byte) (key * 31 + version * 17 + i * 7L);
     }
 
     private static long checksum(final long key, final long version) {

@@ -29,6 +29,7 @@ import org.smr4j.SmrRetireQueue;
 @SuppressWarnings("ReturnValueIgnored") // the calls are made for the exceptions they must throw
 class OffHeapMisuseTest {
     /** One misuse: what, the call, the exception, words of its message. */
+    @SuppressWarnings("ArrayRecordComponent") // a table row, never compared or hashed
     record Row<S>(String what, Consumer<S> call, Class<? extends Throwable> type, String... words) {
     }
 
