@@ -63,6 +63,30 @@ class SmrPoolCheckedTest {
     }
 
     @Test
+    void aFactoryThatReturnsAnObjectItReturnedBeforeIsCaughtAtGet() {
+        final Obj same = new Obj();
+        try (SmrPool<Obj> pool = SmrPool.builder("same-at-get", () -> same).jmx(false).checked(true).build()) {
+            assertThat(pool.get()).isSameAs(same);
+            // The factory hands the object that is out now back as a new one.
+            assertThatThrownBy(pool::get).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("pool 'same-at-get'")
+                    .hasMessageContaining("about to hand out an object of " + Obj.class.getName() + " that is OUT")
+                    .hasMessageContaining("(the factory returned an object it returned before)");
+        }
+    }
+
+    @Test
+    void aFactoryThatReturnsAnObjectItReturnedBeforeIsCaughtAtPrime() {
+        final Obj same = new Obj();
+        try (SmrPool<Obj> pool = SmrPool.builder("same-at-prime", () -> same).jmx(false).checked(true).build()) {
+            assertThatThrownBy(() -> pool.prime(2)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("pool 'same-at-prime'")
+                    .hasMessageContaining("the factory returned an object of " + Obj.class.getName()
+                            + " it returned before");
+        }
+    }
+
+    @Test
     void useAfterClose() {
         final SmrPool<Obj> pool = checked("closed", 4);
         final Obj a = pool.get();
