@@ -223,4 +223,20 @@ class ReaderRegistryTest {
         blocking.sweepIfRequested();
         assertThat(blocking.sweeps()).as("the request survived").isEqualTo(1);
     }
+
+    @Test
+    void sweepAndSweepIfRequestedLetGoOfTheLock() throws InterruptedException {
+        // The lock is reentrant: only another thread notices one that is still held.
+        registerMany(2);
+        registry.sweep();
+        registry.requestSweep();
+        registry.sweepIfRequested();
+        assertThat(registry.sweeps()).isEqualTo(2);
+        final Thread other = new Thread(() -> registry.register(Thread.currentThread()), "other-registrant");
+        other.setDaemon(true);
+        other.start();
+        other.join(10_000);
+        assertThat(other.isAlive()).as("a registration on another thread got the lock").isFalse();
+        assertThat(registry.size()).isEqualTo(3);
+    }
 }
