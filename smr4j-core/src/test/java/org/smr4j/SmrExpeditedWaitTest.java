@@ -69,4 +69,34 @@ class SmrExpeditedWaitTest {
             smr.exit();
         }
     }
+
+    @Test
+    void aGoalThatIsNotOneIsRefusedAndEachCallCountsAsOnePoll() {
+        final Smr smr = Smr.create("expedite-goal");
+        assertThatThrownBy(() -> smr.waitForExpedited(SmrSeq.INVALID)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("goal 0 is SmrSeq.INVALID");
+        assertThatThrownBy(() -> smr.waitForExpedited(2)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a sequence of this domain");
+        final Smr.Stats before = smr.stats();
+        smr.waitForExpedited(smr.advance());
+        final Smr.Stats after = smr.stats();
+        assertThat(after.polls()).as("one expedited wait, one poll").isEqualTo(before.polls() + 1);
+        assertThat(after.waits()).as("no reader: reached at once, no wait").isEqualTo(before.waits());
+    }
+
+    @Test
+    void anExpeditedWaitThatMustWaitCountsOneWait() throws Exception {
+        final Smr smr = Smr.create("expedite-waits");
+        final long waits0;
+        final Thread waiter;
+        try (SmrPoolTesting.StalledReader reader = new SmrPoolTesting.StalledReader(smr, "stalled-waits")) {
+            final long goal = smr.advance();
+            waits0 = smr.stats().waits();
+            waiter = Thread.ofPlatform().name("expedited-waiter-2").start(() -> smr.waitForExpedited(goal));
+            Thread.sleep(100);
+        }
+        waiter.join(10_000);
+        assertThat(waiter.isAlive()).isFalse();
+        assertThat(smr.stats().waits()).isEqualTo(waits0 + 1);
+    }
 }

@@ -133,6 +133,20 @@ class SmrPointerTest {
         assertThat(evaluations[0]).as("the predicate is evaluated only by checked domains").isZero();
     }
 
+    @ParameterizedTest
+    @EnumSource(ModeCase.class)
+    void theOneArgumentConstructorLeavesWritersUncheckedInACheckedDomain(final ModeCase mc) {
+        // "Creates a null pointer whose serialised accessors are not checked": its predicate
+        // is always true, so writers pass even where checks are on; the reader check stays.
+        final Smr smr = mc.builder("unchecked-writers-" + mc).checked(true).build();
+        final SmrPointer<String> p = new SmrPointer<>(smr);
+        assertThat(p.serializedLoad()).isNull();
+        p.serializedStore("a");
+        assertThat(p.serializedSwap("b")).isEqualTo("a");
+        assertThat(p.serializedLoad()).isEqualTo("b");
+        assertRefused(smr, p::enteredLoad, "enteredLoad() outside a read section");
+    }
+
     @Test
     void checksFollowTheSystemPropertyByDefault() {
         final String old = System.getProperty(Smr.CHECKS_PROP_NAME);

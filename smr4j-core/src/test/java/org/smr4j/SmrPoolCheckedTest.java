@@ -63,6 +63,68 @@ class SmrPoolCheckedTest {
     }
 
     @Test
+    void aFactoryThatReturnsAnObjectItReturnedBeforeIsCaughtAtGet() {
+        final Obj same = new Obj();
+        try (SmrPool<Obj> pool = SmrPool.builder("same-at-get", () -> same).jmx(false).checked(true).build()) {
+            assertThat(pool.get()).isSameAs(same);
+            // The factory hands the object that is out now back as a new one.
+            assertThatThrownBy(pool::get).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("pool 'same-at-get'")
+                    .hasMessageContaining("about to hand out an object of " + Obj.class.getName() + " that is OUT")
+                    .hasMessageContaining("(the factory returned an object it returned before)");
+        }
+    }
+
+    @Test
+    void aFactoryThatReturnsAnObjectItReturnedBeforeIsCaughtAtPrime() {
+        final Obj same = new Obj();
+        try (SmrPool<Obj> pool = SmrPool.builder("same-at-prime", () -> same).jmx(false).checked(true).build()) {
+            assertThatThrownBy(() -> pool.prime(2)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("pool 'same-at-prime'")
+                    .hasMessageContaining("the factory returned an object of " + Obj.class.getName()
+                            + " it returned before");
+        }
+    }
+
+    @Test
+    void primeOnACheckedPoolRecordsEveryObjectAsReadyToHandOut() {
+        try (SmrPool<Obj> pool = checked("prime-checked", 4)) {
+            assertThat(pool.prime(6)).isEqualTo(6);
+            pool.checkInvariants();
+            final List<Obj> got = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                got.add(pool.get()); // each primed object is READY in the table: handed out without complaint
+            }
+            assertThat(got).doesNotHaveDuplicates();
+            assertThat(pool.stats().live()).isEqualTo(6);
+            got.forEach(pool::put);
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void aPoisonThatThrowsDropsItsObjectInsteadOfCachingIt() {
+        final List<Obj> poisoned = new ArrayList<>();
+        try (SmrPool<Obj> pool = SmrPool.builder("poison-throws", Obj::new).jmx(false).checked(true).magazineSize(1)
+                .poison(o -> {
+                    poisoned.add(o);
+                    throw new Faults.InjectedRuntime("poison");
+                }).build()) {
+            final Obj a = pool.get();
+            pool.put(a);
+            pool.flush();
+            final Obj b = pool.get(); // the expire loop poisons a, which throws: a is dropped
+            assertThat(poisoned).as("a was poisoned on expiry").contains(a);
+            assertThat(b).as("a poison failure drops the object; it is never handed out").isNotSameAs(a);
+            assertThat(pool.stats().hookFailures()).isGreaterThanOrEqualTo(1);
+            assertThat(pool.stats().finalised()).isGreaterThanOrEqualTo(1);
+            assertThat(pool.stats().live()).isEqualTo(1);
+            pool.checkInvariants();
+            pool.put(b);
+        }
+    }
+
+    @Test
     void useAfterClose() {
         final SmrPool<Obj> pool = checked("closed", 4);
         final Obj a = pool.get();
