@@ -15,6 +15,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.smr4j.netinet.ConnectionTable.LockMode;
 import org.smr4j.netinet.ConnectionTable.Strategy;
+import org.smr4j.testsupport.Seed;
+import org.smr4j.testsupport.TestSupport;
 
 /**
  * The flood test of issue 4: one "attacker" thread inserts {@value #INSERTS_DEFAULT}
