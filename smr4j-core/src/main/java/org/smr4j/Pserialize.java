@@ -5,7 +5,6 @@ import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -113,7 +112,7 @@ public final class Pserialize {
      *                                          fence-free
      *   5. fullFence; snapshot: for every record, (owner, state) with state odd
      *   6. wait until each snapshotted record's state changed, or its owner changed or died:
-     *      spin WAIT_SPINS times, then park 1 us doubling to 1 ms
+     *      spin Backoff.SPINS times, then park 1 us doubling to 1 ms (Backoff)
      *   7. acquireFence                     -- pairs with the readers' release on exit
      *
      * Correctness (fence-free readers). Let W unlink object X, then perform(). Let R be a
@@ -179,11 +178,6 @@ public final class Pserialize {
      * round, then Reader and Stats.
      */
 
-    /** Snapshot checks that spin before a perform starts parking. */
-    static final int WAIT_SPINS = 64;
-    /** First and largest park of a waiting perform: 1 us doubling up to 1 ms. */
-    static final long WAIT_PARK_MIN_NANOS = 1_000;
-    static final long WAIT_PARK_MAX_NANOS = 1_000_000;
     /** Set once the fallback notice has been logged. */
     private static final AtomicBoolean FALLBACK_NOTICE = new AtomicBoolean();
 
@@ -518,9 +512,7 @@ public final class Pserialize {
     private boolean waitFor(final Reader[] pending, final long[] states, final Thread[] owners, final int count) {
         int n = count;
         boolean dead = false;
-        boolean interrupted = false;
-        int spins = 0;
-        long parkNanos = WAIT_PARK_MIN_NANOS;
+        final Backoff backoff = new Backoff(this);
         while (true) {
             for (int i = 0; i < n; ) {
                 final Reader r = pending[i];
@@ -544,21 +536,12 @@ public final class Pserialize {
             if (n == 0) {
                 break;
             }
-            if (spins < WAIT_SPINS) {
-                spins++;
-                Thread.onSpinWait();
-            } else {
-                if (SmrPoolEvents.recording()) {
-                    watchStall(pending[0], owners[0], states[0]);
-                }
-                LockSupport.parkNanos(this, parkNanos);
-                parkNanos = Math.min(parkNanos * 2, WAIT_PARK_MAX_NANOS);
-                interrupted |= Thread.interrupted();
+            if (backoff.parking() && SmrPoolEvents.recording()) {
+                watchStall(pending[0], owners[0], states[0]);
             }
+            backoff.pause();
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        backoff.restoreInterrupt();
         return dead;
     }
 

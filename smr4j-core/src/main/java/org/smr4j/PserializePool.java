@@ -8,7 +8,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -177,10 +176,6 @@ public final class PserializePool<T> implements AutoCloseable {
     public static final int HARD_LIMIT_DEFAULT = Integer.MAX_VALUE;
     /** Empty magazines kept by the depot for reuse. */
     private static final int EMPTY_MAGAZINES_MAX = 16;
-    /** Stripe lock: failed tries before parking, and park bounds (1 us doubling to 1 ms). */
-    private static final int LOCK_SPINS = 64;
-    private static final long PARK_MIN_NANOS = 1_000;
-    private static final long PARK_MAX_NANOS = 1_000_000;
 
     private static final String LOGGER = "org.smr4j.pool";
 
@@ -412,9 +407,7 @@ public final class PserializePool<T> implements AutoCloseable {
             return null;
         }
         limitWaits.increment();
-        boolean interrupted = false;
-        int spins = 0;
-        long parkNanos = PARK_MIN_NANOS;
+        final Backoff backoff = new Backoff(this);
         try {
             while (true) {
                 checkOpen();
@@ -425,19 +418,10 @@ public final class PserializePool<T> implements AutoCloseable {
                 if (reserve()) {
                     return create();
                 }
-                if (spins < LOCK_SPINS) {
-                    spins++;
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.parkNanos(this, parkNanos);
-                    parkNanos = Math.min(parkNanos * 2, PARK_MAX_NANOS);
-                    interrupted |= Thread.interrupted();
-                }
+                backoff.pause();
             }
         } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            backoff.restoreInterrupt();
         }
     }
 
@@ -772,22 +756,11 @@ public final class PserializePool<T> implements AutoCloseable {
 
     /** Reserves {@code size} awaiting objects, waiting for room; keeps an interrupt for the caller. */
     private void awaitAwaitingRoom(final long size) {
-        boolean interrupted = false;
-        int spins = 0;
-        long parkNanos = PARK_MIN_NANOS;
+        final Backoff backoff = new Backoff(this);
         while (!reserveAwaiting(size)) {
-            if (spins < LOCK_SPINS) {
-                spins++;
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(this, parkNanos);
-                parkNanos = Math.min(parkNanos * 2, PARK_MAX_NANOS);
-                interrupted |= Thread.interrupted();
-            }
+            backoff.pause();
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        backoff.restoreInterrupt();
     }
 
     /** Takes every cached object out of the stripes and the depot. */
@@ -910,22 +883,11 @@ public final class PserializePool<T> implements AutoCloseable {
 
     /** Takes {@code s}'s lock: spins briefly, then parks with growing timeouts. */
     private void lockStripeAt(final Stripe s) {
-        int spins = 0;
-        long parkNanos = PARK_MIN_NANOS;
-        boolean interrupted = false;
+        final Backoff backoff = new Backoff(this);
         while (!s.tryLock()) {
-            if (spins < LOCK_SPINS) {
-                spins++;
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(this, parkNanos);
-                parkNanos = Math.min(parkNanos * 2, PARK_MAX_NANOS);
-                interrupted |= Thread.interrupted();
-            }
+            backoff.pause();
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        backoff.restoreInterrupt();
     }
 
     private int depotObjectsRacy() {

@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A safe memory reclamation domain: FreeBSD's {@code smr(9)} (Jeff Roberson's Global Unbounded
@@ -272,11 +271,6 @@ public final class Smr {
 
     /** Largest distance from rdSeq a goal may reach before advance() waits (SMR_SEQ_MAX_DELTA). */
     private static final long MAX_DELTA_DEFAULT = Long.MAX_VALUE / 2;
-    /** Polls that spin before waitFor starts parking. Each poll scans every record. */
-    private static final int WAIT_SPINS = 64;
-    /** First and largest park of waitFor, in nanoseconds: 1 us doubling up to 1 ms. */
-    private static final long WAIT_PARK_MIN_NANOS = 1_000;
-    private static final long WAIT_PARK_MAX_NANOS = 1_000_000;
     /** Longs between two deferred counters: 128 bytes, see SmrLayout for why 128. */
     private static final int DEFERRED_STRIDE = SmrLayout.PAD_BYTES / Long.BYTES;
     private static final VarHandle DEFERRED_COUNTS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -839,9 +833,7 @@ public final class Smr {
     }
 
     private void waitSlow(final long goal) {
-        boolean interrupted = false;
-        int spins = 0;
-        long parkNanos = WAIT_PARK_MIN_NANOS;
+        final Backoff backoff = new Backoff(this);
         while (true) {
             if (mode == Mode.DEFERRED) {
                 forceWrSeq(goal);
@@ -854,26 +846,16 @@ public final class Smr {
                 if (ticksAhead > 0) {
                     // Sleep to the tick boundary that brings the clock to the goal.
                     final long intoTick = (System.nanoTime() - originNanos) % tickNanos;
-                    LockSupport.parkNanos(this, (ticksAhead - 1) * tickNanos + (tickNanos - intoTick));
-                    interrupted |= Thread.interrupted();
+                    backoff.park((ticksAhead - 1) * tickNanos + (tickNanos - intoTick));
                     continue;
                 }
             }
-            if (spins < WAIT_SPINS) {
-                spins++;
-                Thread.onSpinWait();
-            } else {
-                if (SmrPoolEvents.recording()) {
-                    watchStall();
-                }
-                LockSupport.parkNanos(this, parkNanos);
-                parkNanos = Math.min(parkNanos * 2, WAIT_PARK_MAX_NANOS);
-                interrupted |= Thread.interrupted();
+            if (backoff.parking() && SmrPoolEvents.recording()) {
+                watchStall();
             }
+            backoff.pause();
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        backoff.restoreInterrupt();
     }
 
     /**
@@ -914,28 +896,17 @@ public final class Smr {
             return;
         }
         waits.increment();
-        boolean interrupted = false;
-        int spins = 0;
-        long parkNanos = WAIT_PARK_MIN_NANOS;
+        // Spin, then park (Backoff): on an oversubscribed machine the reader we wait for may
+        // be the thread that needs this CPU to leave its section.
+        final Backoff backoff = new Backoff(this);
         while (true) {
             expedite(goal);
             if (pollOnce(goal)) {
                 break;
             }
-            if (spins < WAIT_SPINS) {
-                spins++;
-                Thread.onSpinWait();
-            } else {
-                // Park, not spin: on an oversubscribed machine the reader we wait for may be
-                // the thread that needs this CPU to leave its section.
-                LockSupport.parkNanos(this, parkNanos);
-                parkNanos = Math.min(parkNanos * 2, WAIT_PARK_MAX_NANOS);
-                interrupted |= Thread.interrupted();
-            }
+            backoff.pause();
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        backoff.restoreInterrupt();
     }
 
     /** waitForExpedited: moves wrSeq up to {@code goal} now (deferred: by CAS; lazy: the clock, then wrSeq). */

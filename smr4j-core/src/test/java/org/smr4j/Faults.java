@@ -178,13 +178,22 @@ final class Faults {
         }
     }
 
+    /** Milliseconds between the interrupt and the measurement after it (see interruptAndMeasure). */
+    static final long SETTLE_MILLIS = 50;
+
     /**
-     * Measures the blocked thread {@code t} for {@code millis}, interrupts it, and measures it
-     * again for {@code millis} beside a spinning control thread.
+     * Measures the blocked thread {@code t} for {@code millis}, interrupts it, lets
+     * {@value #SETTLE_MILLIS} ms pass, and measures it again for {@code millis} beside a
+     * spinning control thread.
      */
     static CpuShares interruptAndMeasure(final Thread t, final long millis) {
         final double before = cpuShare(t, millis);
         t.interrupt();
+        // The waiter's one-time reaction to the interrupt (it wakes, runs a path that may not
+        // be compiled yet, clears the flag and parks again) is not a spin, and on a loaded
+        // machine it can cost a few milliseconds of CPU: let it pass before measuring. A spin
+        // goes on for as long as the wait does, so it is still measured in full.
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(SETTLE_MILLIS));
         final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         final Thread spinner = Thread.ofPlatform().name("cpu-control-spinner").daemon().start(() -> {
             while (!stop.get()) {

@@ -20,6 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.smr4j.testsupport.Seed;
 
 /**
  * Fault injection (issue 13): every user hook and action that smr4j-core calls throws, in

@@ -335,6 +335,9 @@ class ObservabilityTest {
             try (Stuck r = new Stuck("stuck-reader", smr::enter, smr::exit)) {
                 final long goal = smr.advance();
                 final Thread waiter = Thread.ofPlatform().name("goal-waiter").start(() -> smr.waitFor(goal));
+                // From the moment the waiter parks, not from its start: on a loaded machine the
+                // thread may start tens of milliseconds later (a GoalWait of 512 ms was seen).
+                TestSupport.awaitParked(waiter, "the waiter");
                 Thread.sleep(STALL_MILLIS);
                 assertThat(waiter.isAlive()).as("the waiter is held back by the reader").isTrue();
                 r.release();
@@ -355,19 +358,27 @@ class ObservabilityTest {
 
     @Test
     void aReaderStuckBehindAPollerIsNamed() throws Exception {
+        // A live stream and polls until the event arrives (bounded), not a fixed time: 600 ms
+        // of polls saw no event in one run at load 22.
         final Smr smr = Smr.builder("stall-poll").lazy().jmx(false).build();
-        final List<RecordedEvent> events = record(false, () -> {
+        final List<RecordedEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (jdk.jfr.consumer.RecordingStream rs = new jdk.jfr.consumer.RecordingStream()) {
+            rs.enable("org.smr4j.StalledReader").withThreshold(STALL_THRESHOLD);
+            rs.onEvent("org.smr4j.StalledReader", events::add);
+            rs.startAsync();
             try (Stuck r = new Stuck("stuck-lazy-reader", smr::enter, smr::exit)) {
                 assertThat(r.thread.isAlive()).isTrue();
                 smr.advance();
                 final long goal = smr.advance();
-                final long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STALL_MILLIS);
-                while (System.nanoTime() < end) {
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (stalls(events, "stall-poll").isEmpty()) {
+                    assertThat(System.nanoTime() - deadline).as("a StalledReader event from the polls within 30 s")
+                            .isNegative();
                     assertThat(smr.poll(goal)).isFalse();
                     Thread.sleep(2);
                 }
             }
-        });
+        }
         final List<RecordedEvent> stalls = stalls(events, "stall-poll");
         assertThat(stalls).hasSize(1);
         namesThread(stalls.get(0), "stuck-lazy-reader", "Smr");
@@ -410,6 +421,7 @@ class ObservabilityTest {
         final List<RecordedEvent> events = record(false, () -> {
             try (Stuck r = new Stuck("stuck-ps-reader", ps::enter, ps::exit)) {
                 final Thread performer = Thread.ofPlatform().name("performer").start(ps::perform);
+                TestSupport.awaitParked(performer, "the performer"); // as the waiter above
                 Thread.sleep(STALL_MILLIS);
                 assertThat(performer.isAlive()).isTrue();
                 r.release();

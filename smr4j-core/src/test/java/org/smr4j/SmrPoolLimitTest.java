@@ -71,6 +71,14 @@ class SmrPoolLimitTest {
                 pool.flush();
                 waiter = CompletableFuture.supplyAsync(pool::get,
                         task -> Thread.ofPlatform().name("limit-waiter").start(task));
+                // Under load the waiter's thread may not run for a while: wait until its get()
+                // has counted its wait (the depot counts it before it waits), then hold the
+                // reader a little longer and check that the get is still blocked.
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (pool.stats().waits() == 0 && !waiter.isDone() && System.nanoTime() - deadline < 0) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                }
+                assertThat(pool.stats().waits()).as("the get at the hard limit waits").isPositive();
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
                 assertThat(waiter).as("blocked while the reader is inside").isNotDone();
             }

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.smr4j.testsupport.Seed;
 
 /**
  * Scale of threads (issue 8 point 4): {@value #PLATFORM} platform threads and

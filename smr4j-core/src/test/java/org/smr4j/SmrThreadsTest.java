@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.smr4j.testsupport.Seed;
 
 /**
  * Readers are threads, not CPUs: many short virtual threads, threads that die inside a

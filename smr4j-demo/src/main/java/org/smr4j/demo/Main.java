@@ -213,6 +213,9 @@ public final class Main implements Callable<Integer> {
     static void stopRecording(final Recording r, final Path file) {
         try {
             r.stop();
+            // The report directory is created by the report writers, which run after this:
+            // create it here too, so that --out may name a directory that does not exist yet.
+            Files.createDirectories(file.toAbsolutePath().getParent());
             r.dump(file);
             r.close();
         } catch (final IOException e) {

@@ -225,7 +225,10 @@ class MainTest {
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void hazardCountsRecycledBlocksOnlyInTheControl(@TempDir final Path dir) throws IOException {
+    void hazardCountsRecycledBlocksOnlyInTheControl(@TempDir final Path tmp) throws IOException {
+        // --out names a directory that does not exist yet: the flight recording is written
+        // before the report, so it must create it (it did not: "cannot write the flight recording").
+        final Path dir = tmp.resolve("not-yet").resolve("hazard");
         final Run r = run("hazard", "--strategies", "SMR_DEFAULT,PSERIALIZE,CONCURRENT_HASH_MAP", "--seconds", "1",
                 "--connections", "1000", "--dwell", "500", "--jfr", "--out", dir.toString());
         assertThat(r.code()).as(r.err()).isZero();

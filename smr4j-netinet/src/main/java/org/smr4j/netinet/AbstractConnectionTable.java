@@ -16,7 +16,7 @@ import java.util.Objects;
  * operation reads next.
  */
 abstract sealed class AbstractConnectionTable implements ConnectionTable
-        permits LocklessConnectionTable, LockedConnectionTable, ConcurrentMapConnectionTable {
+        permits LocklessConnectionTable, KeyedConnectionTable {
 
     final String name;
     final Strategy strategy;

@@ -18,7 +18,7 @@ import java.util.function.Function;
  * again. Writers follow the same lock order as the lockless tables: the block first, then
  * the map's own bin lock inside {@code putIfAbsent}/{@code remove}.
  */
-final class ConcurrentMapConnectionTable extends AbstractConnectionTable {
+final class ConcurrentMapConnectionTable extends KeyedConnectionTable {
 
     private final ConcurrentHashMap<ConnectionKey, ControlBlock> map;
     private final LongAdder inserts = new LongAdder();
@@ -56,14 +56,7 @@ final class ConcurrentMapConnectionTable extends AbstractConnectionTable {
     }
 
     @Override
-    public <V> V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(function, "function");
-        checkOpen("read(key, function)");
-        return readKey(key, function);
-    }
-
-    private <V> V readKey(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
+    <V> V readKey(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
         for (;;) {
             final ControlBlock block = map.get(key);
             if (block == null || block.isFreed()) {
@@ -88,45 +81,7 @@ final class ConcurrentMapConnectionTable extends AbstractConnectionTable {
     }
 
     @Override
-    public ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
-        checkKeyAndMode(key, mode);
-        checkOpen("lookup(key, mode)");
-        return lookupKey(key, mode);
-    }
-
-    // ------------------------------------------------------------------ reader handles
-    // No section record: a handle is the owner and closed checks in front of the same code.
-    // The fields become a key, which the map needs.
-
-    @Override
-    Object readerHandle() {
-        return null;
-    }
-
-    @Override
-    ControlBlock lookupVia(final Object handle, final ConnectionKey key, final LockMode mode) {
-        return lookupKey(key, mode);
-    }
-
-    @Override
-    <V> V readVia(final Object handle, final ConnectionKey key,
-            final Function<? super ControlBlock, ? extends V> function) {
-        return readKey(key, function);
-    }
-
-    @Override
-    ControlBlock lookupFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
-            final long fLo, final LockMode mode) {
-        return lookupKey(ConnectionKey.ofFields(p, lHi, lLo, fHi, fLo), mode);
-    }
-
-    @Override
-    <V> V readFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
-            final long fLo, final Function<? super ControlBlock, ? extends V> function) {
-        return readKey(ConnectionKey.ofFields(p, lHi, lLo, fHi, fLo), function);
-    }
-
-    private ControlBlock lookupKey(final ConnectionKey key, final LockMode mode) {
+    ControlBlock lookupKey(final ConnectionKey key, final LockMode mode) {
         for (;;) {
             final ControlBlock block = map.get(key);
             if (block == null) {
@@ -204,7 +159,7 @@ final class ConcurrentMapConnectionTable extends AbstractConnectionTable {
     public Stats stats() {
         final long n = inserts.sum();
         return new Stats(Strategy.CONCURRENT_HASH_MAP, map.mappingCount(), -1, n, removes.sum(),
-                rehashes.sum(), 0, 0, 0, 0, n, -1);
+                rehashes.sum(), 0, 0, 0, 0, n, -1, -1);
     }
 
     @Override

@@ -491,14 +491,20 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
      * @param referencePaths lookups that found the block's lock busy and took a reference
      * @param missRetries lockless misses that had to be confirmed again (pserialize)
      * @param blocksCreated blocks ever created (the pool's count; new blocks for RW_LOCK and
-     *        CONCURRENT_HASH_MAP)
+     *        CONCURRENT_HASH_MAP). A pooled table's pool gives idle blocks back (its
+     *        working-set trim) and may create others later, so this count can pass the
+     *        pool's hard limit over a table's life; {@code blocksLive} cannot
+     * @param blocksLive blocks that exist now (created and not yet destroyed: present, pending
+     *        or cached for reuse), the memory the pooled strategies hold; never above
+     *        {@code maxConnections + pendingLimit} of {@link Builder#limits limits}; -1 where
+     *        the garbage collector owns the blocks (RW_LOCK, CONCURRENT_HASH_MAP)
      * @param blocksPending removed blocks not yet reusable (SMR: waiting for the grace period;
      *        pserialize: waiting for the barrier before destruction); -1 where the garbage
      *        collector owns them and the count is unknown
      */
     record Stats(Strategy strategy, long size, long buckets, long inserts, long removes,
             long rehashes, long resizes, long lockedFallbacks, long referencePaths, long missRetries,
-            long blocksCreated, long blocksPending) {
+            long blocksCreated, long blocksLive, long blocksPending) {
     }
 
     /**

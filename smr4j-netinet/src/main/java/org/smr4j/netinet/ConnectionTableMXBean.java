@@ -104,6 +104,14 @@ public interface ConnectionTableMXBean {
     long getBlocksCreated();
 
     /**
+     * Returns the number of blocks that exist now (present, pending or cached for reuse), never
+     * above {@code maxConnections + pendingLimit}; -1 where the garbage collector owns them.
+     *
+     * @return blocks live now
+     */
+    long getBlocksLive();
+
+    /**
      * Returns the number of removed blocks not yet reusable, -1 where the garbage collector
      * owns them and the count is unknown.
      *

@@ -23,7 +23,7 @@ import java.util.function.Function;
  * key, because the map and the tuples change only under the write lock; a lookup that
  * try-locks the block there needs no further check.
  */
-final class LockedConnectionTable extends AbstractConnectionTable {
+final class LockedConnectionTable extends KeyedConnectionTable {
 
     private final StampedLock tableLock = new StampedLock();
     private final HashMap<ConnectionKey, ControlBlock> map;
@@ -62,14 +62,7 @@ final class LockedConnectionTable extends AbstractConnectionTable {
     }
 
     @Override
-    public <V> V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(function, "function");
-        checkOpen("read(key, function)");
-        return readKey(key, function);
-    }
-
-    private <V> V readKey(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
+    <V> V readKey(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
         final long stamp = tableLock.readLock();
         try {
             final ControlBlock block = map.get(key);
@@ -80,45 +73,7 @@ final class LockedConnectionTable extends AbstractConnectionTable {
     }
 
     @Override
-    public ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
-        checkKeyAndMode(key, mode);
-        checkOpen("lookup(key, mode)");
-        return lookupKey(key, mode);
-    }
-
-    // ------------------------------------------------------------------ reader handles
-    // No section record: a handle is the owner and closed checks in front of the same code.
-    // The fields become a key, which the map needs.
-
-    @Override
-    Object readerHandle() {
-        return null;
-    }
-
-    @Override
-    ControlBlock lookupVia(final Object handle, final ConnectionKey key, final LockMode mode) {
-        return lookupKey(key, mode);
-    }
-
-    @Override
-    <V> V readVia(final Object handle, final ConnectionKey key,
-            final Function<? super ControlBlock, ? extends V> function) {
-        return readKey(key, function);
-    }
-
-    @Override
-    ControlBlock lookupFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
-            final long fLo, final LockMode mode) {
-        return lookupKey(ConnectionKey.ofFields(p, lHi, lLo, fHi, fLo), mode);
-    }
-
-    @Override
-    <V> V readFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
-            final long fLo, final Function<? super ControlBlock, ? extends V> function) {
-        return readKey(ConnectionKey.ofFields(p, lHi, lLo, fHi, fLo), function);
-    }
-
-    private ControlBlock lookupKey(final ConnectionKey key, final LockMode mode) {
+    ControlBlock lookupKey(final ConnectionKey key, final LockMode mode) {
         for (;;) {
             final long stamp = tableLock.readLock();
             final ControlBlock block = map.get(key);
@@ -229,7 +184,7 @@ final class LockedConnectionTable extends AbstractConnectionTable {
     public Stats stats() {
         final long n = inserts.sum();
         return new Stats(Strategy.RW_LOCK, mapSize(), -1, n, removes.sum(), rehashes.sum(), 0, 0,
-                referencePaths.sum(), 0, n, -1);
+                referencePaths.sum(), 0, n, -1, -1);
     }
 
     @Override

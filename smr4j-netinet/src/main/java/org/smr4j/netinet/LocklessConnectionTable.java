@@ -198,12 +198,13 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
     abstract BlockCounts blockCounts();
 
     /**
-     * Blocks created by the pool, and blocks freed and not yet reusable.
+     * Blocks created by the pool, blocks that exist now, and blocks freed and not yet reusable.
      *
      * @param created blocks the pool created
+     * @param live blocks created and not yet destroyed
      * @param pending blocks awaiting reuse
      */
-    record BlockCounts(long created, long pending) {
+    record BlockCounts(long created, long live, long pending) {
     }
 
     /** Releases the pool and domain. */
@@ -710,7 +711,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
         final BlockCounts blocks = blockCounts();
         return new Stats(strategy, connections.size + listeners.size, connections.current().length(), inserts.sum(),
                 removes.sum(), rehashes.sum(), resizes.sum(), lockedFallbacks.sum(), referencePaths.sum(),
-                missRetries.sum(), blocks.created(), blocks.pending());
+                missRetries.sum(), blocks.created(), blocks.live(), blocks.pending());
     }
 
     @Override

@@ -109,7 +109,8 @@ final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize
 
     @Override
     BlockCounts blockCounts() {
-        return new BlockCounts(pool.stats().created(), 0L); // PR_PSERIALIZE: reusable at once
+        final PserializePool.Stats s = pool.stats();
+        return new BlockCounts(s.created(), s.allocated(), 0L); // PR_PSERIALIZE: reusable at once
     }
 
     @Override

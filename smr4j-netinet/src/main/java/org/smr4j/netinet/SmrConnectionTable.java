@@ -121,7 +121,7 @@ final class SmrConnectionTable extends LocklessConnectionTable<Smr.Reader> {
     @Override
     BlockCounts blockCounts() {
         final SmrPool.Stats s = pool.stats();
-        return new BlockCounts(s.created(), s.objectsPending());
+        return new BlockCounts(s.created(), s.live(), s.objectsPending());
     }
 
     @Override

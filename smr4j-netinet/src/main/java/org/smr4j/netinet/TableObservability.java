@@ -62,6 +62,8 @@ final class TableObservability {
             Map.entry("ReferencePaths", "The number of lookups that found the block's lock busy and took a reference."),
             Map.entry("MissRetries", "The number of lockless misses confirmed again under the hash lock (pserialize)."),
             Map.entry("BlocksCreated", "The number of control blocks ever created."),
+            Map.entry("BlocksLive", "The number of control blocks that exist now (present, pending or cached); never above"
+                    + " MaxConnections + PendingLimit; -1 where the garbage collector owns them."),
             Map.entry("BlocksPending", "The number of removed blocks not yet reusable (SMR: waiting for the grace period); "
                     + "-1 where the garbage collector owns them and the count is unknown."),
             Map.entry("MaxConnections", "The connections the table is sized for (Builder.limits), or unlimited."),
@@ -331,6 +333,11 @@ final class TableObservability {
         @Override
         public long getBlocksCreated() {
             return stats().blocksCreated();
+        }
+
+        @Override
+        public long getBlocksLive() {
+            return stats().blocksLive();
         }
 
         @Override

@@ -13,6 +13,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.smr4j.netinet.ConnectionTable.LockMode;
 import org.smr4j.SmrPool;
 import org.smr4j.netinet.ConnectionTable.Strategy;
+import org.smr4j.testsupport.TestSupport;
 
 /**
  * What reuse of pooled blocks does and does not change: the per-block lock is created once by

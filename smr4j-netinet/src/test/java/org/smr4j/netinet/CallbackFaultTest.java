@@ -16,6 +16,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.smr4j.netinet.ConnectionTable.LockMode;
 import org.smr4j.netinet.ConnectionTable.Strategy;
+import org.smr4j.testsupport.TestSupport;
 
 /**
  * The table callbacks under faults (the netinet part of issue 13's fault-injection test): the

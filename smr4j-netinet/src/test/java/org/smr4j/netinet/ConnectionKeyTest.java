@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.smr4j.testsupport.Seed;
 
 /**
  * {@link ConnectionKey}: the factories and what they store (their refusals are in

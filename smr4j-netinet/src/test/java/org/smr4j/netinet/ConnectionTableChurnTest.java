@@ -19,6 +19,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.smr4j.netinet.ConnectionTable.LockMode;
 import org.smr4j.netinet.ConnectionTable.Strategy;
+import org.smr4j.testsupport.Seed;
+import org.smr4j.testsupport.TestSupport;
 
 /**
  * The churn test of issue 4: lookup threads (platform and virtual) hammer established and

@@ -15,6 +15,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.smr4j.netinet.ConnectionTable.LockMode;
 import org.smr4j.netinet.ConnectionTable.Strategy;
+import org.smr4j.testsupport.Seed;
+import org.smr4j.testsupport.TestSupport;
 
 /**
  * The flood test of issue 4: one "attacker" thread inserts {@value #INSERTS_DEFAULT}
@@ -42,9 +44,13 @@ import org.smr4j.netinet.ConnectionTable.Strategy;
  *
  * <h2>The memory bound: {@value #MAX_PRESENT} + {@value #PENDING_LIMIT}</h2>
  * {@code limits(65_536, 4_096)} sets the block pool's hard limit to the sum; an insert at the
- * limit waits for a grace period (SMR) or a put (pserialize). So {@code blocksCreated} must
- * never exceed 69,632 however many connections come and go, while the garbage-collected
- * strategies create one block per insert.
+ * limit waits for a grace period (SMR) or a put (pserialize). So {@code blocksLive} (blocks
+ * that exist: present, pending or cached) must never exceed 69,632 however many connections
+ * come and go, while the garbage-collected strategies create one block per insert.
+ * {@code blocksCreated} is not bounded by it: the pool's working-set trim gives idle blocks
+ * back (every 5 s by default) and later inserts create others, so over a long or slow run the
+ * count of blocks ever created passes the limit (70,265 in one CI run of SMR_LAZY at load 8)
+ * while no more than 69,632 ever existed at once.
  *
  * <h2>Why the key matters</h2>
  * {@link #unkeyedHashCollidesOnChosenTuples} builds tuples with one and the same
@@ -103,6 +109,7 @@ class ConnectionTableFloodTest {
             long duplicates = 0;
             int longest = 0;
             long maxCreated = 0;
+            long maxLive = 0;
             for (long i = 1; i <= INSERTS; i++) {
                 if (count == ring) {
                     assertThat(t.remove(halfOpen[head])).as("expire %s", halfOpen[head]).isTrue();
@@ -123,9 +130,10 @@ class ConnectionTableFloodTest {
                     longest = Math.max(longest, chain);
                     final ConnectionTable.Stats s = t.stats();
                     maxCreated = Math.max(maxCreated, s.blocksCreated());
+                    maxLive = Math.max(maxLive, s.blocksLive());
                     assertThat(chain).as("longest chain after %,d inserts (%s)", i, s).isLessThanOrEqualTo(CHAIN_BOUND);
-                    assertThat(s.blocksCreated()).as("blocks created after %,d inserts (%s)", i, s)
-                            .isLessThanOrEqualTo(MAX_PRESENT + PENDING_LIMIT);
+                    assertThat(s.blocksLive()).as("blocks live after %,d inserts (%s)", i, s)
+                            .isBetween(s.size(), (long) MAX_PRESENT + PENDING_LIMIT);
                     assertThat(s.size()).isLessThanOrEqualTo(MAX_PRESENT);
                 }
             }
@@ -134,9 +142,9 @@ class ConnectionTableFloodTest {
             assertThat(miss.get()).as("an established connection was missed during the flood").isNull();
             final ConnectionTable.Stats s = t.stats();
             System.out.printf("flood %-11s %,d inserts (%d duplicate tuples), longest chain %d (bound %d), "
-                    + "%,d buckets after %d resizes, %,d blocks created (bound %,d), %,d pending at end, "
+                    + "%,d buckets after %d resizes, %,d blocks live at most (bound %,d), %,d created, %,d pending at end, "
                     + "%,d legit lookups, %.1f s%n", strategy, INSERTS, duplicates, longest, CHAIN_BOUND, s.buckets(),
-                    s.resizes(), maxCreated, MAX_PRESENT + PENDING_LIMIT, s.blocksPending(), legitLookups.get(),
+                    s.resizes(), maxLive, MAX_PRESENT + PENDING_LIMIT, maxCreated, s.blocksPending(), legitLookups.get(),
                     (System.nanoTime() - start) / 1e9);
             assertThat(s.size()).isEqualTo(count + ESTABLISHED);
             assertThat(legitLookups.get()).isPositive();

@@ -14,6 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Timeout;
 import org.smr4j.netinet.ConnectionTable.LockMode;
 import org.smr4j.netinet.ConnectionTable.Strategy;
+import org.smr4j.testsupport.TestSupport;
 
 /**
  * Issue 8, point 0: a lockless walk must not trust a miss after a block it stood on moved into

@@ -18,6 +18,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.smr4j.netinet.ConnectionTable.LockMode;
 import org.smr4j.netinet.ConnectionTable.Strategy;
+import org.smr4j.testsupport.Seed;
+import org.smr4j.testsupport.TestSupport;
 
 /**
  * {@link ConnectionTable#forEach}'s promise under concurrent change: every block present for

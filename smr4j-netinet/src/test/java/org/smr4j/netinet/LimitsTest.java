@@ -10,6 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.smr4j.Smr;
 import org.smr4j.netinet.ConnectionTable.Strategy;
+import org.smr4j.testsupport.TestSupport;
 
 /**
  * {@link ConnectionTable.Builder#limits limits()}: at the pool's hard limit
@@ -52,11 +53,13 @@ class LimitsTest {
             t.insert(key(4)).unlock();
             t.insert(key(5)).unlock(); // 6 blocks live: the hard limit
             assertThat(t.stats().blocksCreated()).isEqualTo(6);
+            assertThat(t.stats().blocksLive()).as("present 2 + pending 4").isEqualTo(6);
             final AtomicReference<ControlBlock> seventh = new AtomicReference<>();
             final Thread inserter = Thread.ofPlatform().name("limit-inserter")
                     .start(() -> seventh.set(t.insert(key(6))));
             TestSupport.assertStillBlocked(inserter, 300, "an insert at the hard limit behind a stalled reader");
             assertThat(t.stats().blocksCreated()).as("no block beyond the hard limit").isEqualTo(6);
+            assertThat(t.stats().blocksLive()).isEqualTo(6);
             release.countDown();
             TestSupport.join(inserter, "insert after the grace period");
             TestSupport.join(stalled, "stalled reader");
@@ -87,7 +90,19 @@ class LimitsTest {
             assertThat(seventh.get()).isNotNull();
             seventh.get().unlock();
             assertThat(t.stats().blocksCreated()).isEqualTo(6);
+            assertThat(t.stats().blocksLive()).as("6 present, the removed block reused at once").isEqualTo(6);
             TableProbe.validate(t);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"RW_LOCK", "CONCURRENT_HASH_MAP"})
+    void garbageCollectedTablesDoNotCountLiveBlocks(final Strategy strategy) {
+        try (ConnectionTable t = ConnectionTable.builder(strategy).limits(4, 2).build()) {
+            t.insert(key(0)).unlock();
+            assertThat(t.remove(key(0))).isTrue();
+            assertThat(t.stats().blocksLive()).as("the garbage collector owns the blocks").isEqualTo(-1);
+            assertThat(t.stats().blocksCreated()).isEqualTo(1);
         }
     }
 }

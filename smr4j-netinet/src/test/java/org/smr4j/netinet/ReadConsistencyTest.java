@@ -12,6 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.smr4j.netinet.ConnectionTable.LockMode;
 import org.smr4j.netinet.ConnectionTable.Strategy;
+import org.smr4j.testsupport.TestSupport;
 
 /**
  * {@link ConnectionTable#read}: the reader function must see the block of the connection it

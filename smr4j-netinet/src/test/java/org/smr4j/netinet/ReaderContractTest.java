@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.smr4j.netinet.ConnectionTable.LockMode;
 import org.smr4j.netinet.ConnectionTable.Reader;
 import org.smr4j.netinet.ConnectionTable.Strategy;
+import org.smr4j.testsupport.TestSupport;
 
 /**
  * {@link ConnectionTable.Reader}, every strategy: its lookups and reads give the table's

@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.smr4j.testsupport.Seed;
 
 /**
  * {@link SipHash} against an independent SipHash-c-d written here from the paper's

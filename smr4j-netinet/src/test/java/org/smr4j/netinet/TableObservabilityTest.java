@@ -80,6 +80,7 @@ class TableObservabilityTest {
         assertThat(SERVER.getAttribute(t, "Removes")).isEqualTo(ts.removes()).isEqualTo(1L);
         assertThat(SERVER.getAttribute(t, "Buckets")).isEqualTo(ts.buckets());
         assertThat(SERVER.getAttribute(t, "BlocksCreated")).isEqualTo(ts.blocksCreated());
+        assertThat(SERVER.getAttribute(t, "BlocksLive")).isEqualTo(ts.blocksLive());
         assertThat(SERVER.getAttribute(t, "BlocksPending")).isEqualTo(ts.blocksPending());
         assertThat(SERVER.getAttribute(t, "MaxConnections")).isEqualTo("100");
         assertThat(SERVER.getAttribute(t, "PendingLimit")).isEqualTo("50");

@@ -1,35 +1,14 @@
 package org.smr4j.offheap;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
-import java.time.Duration;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import org.smr4j.Smr;
 
-/** Bounded, messaged waits, the slow-profile switch and domain factories for this module's tests. */
-final class TestSupport {
-    /** System property set by {@code mvn -Pslow}. */
-    static final String SLOW_PROP_NAME = "smr4j.test.slow";
-    static final Duration AWAIT_DEFAULT = Duration.ofSeconds(20);
+/**
+ * The offheap tests' helpers: those of every module ({@link org.smr4j.testsupport.TestSupport}:
+ * bounded waits, thread-state probes, the profile switches), domains of each mode and arenas.
+ */
+final class TestSupport extends org.smr4j.testsupport.TestSupport {
 
     private TestSupport() {
-    }
-
-    static boolean slow() {
-        return Boolean.getBoolean(SLOW_PROP_NAME);
-    }
-
-    static void await(final String what, final BooleanSupplier condition) {
-        final long deadline = System.nanoTime() + AWAIT_DEFAULT.toNanos();
-        long park = 10_000;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("timed out after " + AWAIT_DEFAULT + " waiting until " + what);
-            }
-            LockSupport.parkNanos(park);
-            park = Math.min(park * 2, 1_000_000);
-        }
     }
 
     /** A domain of each mode, for parameterised tests. */

@@ -81,8 +81,8 @@ final class Verdict {
                     .append(" under ").append(phaseWords(p));
         }
         sb.append(" (").append(smr).append(" is the faster SMR mode in this run): ")
-                .append(lead("lookups", median(lookups), "PSERIALIZE", smr.name())).append(", ")
-                .append(lead("churn", median(churn), "PSERIALIZE", smr.name())).append('.');
+                .append(leads("lookups", lookups, phases, "PSERIALIZE", smr.name())).append(", ")
+                .append(leads("churn", churn, phases, "PSERIALIZE", smr.name())).append('.');
         return sb.toString();
     }
 
@@ -127,8 +127,8 @@ final class Verdict {
                 l.add(lookups.applyAsDouble(r));
                 c.add(churn.applyAsDouble(r));
             }
-            sb.append(k == 0 ? "" : ", ").append(s).append(" looks up ").append(word(median(l))).append(' ')
-                    .append(it).append(" and churns ").append(word(median(c))).append(' ').append(it).append(" (");
+            sb.append(k == 0 ? "" : ", ").append(s).append(" looks up ").append(words(l, phases, it))
+                    .append(" and churns ").append(words(c, phases, it)).append(" (");
             for (int i = 0; i < phases.size(); i++) {
                 sb.append(i == 0 ? "" : ", ").append(Format.ratio(l.get(i), 1)).append('/')
                         .append(Format.ratio(c.get(i), 1)).append(' ').append(phases.get(i).name());
@@ -176,6 +176,39 @@ final class Verdict {
         };
     }
 
+    /**
+     * "ahead of it" when every phase says so; where the phases disagree, each phase's word:
+     * "ahead of it under churn and behind it under the SYN flood" (a median of two phases
+     * that disagree would call 1.50x and 0.80x "ahead").
+     */
+    static String words(final List<Double> ratios, final List<Phase> phases, final String it) {
+        final List<String> w = ratios.stream().map(Verdict::word).toList();
+        if (w.stream().distinct().count() <= 1) {
+            return (w.isEmpty() ? word(Double.NaN) : w.getFirst()) + ' ' + it;
+        }
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < w.size(); i++) {
+            sb.append(i == 0 ? "" : i == w.size() - 1 ? " and " : ", ").append(w.get(i)).append(' ').append(it)
+                    .append(" under ").append(phaseWords(phases.get(i)));
+        }
+        return sb.toString();
+    }
+
+    /** {@link #lead} over the phases: one answer where they agree, else one per phase. */
+    private static String leads(final String what, final List<Double> ratios, final List<Phase> phases, final String a,
+            final String b) {
+        final List<String> l = ratios.stream().map(r -> lead(what, r, a, b)).toList();
+        if (l.stream().distinct().count() <= 1) {
+            return l.isEmpty() ? lead(what, Double.NaN, a, b) : l.getFirst();
+        }
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < l.size(); i++) {
+            sb.append(i == 0 ? "" : i == l.size() - 1 ? " and " : ", ").append(l.get(i)).append(" under ")
+                    .append(phaseWords(phases.get(i)));
+        }
+        return sb.toString();
+    }
+
     /** "SMR_LAZY leads on lookups" from a ratio a/b. */
     private static String lead(final String what, final double ratio, final String a, final String b) {
         if (!Double.isFinite(ratio)) {
@@ -202,14 +235,6 @@ final class Verdict {
             return "behind";
         }
         return "level with";
-    }
-
-    static double median(final List<Double> values) {
-        final double[] v = values.stream().filter(Double::isFinite).mapToDouble(Double::doubleValue).sorted().toArray();
-        if (v.length == 0) {
-            return Double.NaN;
-        }
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     private static Row maxBy(final List<Row> rows, final ToDoubleFunction<Row> f) {

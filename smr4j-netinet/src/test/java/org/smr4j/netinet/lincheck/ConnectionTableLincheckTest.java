@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.smr4j.netinet.ConnectionTable.LockMode;
 import org.smr4j.netinet.ConnectionTable.Strategy;
 import org.smr4j.netinet.ControlBlock;
-import org.smr4j.netinet.TestSupport;
+import org.smr4j.testsupport.TestSupport;
 
 /**
  * Linearizability of every strategy's insert, remove, lookup (read and write mode), lock-free

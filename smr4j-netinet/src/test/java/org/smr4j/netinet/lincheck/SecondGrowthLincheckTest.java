@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.smr4j.netinet.ConnectionTable.Strategy;
 import org.smr4j.netinet.TableProbe;
-import org.smr4j.netinet.TestSupport;
+import org.smr4j.testsupport.TestSupport;
 
 /**
  * One hand-made scenario, model-checked exhaustively (up to the invocation budget): a lookup

@@ -1,5 +1,6 @@
-package org.smr4j.netinet;
+package org.smr4j.testsupport;
 
+import java.util.Random;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -8,22 +9,41 @@ import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * A test's random seed. Tests that use randomness take a {@code Seed} parameter (resolved by
- * {@link Extension}); the extension prints the seed of every failed test, and
- * {@code -Dsmr4j.test.seed=N} replays it (for the single-threaded parts of a test; thread
- * interleavings are not replayed).
+ * {@link Extension}, registered with {@code @ExtendWith(Seed.Extension.class)}); the extension
+ * prints the seed of every failed test, and {@code -Dsmr4j.test.seed=N} replays it (for the
+ * single-threaded parts of a test; thread interleavings are not replayed).
  *
  * @param value the seed
  */
-record Seed(long value) {
-    static final String SEED_PROP_NAME = "smr4j.test.seed";
+public record Seed(long value) {
+    /** The system property that fixes the seed of every test: {@value}. */
+    public static final String SEED_PROP_NAME = "smr4j.test.seed";
 
-    SplittableRandom random() {
+    /**
+     * Returns a generator seeded with this seed.
+     *
+     * @return a new {@link SplittableRandom} of this seed
+     */
+    public SplittableRandom random() {
         return new SplittableRandom(value);
     }
 
+    /**
+     * Returns a {@link Random} seeded with this seed, for APIs that take one.
+     *
+     * @return a new {@link Random} of this seed
+     */
+    public Random jdkRandom() {
+        return new Random(value);
+    }
+
     /** Resolves {@link Seed} parameters and prints the seed when the test fails. */
-    static final class Extension implements ParameterResolver, TestWatcher {
+    public static final class Extension implements ParameterResolver, TestWatcher {
         private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(Seed.class);
+
+        /** Made by JUnit for {@code @ExtendWith}. */
+        public Extension() {
+        }
 
         @Override
         public boolean supportsParameter(final ParameterContext p, final ExtensionContext c) {
