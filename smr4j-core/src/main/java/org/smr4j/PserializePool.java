@@ -102,7 +102,20 @@ import org.jspecify.annotations.Nullable;
  * {@link IllegalStateException} naming the pool. {@link #reclaim()} and {@link #close()} inside
  * a section of the pool's {@link Pserialize} throw {@link IllegalStateException} (they would
  * wait for themselves); a {@code put} that overflows inside a section defers the shrink instead.
- * Putting an object twice, or one the pool did not hand out, is not detected.
+ *
+ * <h2>Double puts</h2>
+ * A second put of an object with no get of it between (a double put) would leave it cached
+ * twice and have it handed out twice. The pool keeps a <em>held set</em>, an identity set of
+ * the objects it holds (a put adds, a get or a finalisation removes; nothing handed out is in
+ * it, so it keeps nothing reachable longer than the pool does), and refuses a double put
+ * with {@link IllegalStateException} naming the pool, the object's class and the thread,
+ * before anything changes (the destruct hook does not run), whatever thread put it first.
+ * It costs one uncontended monitor and one identity-hash probe per put and per get;
+ * {@link Builder#doublePutCheck doublePutCheck(false)} turns it off for callers who promise
+ * no double put. Not detected either way: a put of an object the pool has already finalised,
+ * or of another pool's (they are accepted as the pool's own). The statistics never go
+ * negative: a finalisation that would take {@link Stats#allocated()} below 0 (of an object
+ * the pool did not count) is not counted.
  *
  * <h2>Progress</h2>
  * {@code get} and {@code put} are blocking only in the lock sense: they hold a stripe lock for
@@ -171,6 +184,8 @@ public final class PserializePool<T> implements AutoCloseable {
     private final Pserialize pserialize;
     /** Test negative control only: finalise without perform(). */
     private final boolean noBarrier;
+    /** The objects the pool holds, by identity ("Double puts"); null with doublePutCheck(false). */
+    private final @Nullable PoolHeldSet held;
     private final Supplier<? extends T> factory;
     private final Consumer<? super T> init;
     private final Consumer<? super T> fini;
@@ -203,6 +218,8 @@ public final class PserializePool<T> implements AutoCloseable {
 
     private final LongAdder created = new LongAdder();
     private final LongAdder finalised = new LongAdder();
+    /** Finalisations that allocated could not count (released): undetected double puts. */
+    private final LongAdder foreign = new LongAdder();
     private final LongAdder batches = new LongAdder();
     private final LongAdder limitWaits = new LongAdder();
     private final LongAdder deferredShrinks = new LongAdder();
@@ -218,6 +235,7 @@ public final class PserializePool<T> implements AutoCloseable {
         this.hookFailures = new HookFailures(LOGGER, "pool '" + b.name + "'");
         this.pserialize = b.pserialize != null ? b.pserialize : Pserialize.create(b.name);
         this.noBarrier = b.noBarrier;
+        this.held = b.doublePutCheck ? new PoolHeldSet(PoolHeldSet.defaultSegments()) : null;
         this.factory = b.factory;
         this.init = b.init;
         this.fini = b.fini;
@@ -467,6 +485,9 @@ public final class PserializePool<T> implements AutoCloseable {
     }
 
     private T constructed(final T obj) {
+        if (held != null) {
+            held.remove(obj); // it leaves the pool (a miss for a new object): a put of it is a first put again
+        }
         try {
             construct.accept(obj);
         } catch (final Throwable e) { // checked ones too (a sneaky throw): the object must not be lost
@@ -478,10 +499,23 @@ public final class PserializePool<T> implements AutoCloseable {
 
     /** A hook failed for {@code obj} on its way in or out: cache it, keeping {@code failure} first. */
     private void recache(final Object obj, final Throwable failure) {
+        if (held != null) {
+            held.add(obj); // back in the pool (already held after a destruct failure: a no-op)
+        }
         try {
             putCached(obj);
         } catch (final Throwable e) { // closed meanwhile (the object stays with no holder, as at close)
+            unhold(obj);
             failure.addSuppressed(e);
+        }
+    }
+
+    /** A put that did not cache {@code obj} because the pool closed: the held set lets it go. */
+    private void unhold(final Object obj) {
+        // ORDER: volatile load; close() drained everything after setting it, so an object of
+        // a refused put is not cached (and one it finalised is gone from the set already).
+        if (held != null && closed) {
+            held.remove(obj);
         }
     }
 
@@ -496,20 +530,32 @@ public final class PserializePool<T> implements AutoCloseable {
      *
      * @param obj an object obtained from this pool's {@code get()} and not put since
      * @throws NullPointerException if {@code obj} is null
-     * @throws IllegalStateException if the pool is closed
+     * @throws IllegalStateException if the pool is closed, or (unless built with
+     *         {@link Builder#doublePutCheck doublePutCheck(false)}) if the pool holds
+     *         {@code obj} already: a double put (see "Double puts")
      */
     public void put(final T obj) {
         if (obj == null) {
             throw new NullPointerException("obj: pool '" + name + "': put(null) (thread " + Thread.currentThread() + ")");
         }
         checkOpen();
+        if (held != null && !held.add(obj)) {
+            throw new IllegalStateException("pool '" + name + "': double put of an object of "
+                    + obj.getClass().getName() + ": the pool already holds it (put and not handed out since)"
+                    + " (thread " + Thread.currentThread() + ")");
+        }
         try {
             destruct.accept(obj);
         } catch (final Throwable e) { // checked ones too (a sneaky throw): cached anyway, then rethrown
             recache(obj, e);
             throw e;
         }
-        putCached(obj);
+        try {
+            putCached(obj);
+        } catch (final Throwable e) {
+            unhold(obj);
+            throw e;
+        }
     }
 
     private void putCached(final Object obj) {
@@ -781,12 +827,43 @@ public final class PserializePool<T> implements AutoCloseable {
                 } catch (final Throwable e) {
                     hookFailures.report(HookFailures.Hook.FINI, obj, e, "the object was let go all the same");
                 } finally {
-                    finalised.increment();
-                    ALLOCATED.getAndAdd(this, -1L); // ORDER: volatile RMW; a waiting get() may now create
+                    if (held != null) {
+                        held.remove(obj);
+                    }
+                    released();
                 }
             }
         }
         return n;
+    }
+
+    /**
+     * One object let go: allocated goes down by one, but never below 0. An object the pool
+     * did not count (an undetected double put, a foreign object: see "Double puts") would be
+     * finalised twice; that finalisation is counted as foreign, not finalised, which keeps
+     * allocated == created - finalised (invariant 1).
+     */
+    private void released() {
+        // ORDER: volatile loads and CAS on a counter; a waiting get() may now create.
+        long a = (long) ALLOCATED.getVolatile(this);
+        while (a > 0 && !ALLOCATED.compareAndSet(this, a, a - 1)) {
+            a = (long) ALLOCATED.getVolatile(this);
+        }
+        if (a > 0) {
+            finalised.increment();
+        } else {
+            foreign.increment();
+        }
+    }
+
+    /** For tests: finalisations not counted because allocated was 0 (see released). */
+    long foreignFinalisations() {
+        return foreign.sum();
+    }
+
+    /** For tests: the held set, or null with doublePutCheck(false). */
+    @Nullable PoolHeldSet heldSet() {
+        return held;
     }
 
     // ------------------------------------------------------------------ stripes
@@ -862,12 +939,16 @@ public final class PserializePool<T> implements AutoCloseable {
         final long w = (long) AWAITING.getVolatile(this);
         check(w >= 0 && w <= pendingLimit, "awaiting " + w + " outside [0, pendingLimit " + pendingLimit + "]");
         long cached = 0;
+        final java.util.IdentityHashMap<Object, String> where = new java.util.IdentityHashMap<>();
         for (final Stripe s : stripes) {
             lockStripeAt(s);
             try {
                 check(s.count >= 0 && s.count <= s.objects.length, "stripe count " + s.count);
                 for (int i = 0; i < s.objects.length; i++) {
                     check((s.objects[i] != null) == (i < s.count), "stripe slot " + i + " vs count " + s.count);
+                    if (s.objects[i] != null) {
+                        check(where.put(s.objects[i], "stripe") == null, "an object cached twice");
+                    }
                 }
                 cached += s.count;
             } finally {
@@ -877,6 +958,11 @@ public final class PserializePool<T> implements AutoCloseable {
         depotLock.lock();
         try {
             check(depotObjects == full.size() * magazineSize, "depot count " + depotObjects);
+            for (final Object[] mag : full) {
+                for (final Object o : mag) {
+                    check(where.put(o, "depot") == null, "an object cached twice");
+                }
+            }
             cached += depotObjects;
         } finally {
             depotLock.unlock();
@@ -884,6 +970,9 @@ public final class PserializePool<T> implements AutoCloseable {
         check(cached <= a, "cached " + cached + " > allocated " + a);
         if (closed) {
             check(cached == 0, "closed pool still caches " + cached);
+        }
+        if (held != null) {
+            held.check(name, where);
         }
     }
 
@@ -998,6 +1087,7 @@ public final class PserializePool<T> implements AutoCloseable {
         private final Supplier<? extends T> factory;
         private @Nullable Pserialize pserialize;
         private boolean noBarrier;
+        private boolean doublePutCheck = true;
         private Consumer<? super T> init = o -> { };
         private Consumer<? super T> fini = o -> { };
         private Consumer<? super T> construct = o -> { };
@@ -1176,6 +1266,21 @@ public final class PserializePool<T> implements AutoCloseable {
          */
         public Builder<T> jmx(final boolean on) {
             this.jmx = on;
+            return this;
+        }
+
+        /**
+         * Turns off the held set (on by default; see "Double puts" in the class documentation):
+         * the caller promises never to put an object twice, and the pool saves one identity-set
+         * update (a monitor and a hash probe) per put and per get. A double put then goes
+         * undetected and the object can be handed out twice; the statistics still never go
+         * negative.
+         *
+         * @param on false to trust the callers
+         * @return this builder
+         */
+        public Builder<T> doublePutCheck(final boolean on) {
+            this.doublePutCheck = on;
             return this;
         }
 

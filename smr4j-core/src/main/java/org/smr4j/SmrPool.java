@@ -120,14 +120,30 @@ import org.jspecify.annotations.Nullable;
  * tests and debugging.
  *
  * <h2>Double puts in unchecked pools</h2>
- * An unchecked pool keeps no record of its objects, so by itself it cannot tell a second put
- * of an object from a first: the object would then sit in two places and be handed out twice.
- * A type that can spare an {@code int} field opts in with {@link Builder#stateWord}: the pool
- * keeps the object's state in it (one compare-and-set per put, one store per get) and refuses
- * a put of an object that is already in the pool, or in another pool with a state word,
- * before anything changes; no object is then handed out twice and the statistics stay exact.
- * Without it, an unchecked pool refuses only the double put it can see at no cost: a put of
- * the object that was the last one put on the same cache (the same thread, no put between).
+ * A double put (a second put of an object with no get of it between) would leave the object in
+ * two places of the pool and have it handed out twice. Every pool refuses it with an
+ * {@link IllegalStateException} naming the pool, the object's class and the thread, before
+ * anything changes, on any thread and whatever the pool did with the first put's object
+ * meanwhile (queued, expired, refilled, flushed), in one of three ways, from the cheapest:
+ * <ul>
+ *   <li><b>a state word</b> ({@link Builder#stateWord}), for a type that can spare an
+ *       {@code int} field: the pool keeps the object's state in it, one compare-and-set per
+ *       put and one store per get, O(1). It also refuses an object that is in another pool
+ *       with a state word, or that this pool finalised.</li>
+ *   <li><b>the held set</b>, the default of an unchecked pool without a state word: an
+ *       identity set of the objects the pool holds (cached, pending or ready; a put adds, a
+ *       get or a finalisation removes), one uncontended monitor and one identity-hash probe
+ *       per put and per get, in segments so that threads rarely meet. It keeps no object
+ *       reachable longer than the pool holds it anyway. It cannot refuse a put of an object
+ *       the pool has already finalised, or of another pool's (it has no record of objects
+ *       handed out): such an object is accepted as if it were the pool's.</li>
+ *   <li><b>checked mode</b> ({@link Builder#checked}), the full detector (below).</li>
+ * </ul>
+ * {@link Builder#doublePutCheck doublePutCheck(false)} turns the held set off for callers who
+ * promise no double put; then only a put of the object last put on the same cache (the same
+ * thread, no put between) is refused. In every configuration the statistics never go
+ * negative: when the pool finalises an object it did not count (an undetected double put, or
+ * a foreign object), {@link Stats#live()} stays at 0 and the finalisation is not counted.
  *
  * <h2>Threads</h2>
  * All methods are thread-safe and may be called from platform or virtual threads. Per-thread
@@ -235,6 +251,8 @@ public final class SmrPool<T> implements AutoCloseable {
      *   SmrPoolHooks          the user's factory, init, destruct, fini and poison, and what a
      *                         failure of each does (construct runs on the fast path, here).
      *   SmrPoolCheckTable     checked mode's identity side table.
+     *   PoolHeldSet           the held set of unchecked pools without a state word: the
+     *                         objects the pool holds, by identity (shared with PserializePool).
      *   SmrPoolMagazine       the unit all of them move (UMA's bucket).
      *   SmrPoolJmx, SmrPoolEvents   the MBean and its registration; the JFR events.
      *   SmrPoolLayout         the padding of Stripe and Owned.
@@ -258,7 +276,10 @@ public final class SmrPool<T> implements AutoCloseable {
      *  4. live == created - finalised <= hardLimit at all times: live is incremented by a
      *     CAS bounded by hardLimit before the factory runs (and decremented if it fails).
      *  5. Checked mode: the side table says OUT for handed-out objects, CACHED for FREE and
-     *     PENDING, READY for ALLOC and READY; its size equals live.
+     *     PENDING, READY for ALLOC and READY; its size equals live. Held set (unchecked, no
+     *     state word): it holds exactly the objects of places other than "handed out" (an
+     *     object enters it before it is stored in a FREE magazine or primed, and leaves it
+     *     after it was taken out of an ALLOC magazine, or when it is finalised).
      *  6. An owned cache sits in its owner's home or alternative slot; `claimed` counts
      *     the slots whose cache is not revoked; a cache's magazines are touched only by its
      *     owner inside a busy window that began while request was NONE, or by a collector
@@ -413,6 +434,11 @@ public final class SmrPool<T> implements AutoCloseable {
     private final @Nullable StateWord<? super T> state;
     /** What {@link #state} holds while an object is in this pool: unique per pool, never 0. */
     private final int stateId;
+    /**
+     * Unchecked pools without a state word (unless Builder.doublePutCheck(false)): the objects
+     * the pool holds, by identity, so that a double put is refused; null otherwise.
+     */
+    private final @Nullable PoolHeldSet held;
 
     // The parts, top down (see "The parts" in the overview).
     /**
@@ -447,12 +473,13 @@ public final class SmrPool<T> implements AutoCloseable {
         this.table = checked ? new SmrPoolCheckTable(b.name) : null;
         this.state = b.state;
         this.stateId = nextStateId();
+        this.held = !checked && b.state == null && b.doublePutCheck ? new PoolHeldSet(PoolHeldSet.defaultSegments()) : null;
         final SmrPoolHooks<T> hooks = new SmrPoolHooks<>(b.name, b.factory, b.init, b.fini, b.destruct,
                 checked ? b.poison : null);
         // Owned caches need the process-wide barrier for their hand-off; without it the
         // owner would need a store-load fence per call, which costs what the stripe lock does.
         final boolean ownedEnabled = b.ownedCaches > 0 && AsymmetricFence.available();
-        this.depot = new SmrPoolDepot<>(b.name, smr, hooks, table, b.lowat, b.hiwat, b.trimInterval.toNanos(),
+        this.depot = new SmrPoolDepot<>(b.name, smr, hooks, table, held, b.lowat, b.hiwat, b.trimInterval.toNanos(),
                 b.hardLimit, b.pendingLimit, ownedEnabled, this::sweepOwned);
         this.stripes = new SmrPoolStripes(b.name, magazineSize, b.maxStripes);
         this.ownedCaches = new SmrPoolOwnedCaches(b.name, magazineSize, smr, depot, ownedEnabled ? b.ownedCaches : 0);
@@ -639,6 +666,8 @@ public final class SmrPool<T> implements AutoCloseable {
     private T handOut(final Object o, final boolean fresh) {
         if (table != null) { // checked pools
             table.handOut(o, fresh);
+        } else if (held != null && !fresh) {
+            held.remove(o); // it leaves the pool: a put of it is a first put again
         }
         @SuppressWarnings("unchecked")
         final T obj = (T) o;
@@ -821,8 +850,9 @@ public final class SmrPool<T> implements AutoCloseable {
      *         domain from inside one of its read sections (always, when checked); checked
      *         pools also for a double put or an object from another pool; pools with a
      *         {@linkplain Builder#stateWord state word} for a double put or an object in
-     *         another such pool; every pool for a put of the object last put on the caller's
-     *         cache (see "Double puts in unchecked pools")
+     *         another such pool; other unchecked pools for a put of an object the pool holds
+     *         (its held set), or with {@link Builder#doublePutCheck doublePutCheck(false)} of
+     *         the object last put on the caller's cache (see "Double puts in unchecked pools")
      */
     public void put(final T obj) {
         if (obj == null) {
@@ -837,6 +867,8 @@ public final class SmrPool<T> implements AutoCloseable {
         }
         if (state != null) {
             markPut(obj);
+        } else if (held != null && !held.add(obj)) {
+            throw heldDoublePut(obj); // nothing changed: the set refused it
         }
         final Owned c = ownedCache();
         if (c != null) {
@@ -1130,6 +1162,8 @@ public final class SmrPool<T> implements AutoCloseable {
                 }
                 if (state != null) {
                     state.setRelease(obj, stateId); // cached: a put of it now is a double put
+                } else if (held != null) {
+                    held.add(obj); // cached: a put of it now is a double put
                 }
                 m.items[m.count++] = obj;
                 made++;
@@ -1277,21 +1311,34 @@ public final class SmrPool<T> implements AutoCloseable {
     /**
      * The one double put an unchecked pool without a state word can see at no cost: the
      * object is the last one put on the caller's cache (one compare with a slot the put
-     * touches anyway). Checked pools and state words refuse it earlier, so nothing was marked.
+     * touches anyway). Checked pools, state words and the held set refuse it earlier, so
+     * this is reached only with doublePutCheck(false), and nothing was marked.
      */
     private IllegalStateException repeatedPut(final T obj) {
         return new IllegalStateException("pool '" + name + "': double put of an object of " + obj.getClass().getName()
-                + ": it is the last object put on this thread's cache (an unchecked pool without a state word"
+                + ": it is the last object put on this thread's cache (a pool built with doublePutCheck(false)"
                 + " detects only this case; see Builder.stateWord) (thread " + Thread.currentThread() + ")");
     }
 
-    /** Undoes put's marks (checked table, state word) when the put is refused after them. */
+    /**
+     * An unchecked pool without a state word refuses a put of an object it holds (its held
+     * set; see "Double puts in unchecked pools").
+     */
+    private IllegalStateException heldDoublePut(final T obj) {
+        return new IllegalStateException("pool '" + name + "': double put of an object of " + obj.getClass().getName()
+                + ": the pool already holds it (put and not handed out since) (thread " + Thread.currentThread() + ")");
+    }
+
+    /** Undoes put's marks (checked table, state word, held set) when the put is refused after them. */
     private void unput(final T obj) {
         if (table != null) { // checked pools
             table.unput(obj);
         }
         if (state != null) {
             state.setRelease(obj, 0);
+        }
+        if (held != null) {
+            held.remove(obj);
         }
     }
 
@@ -1325,6 +1372,14 @@ public final class SmrPool<T> implements AutoCloseable {
         stripes.check(where);
         ownedCaches.check(where);
         depot.check(where);
+        if (held != null) {
+            held.check(name, where);
+        }
+    }
+
+    /** For tests: the held set (unchecked pools without a state word), or null. */
+    @Nullable PoolHeldSet heldSet() {
+        return held;
     }
 
     // ------------------------------------------------------------------ statistics
@@ -1627,6 +1682,7 @@ public final class SmrPool<T> implements AutoCloseable {
         private int maxStripes = MAX_STRIPES_DEFAULT;
         private int ownedCaches = OWNED_CACHES_DEFAULT;
         private @Nullable StateWord<? super T> state;
+        private boolean doublePutCheck = true;
 
         private Builder(final String name, final Supplier<? extends T> factory) {
             this.name = name;
@@ -1909,6 +1965,30 @@ public final class SmrPool<T> implements AutoCloseable {
         }
 
         /**
+         * Turns off the held set of an unchecked pool without a {@linkplain #stateWord state
+         * word} (on by default; see "Double puts in unchecked pools" in the class
+         * documentation): the caller promises never to put an object twice, and the pool
+         * saves one identity-set update (a monitor and a hash probe) per put and per get.
+         * Then only a put of the object last put on the same cache is refused; any other
+         * double put goes undetected and can make the pool hand the object out twice. The
+         * statistics still never go negative: a finalisation that would take
+         * {@link Stats#live()} below 0 is not counted (neither in {@code live} nor in
+         * {@link Stats#finalised()}).
+         *
+         * <p>Use it only for a type that cannot spare an {@code int} field and a pool whose
+         * callers are tested with {@link #checked(boolean) checked(true)}; a type that can
+         * spare one gets O(1) detection from {@link #stateWord} at about the same cost.
+         *
+         * @param on false to trust the callers
+         * @return this builder
+         * @see #build() which refuses {@code false} with {@code checked(true)} or a state word
+         */
+        public Builder<T> doublePutCheck(final boolean on) {
+            this.doublePutCheck = on;
+            return this;
+        }
+
+        /**
          * Turns JMX registration on (the default) or off.
          *
          * @param on whether to register an MBean
@@ -1963,10 +2043,16 @@ public final class SmrPool<T> implements AutoCloseable {
          * behind.
          *
          * @return a new pool
-         * @throws IllegalArgumentException if the marks and limit are inconsistent, or the
-         *         pending limit is below the magazine size
+         * @throws IllegalArgumentException if the marks and limit are inconsistent, the
+         *         pending limit is below the magazine size, or {@link #doublePutCheck
+         *         doublePutCheck(false)} was combined with {@code checked(true)} or a
+         *         {@linkplain #stateWord state word} (both always detect double puts)
          */
         public SmrPool<T> build() {
+            if (!doublePutCheck && (checked || state != null)) {
+                throw new IllegalArgumentException("pool '" + name + "': doublePutCheck(false) contradicts "
+                        + (checked ? "checked(true)" : "stateWord(...)") + ", which always detects double puts");
+            }
             if (lowat > hardLimit) {
                 throw new IllegalArgumentException("pool '" + name + "': lowat must be in [0, hard limit " + hardLimit
                         + "], was " + lowat);
@@ -2027,8 +2113,10 @@ public final class SmrPool<T> implements AutoCloseable {
      * @param puts             {@code put()} calls accepted
      * @param failures         requests refused at the hard limit
      * @param created          objects made by the factory
-     * @param finalised        objects released (fini run)
-     * @param live             created minus finalised: handed out plus cached
+     * @param finalised        objects released (fini run); a release that would take
+     *                         {@code live} below 0 (an object the pool did not count, after an
+     *                         undetected double put) is not counted
+     * @param live             created minus finalised: handed out plus cached; never negative
      * @param cached           objects cached in every state (magazines, ready, pending)
      * @param batchesPending   tagged batches waiting for their goal
      * @param objectsPending   objects in those batches

@@ -95,6 +95,8 @@ final class SmrPoolDepot<T> {
     private final boolean checked;
     /** Checked mode only: the identity side table; null otherwise. */
     private final @Nullable SmrPoolCheckTable table;
+    /** Unchecked pools without a state word: the objects held (SmrPool's held set), or null. */
+    private final @Nullable PoolHeldSet held;
     private final long lowat;
     private final long hiwat;
     /** Working-set trim interval in nanoseconds, 0 = off. */
@@ -148,17 +150,21 @@ final class SmrPoolDepot<T> {
     // Statistics below: LongAdders, off the fast path; they order nothing.
     private final LongAdder created = new LongAdder();
     private final LongAdder finalised = new LongAdder();
+    /** Finalisations that live could not count (dropped): undetected double puts. */
+    private final LongAdder foreign = new LongAdder();
     private final LongAdder waits = new LongAdder();
     private final LongAdder trims = new LongAdder();
 
     SmrPoolDepot(final String name, final Smr smr, final SmrPoolHooks<T> hooks, final @Nullable SmrPoolCheckTable table,
-                 final long lowat, final long hiwat, final long trimNanos, final long hardLimit,
+                 final @Nullable PoolHeldSet held, final long lowat, final long hiwat, final long trimNanos,
+                 final long hardLimit,
                  final long pendingLimit, final boolean sweepOwners, final Runnable sweeper) {
         this.name = name;
         this.smr = smr;
         this.hooks = hooks;
         this.table = table;
         this.checked = table != null;
+        this.held = held;
         this.lowat = lowat;
         this.hiwat = hiwat;
         this.trimNanos = trimNanos;
@@ -769,16 +775,44 @@ final class SmrPoolDepot<T> {
         }
     }
 
-    /** Forgets an object: it leaves the pool for good. */
+    /**
+     * Forgets an object: it leaves the pool for good. Unchecked pools cannot always tell an
+     * object they created from one put to them after they finalised it, or from another
+     * pool's (no record of handed-out objects; "Double puts in unchecked pools"): such an
+     * object would be finalised twice and live would go below 0. So live never goes below 0
+     * here, and a finalisation that would take it there is counted as foreign instead of
+     * finalised, which keeps live == created - finalised (invariant 4).
+     */
     private void dropped(final Object obj) {
         if (table != null) { // checked pools
             table.finalised(obj);
+        } else {
+            if (held != null) {
+                held.remove(obj);
+            }
+            // ORDER: volatile CAS, as the decrement below (the same Dekker pair).
+            long l = live.get();
+            while (l > 0 && !live.compareAndSet(l, l - 1)) {
+                l = live.get();
+            }
+            if (l <= 0) {
+                foreign.increment();
+            } else {
+                finalised.increment();
+            }
+            signalIfWaiters();
+            return;
         }
         finalised.increment();
         // ORDER: volatile RMW, then the volatile read of waiters in signalIfWaiters; pairs with
         // awaitProgress (Dekker: one of the two sees the other).
         live.decrementAndGet();
         signalIfWaiters();
+    }
+
+    /** Objects finalised that live could not count (see dropped): 0 unless a double put went undetected. */
+    long foreign() {
+        return foreign.sum();
     }
 
     private void signalIfWaiters() {

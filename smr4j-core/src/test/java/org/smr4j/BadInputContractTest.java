@@ -134,8 +134,17 @@ class BadInputContractTest {
 
     /** Runs {@code body} on a virtual thread (the pools' striped path) and rethrows what it threw. */
     static void onAVirtualThread(final Runnable body) {
+        onAThread(Thread.ofVirtual().name("virtual-putter"), body);
+    }
+
+    /** Runs {@code body} on a new platform thread (an owned cache of its own) and rethrows what it threw. */
+    static void onAPlatformThread(final Runnable body) {
+        onAThread(Thread.ofPlatform().name("platform-putter"), body);
+    }
+
+    private static void onAThread(final Thread.Builder builder, final Runnable body) {
         final AtomicReference<Throwable> thrown = new AtomicReference<>();
-        final Thread t = Thread.ofVirtual().name("virtual-putter").start(() -> {
+        final Thread t = builder.start(() -> {
             try {
                 body.run();
             } catch (final Throwable e) {
@@ -381,8 +390,12 @@ class BadInputContractTest {
         final Node out;
 
         PoolFixture(final boolean checked, final boolean stateWord) {
-            pool = builder("bad-pool", checked, stateWord).build();
-            other = builder("other-pool", checked, stateWord).build();
+            this(builder("bad-pool", checked, stateWord), builder("other-pool", checked, stateWord));
+        }
+
+        PoolFixture(final SmrPool.Builder<Node> mine, final SmrPool.Builder<Node> theirs) {
+            pool = mine.build();
+            other = theirs.build();
             smr = pool.smr();
             out = pool.get();
         }
@@ -391,6 +404,37 @@ class BadInputContractTest {
             final SmrPool.Builder<Node> b = SmrPool.builder(name, Node::new).hardLimit(64).magazineSize(4)
                     .checked(checked).jmx(false);
             return stateWord ? b.stateWord(Node.STATE) : b;
+        }
+
+        /** A configuration of double-put detection: held set, state word, checked, both, or none. */
+        enum Detection {
+            HELD_SET(false, false), STATE_WORD(false, true), CHECKED(true, false), CHECKED_STATE_WORD(true, true),
+            TRUSTED(false, false);
+
+            final boolean checked;
+            final boolean stateWord;
+
+            Detection(final boolean checked, final boolean stateWord) {
+                this.checked = checked;
+                this.stateWord = stateWord;
+            }
+
+            SmrPool.Builder<Node> builder(final String name, final boolean owned) {
+                final SmrPool.Builder<Node> b = PoolFixture.builder(name, checked, stateWord);
+                if (!owned) {
+                    b.ownedCaches(0);
+                }
+                return this == TRUSTED ? b.doublePutCheck(false) : b;
+            }
+        }
+
+        /** Puts a and b, handed out by the pool: the first two steps of put(a); put(b); put(a). */
+        Node[] putTwo() {
+            final Node a = pool.get();
+            final Node b = pool.get();
+            pool.put(a);
+            pool.put(b);
+            return new Node[] {a, b};
         }
 
         /** A put object (in the pool's FREE magazine), for the double-put rows. */
@@ -486,7 +530,60 @@ class BadInputContractTest {
         }
         final Supplier<PoolFixture> plain = () -> new PoolFixture(false, false);
         r.add(ise("unchecked: put of the object last put", plain, x -> x.pool.put(x.putOne()), "pool 'bad-pool'",
-                "double put", "the last object put on this thread's cache"));
+                "double put of an object of " + Node.class.getName(), "the pool already holds it"));
+        final Supplier<PoolFixture> trusted = () -> new PoolFixture(
+                PoolFixture.Detection.TRUSTED.builder("bad-pool", true), PoolFixture.builder("other-pool", false, false));
+        r.add(ise("unchecked, doublePutCheck(false): put of the object last put", trusted,
+                x -> x.pool.put(x.putOne()), "pool 'bad-pool'", "double put",
+                "the last object put on this thread's cache"));
+        // Point 3: put(a); put(b); put(a) in every detecting configuration, owned caches and
+        // stripes, on the same thread and across threads, after a flush; and after a drain
+        // where the detector can see it (the held set cannot: the drain finalised a).
+        for (final PoolFixture.Detection d : PoolFixture.Detection.values()) {
+            if (d == PoolFixture.Detection.TRUSTED) {
+                continue; // the negative control, below (tests, not rows: it is not refused)
+            }
+            for (final boolean owned : new boolean[] {true, false}) {
+                final String mode = d + (owned ? ", owned caches: " : ", stripes: ");
+                final Supplier<PoolFixture> f = () -> new PoolFixture(d.builder("bad-pool", owned),
+                        d.builder("other-pool", owned));
+                final String cls = d.checked ? "double put() of an object of " : "double put of an object of ";
+                r.add(ise(mode + "put(a); put(b); put(a)", f, x -> x.pool.put(x.putTwo()[0]), "pool 'bad-pool'",
+                        cls + Node.class.getName()));
+                r.add(ise(mode + "put(a); put(b); put(a) on a platform thread", f, x -> {
+                    final Node a = x.putTwo()[0];
+                    onAPlatformThread(() -> x.pool.put(a));
+                }, "pool 'bad-pool'", cls + Node.class.getName(), "platform-putter"));
+                r.add(ise(mode + "put(a); put(b) on a virtual thread; put(a)", f, x -> {
+                    final Node[] ab = new Node[2];
+                    onAVirtualThread(() -> {
+                        final Node[] two = x.putTwo();
+                        ab[0] = two[0];
+                    });
+                    x.pool.put(ab[0]);
+                }, "pool 'bad-pool'", cls + Node.class.getName()));
+                r.add(ise(mode + "put(a); put(b); flush(); put(a)", f, x -> {
+                    final Node a = x.putTwo()[0];
+                    x.pool.flush();
+                    x.pool.put(a);
+                }, "pool 'bad-pool'", Node.class.getName()));
+                r.add(ise(mode + "put(a); put(b); flush(); expire; get() (b); put(a)", f, x -> {
+                    final Node[] ab = x.putTwo();
+                    x.pool.flush();
+                    x.smr.synchronize();
+                    assertThat(x.pool.get()).as("the refill hands out b, a goes to the ALLOC magazine")
+                            .isSameAs(ab[1]);
+                    x.pool.put(ab[0]);
+                }, "pool 'bad-pool'", Node.class.getName()));
+                if (d != PoolFixture.Detection.HELD_SET) {
+                    r.add(ise(mode + "put(a); put(b); drain(); put(a)", f, x -> {
+                        final Node a = x.putTwo()[0];
+                        x.pool.drain();
+                        x.pool.put(a);
+                    }, "pool 'bad-pool'", Node.class.getName()));
+                }
+            }
+        }
         r.add(ise("unchecked: put of the object last put, virtual thread", plain,
                 x -> onAVirtualThread(() -> x.pool.put(x.putOne())), "pool 'bad-pool'", "double put"));
         final Supplier<PoolFixture> checked = () -> new PoolFixture(true, false);
@@ -552,13 +649,13 @@ class BadInputContractTest {
     }
 
     /**
-     * Negative control of the state word: without it a double put with another put between is
-     * accepted and the object is handed out twice (the defect the word prevents; checked mode
-     * aside, nothing else in an unchecked pool detects it).
+     * Negative control of the detectors: with {@code doublePutCheck(false)} (no held set, no
+     * state word) a double put with another put between is accepted and the object is handed
+     * out twice (the defect the detectors prevent), and the statistics stay non-negative.
      */
     @Test
-    void withoutTheStateWordADoublePutWithAPutBetweenCorruptsTheUncheckedPool() {
-        try (SmrPool<Node> pool = PoolFixture.builder("double-put-control", false, false).build()) {
+    void withoutADetectorADoublePutWithAPutBetweenCorruptsTheUncheckedPool() {
+        try (SmrPool<Node> pool = PoolFixture.Detection.TRUSTED.builder("double-put-control", true).build()) {
             final Node n = pool.get();
             final Node m = pool.get();
             pool.put(n);
@@ -569,6 +666,93 @@ class BadInputContractTest {
             final List<Node> got = List.of(pool.get(), pool.get(), pool.get());
             assertThat(got.stream().filter(x -> x == n).count()).as("the control: n is handed out twice")
                     .isEqualTo(2);
+            got.forEach(pool::put);
+            pool.drain(); // n is finalised twice: live would be -1
+            pool.smr().synchronize();
+            pool.drain();
+            final SmrPool.Stats s = pool.stats();
+            assertThat(s.live()).as("live never negative, even after an undetected double put").isZero();
+            assertThat(s.finalised()).as("the second finalisation of n is not counted").isEqualTo(s.created());
+        }
+    }
+
+    /**
+     * The held set's known gap, stated in the overview: a put of an object the pool already
+     * finalised is accepted (the set keeps no record of objects it let go). Nothing is handed
+     * out twice and the statistics never go negative all the same.
+     */
+    @Test
+    void theHeldSetAcceptsAPutOfAFinalisedObjectButStaysConsistent() {
+        try (SmrPool<Node> pool = PoolFixture.Detection.HELD_SET.builder("held-gap", true).build()) {
+            final Node a = pool.get();
+            pool.put(a);
+            pool.drain();
+            pool.smr().synchronize();
+            pool.drain();
+            assertThat(pool.stats().live()).isZero();
+            pool.put(a); // finalised already: not refused
+            assertThat(catchThrowable(() -> pool.put(a))).as("but a second put of it is")
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("the pool already holds it");
+            // No checkInvariants here: the pool caches an object its live count cannot include.
+            pool.drain();
+            pool.smr().synchronize();
+            pool.drain();
+            final SmrPool.Stats s = pool.stats();
+            assertThat(s.live()).as("live never negative").isZero();
+            assertThat(s.live()).isEqualTo(s.created() - s.finalised());
+            assertThat(pool.heldSet().size()).as("the held set lets go of what the pool finalised").isZero();
+        }
+    }
+
+    /** The held set gives back the table a burst needed, and holds nothing after close. */
+    @Test
+    void theHeldSetShrinksAfterABurstAndEmptiesAtClose() {
+        final SmrPool<Node> pool = SmrPool.builder("held-burst", Node::new).jmx(false).build();
+        final List<Node> burst = new ArrayList<>();
+        for (int i = 0; i < 100_000; i++) {
+            burst.add(pool.get());
+        }
+        burst.forEach(pool::put);
+        final int peak = pool.heldSet().maxPeak();
+        assertThat(pool.heldSet().size()).isEqualTo(100_000);
+        pool.drain(); // ALLOC and READY finalised, FREE tagged and queued
+        pool.smr().synchronize();
+        pool.drain(); // the rest, expired now
+        assertThat(pool.stats().live()).isZero();
+        assertThat(pool.heldSet().size()).as("the set lets go of what the pool finalised").isZero();
+        assertThat(pool.heldSet().maxPeak()).as("segments rebuilt smaller").isLessThan(peak / 4);
+        pool.put(burst.get(0));
+        pool.close();
+        assertThat(pool.heldSet().size()).as("close finalised everything cached").isZero();
+        burst.clear();
+    }
+
+    /** Random double puts from two threads over a held-set pool: never a duplicate hand-out. */
+    @Test
+    void racingDoublePutsOnTheHeldSetHaveOneWinner() throws Exception {
+        try (SmrPool<Node> pool = PoolFixture.Detection.HELD_SET.builder("held-race", false).build()) {
+            for (int round = 0; round < 200; round++) {
+                final Node n = pool.get();
+                final java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+                final Runnable put = () -> {
+                    try {
+                        start.await();
+                        pool.put(n);
+                    } catch (final IllegalStateException e) {
+                        refused.incrementAndGet();
+                    } catch (final Exception e) {
+                        throw new AssertionError(e);
+                    }
+                };
+                final Thread t1 = Thread.ofPlatform().name("putter-1").start(put);
+                final Thread t2 = Thread.ofVirtual().name("putter-2").start(put);
+                t1.join();
+                t2.join();
+                assertThat(refused.get()).as("round %d", round).isEqualTo(1);
+            }
+            pool.flush();
+            pool.checkInvariants();
         }
     }
 
@@ -639,6 +823,12 @@ class BadInputContractTest {
         r.add(npe("limitPolicy(null)", f, x -> x.b.limitPolicy(null), "policy"));
         r.add(npe("trimInterval(null)", f, x -> x.b.trimInterval(null), "interval"));
         r.add(npe("stateWord(null)", f, x -> x.b.stateWord(null), "word"));
+        r.add(iae("build(): doublePutCheck(false) with checked(true)", f,
+                x -> SmrPool.builder("dpc", Node::new).checked(true).doublePutCheck(false).jmx(false).build(),
+                "pool 'dpc': doublePutCheck(false) contradicts checked(true)"));
+        r.add(iae("build(): doublePutCheck(false) with a state word", f,
+                x -> SmrPool.builder("dpc", Node::new).stateWord(Node.STATE).doublePutCheck(false).jmx(false).build(),
+                "pool 'dpc': doublePutCheck(false) contradicts stateWord(...)"));
         r.add(iae("magazineSize(0)", f, x -> x.b.magazineSize(0), "magazine size 0", "[1, 65536]"));
         r.add(iae("magazineSize(2^16 + 1)", f, x -> x.b.magazineSize((1 << 16) + 1), "magazine size 65537",
                 "[1, 65536]"));
@@ -828,6 +1018,15 @@ class BadInputContractTest {
             assertThat(p.entered()).isFalse();
         }
 
+        /** Puts a and b, handed out by the pool: the first two steps of put(a); put(b); put(a). */
+        Node[] putTwo() {
+            final Node a = pool.get();
+            final Node b = pool.get();
+            pool.put(a);
+            pool.put(b);
+            return new Node[] {a, b};
+        }
+
         @Override
         public void stillWorks() {
             if (catchThrowable(pool::tryGet) instanceof IllegalStateException) {
@@ -879,7 +1078,84 @@ class BadInputContractTest {
         r.add(ise("get() after close()", closed, x -> x.pool.get(), "pool 'bad-ppool' is closed"));
         r.add(ise("tryGet() after close()", closed, x -> x.pool.tryGet(), "pool 'bad-ppool' is closed"));
         r.add(ise("put() after close()", closed, x -> x.pool.put(new Node()), "pool 'bad-ppool' is closed"));
+        r.add(ise("reclaim() after close()", closed, x -> x.pool.reclaim(), "pool 'bad-ppool' is closed"));
+        // Point 3: the held set refuses put(a); put(b); put(a), on any thread, before destruct runs.
+        final String dp = "pool 'bad-ppool': double put of an object of " + Node.class.getName();
+        r.add(ise("put(a); put(b); put(a)", f, x -> x.pool.put(x.putTwo()[0]), dp, "the pool already holds it"));
+        r.add(ise("put(a); put(b); put(a) on a platform thread", f, x -> {
+            final Node a = x.putTwo()[0];
+            onAPlatformThread(() -> x.pool.put(a));
+        }, dp, "platform-putter"));
+        r.add(ise("put(a); put(b) on a virtual thread; put(a)", f, x -> {
+            final Node[] ab = new Node[1];
+            onAVirtualThread(() -> ab[0] = x.putTwo()[0]);
+            x.pool.put(ab[0]);
+        }, dp));
+        r.add(ise("put(a) of a magazine moved to the depot; put(a)", f, x -> {
+            final List<Node> many = new ArrayList<>();
+            for (int i = 0; i < 40; i++) { // more than a stripe's two magazines of 15: some go to the depot
+                many.add(x.pool.get());
+            }
+            many.forEach(x.pool::put);
+            x.pool.put(many.get(0));
+        }, dp));
         return r;
+    }
+
+    /** PserializePool with doublePutCheck(false): the negative control of its held set. */
+    @Test
+    void aPserializePoolWithoutItsHeldSetHandsADoublePutObjectOutTwice() {
+        try (PserializePool<Node> pool = PserializePool.builder("ppool-control", Node::new).doublePutCheck(false)
+                .stripes(1).jmx(false).build()) {
+            final Node a = pool.get();
+            final Node b = pool.get();
+            pool.put(a);
+            pool.put(b);
+            pool.put(a);
+            final List<Node> got = List.of(pool.get(), pool.get(), pool.get());
+            assertThat(got.stream().filter(x -> x == a).count()).as("the control: a is handed out twice")
+                    .isEqualTo(2);
+            got.forEach(pool::put);
+            pool.reclaim(); // a is finalised twice: allocated would be -1
+            final PserializePool.Stats s = pool.stats();
+            assertThat(s.allocated()).as("allocated never negative").isZero();
+            assertThat(s.allocated()).isEqualTo(s.created() - s.finalised());
+            assertThat(pool.foreignFinalisations()).isEqualTo(1);
+            pool.checkInvariants();
+        }
+    }
+
+    /** The held set of PserializePool: a destruct failure and a construct failure keep it exact. */
+    @Test
+    void thePserializeHeldSetFollowsHookFailures() {
+        final boolean[] fail = {false, false};
+        try (PserializePool<Node> pool = PserializePool.builder("ppool-hooks", Node::new).jmx(false)
+                .construct(n -> {
+                    if (fail[0]) {
+                        throw new IllegalStateException("construct");
+                    }
+                })
+                .destruct(n -> {
+                    if (fail[1]) {
+                        throw new IllegalStateException("destruct");
+                    }
+                }).build()) {
+            final Node a = pool.get();
+            fail[1] = true;
+            assertThat(catchThrowable(() -> pool.put(a))).hasMessage("destruct"); // cached anyway
+            fail[1] = false;
+            assertThat(catchThrowable(() -> pool.put(a))).hasMessageContaining("double put");
+            pool.checkInvariants();
+            fail[0] = true;
+            assertThat(catchThrowable(pool::get)).hasMessage("construct"); // a goes back to the cache
+            fail[0] = false;
+            pool.checkInvariants();
+            assertThat(catchThrowable(() -> pool.put(a))).hasMessageContaining("double put");
+            final Node again = pool.get();
+            assertThat(again).isSameAs(a);
+            pool.put(again);
+            pool.checkInvariants();
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -37,7 +37,10 @@ import net.jqwik.api.lifecycle.AfterTry;
  *       failure fails the check).</li>
  *   <li>Bad arguments and wrong states are refused with the documented exception type, and
  *       leave the pool as it was (the next invariant check runs on it): {@code put(null)},
- *       {@code prime(-n)}, a double put and a put of a foreign object (checked pools),
+ *       {@code prime(-n)}, a double put at once (every configuration) and at any later
+ *       point while the pool still holds the object ({@code PUT_AGAIN_LATER}, one thread: the
+ *       held set, the state word and checked mode must refuse it; the last two also once the
+ *       pool finalised it), a put of a foreign object (checked pools),
  *       {@code flush}/{@code drain}/{@code get} inside a read section (checked pools; unchecked
  *       pools refuse a get or put in a section only when it would advance or wait, so either
  *       outcome is accepted and then checked).</li>
@@ -60,8 +63,11 @@ import net.jqwik.api.lifecycle.AfterTry;
  * object it stored: "stripe 1 free has a stale slot 0"; (3) {@code tryCreate} not counting
  * {@code live}: "live 0 != created 1 - finalised 0".
  *
+ * <p>The double-put oracle's negative control: {@code withoutADetectorTheHarnessCatchesTheDuplicateHandOut}
+ * ({@code doublePutCheck(false)}: put(a); put(b); put(a) accepted, "handed out twice").
+ *
  * <p>Runtime: {@value #TRIES} tries of up to {@value #MAX_OPS} operations (configurations
- * drawn at random: mode x checked x owned caches), {@value #THREADED_TRIES} tries of
+ * drawn at random: mode x detection (held set, state word, checked) x owned caches), {@value #THREADED_TRIES} tries of
  * {@value #THREADS} threads.
  */
 class SmrPoolFuzzTest {
@@ -78,6 +84,28 @@ class SmrPoolFuzzTest {
     static final class Obj {
         volatile Life life = Life.CREATED;
         volatile int finis;
+        /** The pool's state word (Detection.STATE_WORD only). */
+        int poolState;
+        static final java.lang.invoke.VarHandle POOL_STATE;
+        static final SmrPool.StateWord<Obj> STATE = new SmrPool.StateWord<>() {
+            @Override
+            public int compareAndExchange(final Obj o, final int expected, final int next) {
+                return (int) POOL_STATE.compareAndExchange(o, expected, next);
+            }
+
+            @Override
+            public void setRelease(final Obj o, final int value) {
+                POOL_STATE.setRelease(o, value);
+            }
+        };
+
+        static {
+            try {
+                POOL_STATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(Obj.class, "poolState", int.class);
+            } catch (final ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
 
         @Override
         public String toString() {
@@ -88,15 +116,24 @@ class SmrPoolFuzzTest {
     /** The operations. */
     enum Kind {
         GET, TRY_GET, PUT, PUT_NULL, PUT_TWICE, PUT_FOREIGN, FLUSH, RECLAIM, DRAIN, PRIME, PRIME_NEGATIVE,
-        ADVANCE_POLL, GET_IN_SECTION, PUT_IN_SECTION, FLUSH_IN_SECTION, STATS
+        ADVANCE_POLL, GET_IN_SECTION, PUT_IN_SECTION, FLUSH_IN_SECTION, STATS,
+        /** A second put, at any later point, of an object put earlier (one thread: where the pool still holds it). */
+        PUT_AGAIN_LATER
     }
+
+    /** How double puts are detected: the held set (the default), a state word, checked mode, or not at all. */
+    enum Detection { HELD_SET, STATE_WORD, CHECKED, TRUSTED }
 
     /** One operation and its argument (which held object, how many to prime). */
     record Op(Kind kind, int arg) {
     }
 
     /** A pool configuration. */
-    record Config(Smr.Mode mode, boolean checked, boolean owned) {
+    record Config(Smr.Mode mode, Detection detection, boolean owned) {
+        boolean checked() {
+            return detection == Detection.CHECKED;
+        }
+
         Smr domain(final String name) {
             return switch (mode) {
                 case DEFAULT -> Smr.create(name);
@@ -120,7 +157,8 @@ class SmrPoolFuzzTest {
 
     @Provide
     Arbitrary<Config> configs() {
-        return Combinators.combine(Arbitraries.of(Smr.Mode.class), Arbitraries.of(true, false),
+        return Combinators.combine(Arbitraries.of(Smr.Mode.class),
+                Arbitraries.of(Detection.HELD_SET, Detection.STATE_WORD, Detection.CHECKED),
                 Arbitraries.of(true, false)).as(Config::new);
     }
 
@@ -134,6 +172,7 @@ class SmrPoolFuzzTest {
                 net.jqwik.api.Tuple.of(8, Arbitraries.just(Kind.GET)),
                 net.jqwik.api.Tuple.of(3, Arbitraries.just(Kind.TRY_GET)),
                 net.jqwik.api.Tuple.of(10, Arbitraries.just(Kind.PUT)),
+                net.jqwik.api.Tuple.of(2, Arbitraries.just(Kind.PUT_AGAIN_LATER)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.of(Kind.PUT_NULL, Kind.PUT_TWICE, Kind.PUT_FOREIGN,
                         Kind.FLUSH, Kind.RECLAIM, Kind.DRAIN, Kind.PRIME, Kind.PRIME_NEGATIVE, Kind.ADVANCE_POLL,
                         Kind.GET_IN_SECTION, Kind.PUT_IN_SECTION, Kind.FLUSH_IN_SECTION, Kind.STATS)));
@@ -150,13 +189,23 @@ class SmrPoolFuzzTest {
         final Set<Obj> held = ConcurrentHashMap.newKeySet();
         /** Several threads use the pool: checks that read the pool's counters mid-run are skipped. */
         final boolean threaded;
+        /** Objects put so far (one thread only), candidates for PUT_AGAIN_LATER. */
+        final List<Obj> given = new ArrayList<>();
+        /** Double puts refused so far. */
+        int refusedDoublePuts;
 
         @SuppressWarnings("NonAtomicVolatileUpdate") // hooks run for an object on one thread at a time (its holder)
         Harness(final Config cfg, final String name, final boolean threaded) {
             this.cfg = cfg;
             this.threaded = threaded;
             this.smr = cfg.domain(name);
-            this.pool = SmrPool.builder(name, Obj::new)
+            final SmrPool.Builder<Obj> b = SmrPool.builder(name, Obj::new);
+            switch (cfg.detection()) {
+                case STATE_WORD -> b.stateWord(Obj.STATE);
+                case TRUSTED -> b.doublePutCheck(false);
+                default -> { }
+            }
+            this.pool = b
                     .smr(smr)
                     .magazineSize(4)
                     .hardLimit(HARD_LIMIT)
@@ -205,10 +254,29 @@ class SmrPoolFuzzTest {
                 }
                 case PUT_NULL -> expectThrows(NullPointerException.class, () -> pool.put(null), "put(null)");
                 case PUT_TWICE -> {
-                    if (cfg.checked() && !mine.isEmpty()) {
+                    if (cfg.detection() != Detection.TRUSTED && !mine.isEmpty()) {
                         final Obj o = mine.remove(op.arg() % mine.size());
                         give(o);
-                        expectThrows(IllegalStateException.class, () -> pool.put(o), "double put, checked");
+                        expectThrows(IllegalStateException.class, () -> pool.put(o), "double put, " + cfg.detection());
+                        refusedDoublePuts++;
+                    }
+                }
+                case PUT_AGAIN_LATER -> {
+                    // One thread: the object's whereabouts are known. If it is handed out, a
+                    // put is a first put as far as anyone can tell (not a double put); if the
+                    // pool finalised it, only the state word and checked mode refuse it.
+                    if (!threaded && !given.isEmpty()) {
+                        final Obj o = given.get(op.arg() % given.size());
+                        final boolean inPool = !held.contains(o) && o.life != Life.FINALISED;
+                        final boolean refusable = inPool || (!held.contains(o)
+                                && (cfg.detection() == Detection.STATE_WORD || cfg.checked()));
+                        if (refusable && cfg.detection() != Detection.TRUSTED) {
+                            expectThrows(IllegalStateException.class, () -> pool.put(o),
+                                    "put(a), ..., put(a), " + cfg.detection() + ", " + o);
+                            refusedDoublePuts++;
+                        } else if (inPool) {
+                            pool.put(o); // TRUSTED: accepted, the defect; the next gets must catch it
+                        }
                     }
                 }
                 case PUT_FOREIGN -> {
@@ -288,6 +356,9 @@ class SmrPoolFuzzTest {
         private void give(final Obj o) {
             held.remove(o); // before the put: once put, another thread may get it at once
             pool.put(o);
+            if (!threaded) {
+                given.add(o);
+            }
         }
 
         /** Quiescent checks: no other thread uses the pool. */
@@ -297,6 +368,7 @@ class SmrPoolFuzzTest {
             expect(s.live() == held.size() + s.cached(), "live " + s.live() + " = held " + held.size() + " + cached "
                     + s.cached() + ": " + s, null);
             expect(s.hookFailures() == 0, "a hook failed (the destructor's state check?): " + s, null);
+            expect(s.live() >= 0 && s.finalised() >= 0 && s.cached() >= 0, "statistics never negative: " + s, null);
             DomainValidation.check(smr);
         }
 
@@ -349,6 +421,35 @@ class SmrPoolFuzzTest {
             h.check();
         }
         h.finish(List.of(mine));
+    }
+
+    /**
+     * Negative control of the double-put oracle: with {@code doublePutCheck(false)} (no
+     * detector) put(a); put(b); put(a) is accepted and the harness catches the duplicate, so
+     * the properties above can fail on the defect the detectors prevent.
+     */
+    @net.jqwik.api.Example
+    void withoutADetectorTheHarnessCatchesTheDuplicateHandOut() {
+        final Harness h = new Harness(new Config(Smr.Mode.DEFAULT, Detection.TRUSTED, true), "fuzz-control", false);
+        final List<Obj> mine = new ArrayList<>();
+        final List<Op> ops = List.of(new Op(Kind.GET, 0), new Op(Kind.GET, 0), new Op(Kind.PUT, 0),
+                new Op(Kind.PUT, 0), new Op(Kind.PUT_AGAIN_LATER, 0), new Op(Kind.FLUSH, 0));
+        final Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> {
+            for (final Op op : ops) {
+                h.apply(op, mine);
+            }
+            h.smr.synchronize(); // the flushed batch (a, b, a) has expired
+            for (int i = 0; i < 8; i++) {
+                h.apply(new Op(Kind.GET, 0), mine);
+            }
+            h.check();
+        });
+        // The duplicate a is caught: its second destruct finds it DESTRUCTED (the pool counts
+        // the hook failure and drops that copy, so live no longer equals held + cached: the
+        // first check to fail, measured), or, had it got through, took()'s "handed out twice".
+        org.assertj.core.api.Assertions.assertThat(t).isInstanceOf(AssertionError.class)
+                .message().containsAnyOf("handed out twice", "a hook failed", "hookFailures=1");
+        h.pool.close();
     }
 
     /**

@@ -36,7 +36,11 @@ final class PserializeConnectionTable extends LocklessConnectionTable<Pserialize
         this.psz = Pserialize.create(b.name);
         final PserializePool.Builder<ControlBlock> pb = PserializePool.builder(b.name, ControlBlock::new)
                 .pserialize(psz)
-                .init(ControlBlock::init);
+                .init(ControlBlock::init)
+                // The table is the pool's only caller and puts a block once, from remove() or
+                // close() under the hash lock after unlinking it (BlockReuseTest, the churn and
+                // Lincheck suites check this), so the held set would only cost every put a lock.
+                .doublePutCheck(false);
         if (b.limited) {
             // An int: limits() keeps the sum within Builder.MAX_BLOCKS.
             pb.hardLimit(Math.toIntExact(b.maxConnections + b.pendingLimit));

@@ -32,18 +32,25 @@ import org.smr4j.SmrPool;
  *   <li>{@code CLQ}: the usual hand-written pool, a {@link ConcurrentLinkedQueue}: poll, else
  *       new; offer. Each offer allocates a queue node.</li>
  *   <li>{@code PSERIALIZE}: {@link PserializePool}, NetBSD's {@code PR_PSERIALIZE} semantics
- *       (reuse at once, barrier only when shrinking): the cheapest safe pool, readers revalidate.</li>
+ *       (reuse at once, barrier only when shrinking): the cheapest safe pool, readers revalidate.
+ *       With {@code doublePutCheck(false)}, as the SMR rows.</li>
  *   <li>{@code SMR_DEFAULT}, {@code SMR_DEFERRED}, {@code SMR_LAZY}: {@link SmrPool} on a domain
  *       of that mode (deferred: limit 8, as the section benchmarks; lazy: the default 1 ms tick).
  *       JMH's threads are platform threads, so each gets an owned cache: no atomic instruction
  *       per call; one domain advance, one poll and one depot visit per magazine of 32 gets and
- *       32 puts. No reader is registered: the poll scans nobody, this is the pool's own cost.</li>
+ *       32 puts. No reader is registered: the poll scans nobody, this is the pool's own cost.
+ *       Built with {@code doublePutCheck(false)} (no held set), so that these rows measure the
+ *       pool's own paths and stay comparable with earlier runs; the detection costs are the
+ *       rows below.</li>
  *   <li>{@code SMR_STRIPED}: {@code SMR_DEFAULT} with owned caches off
  *       ({@code ownedCaches(0)}): the striped path that virtual threads (and platform threads
  *       beyond the owned-cache bound) take, one stripe lock per get and per put.</li>
  *   <li>{@code SMR_STATE_WORD}: {@code SMR_DEFAULT} with the objects' state word
  *       ({@code SmrPool.Builder.stateWord}, {@link Obj64#STATE}): what O(1) double-put
  *       detection costs, one compare-and-set per put and one release store per get.</li>
+ *   <li>{@code SMR_HELD_SET}: {@code SMR_DEFAULT} as a type without a state word gets it by
+ *       default, with the held set (an identity set of the pooled objects, one monitor and one
+ *       identity-hash probe per put and per get): what safe-by-default costs.</li>
  *   <li>{@code LOCKED_STACK} and {@code TL_STACK}: floors, not pools anyone should use for
  *       SMR (they reuse at once and never tag anything). {@code LOCKED_STACK} is the skeleton of
  *       SmrPool's and PserializePool's fast path: a stripe chosen by thread id, a CAS-acquired
@@ -94,6 +101,8 @@ public class PoolBenchmark {
         SMR_STRIPED,
         /** SMR_DEFAULT with the objects' state word (Builder.stateWord): a CAS per put, a store per get. */
         SMR_STATE_WORD,
+        /** SMR_DEFAULT with the default held set (no state word): a monitor and a probe per put and per get. */
+        SMR_HELD_SET,
         /** Floor, not a safe pool: striped array stacks, one CAS lock taken per get and per put. */
         LOCKED_STACK,
         /** Floor, not a safe pool: a ThreadLocal array stack, no atomic instruction at all. */
@@ -105,7 +114,7 @@ public class PoolBenchmark {
 
     /** The implementation measured. */
     @Param({"NEW", "CLQ", "PSERIALIZE", "SMR_DEFAULT", "SMR_DEFERRED", "SMR_LAZY", "SMR_STRIPED", "SMR_STATE_WORD",
-            "LOCKED_STACK", "TL_STACK"})
+            "SMR_HELD_SET", "LOCKED_STACK", "TL_STACK"})
     public Impl impl;
 
     private Cache cache;
@@ -178,12 +187,13 @@ public class PoolBenchmark {
             return switch (impl) {
                 case NEW -> new New();
                 case CLQ -> new Clq();
-                case PSERIALIZE -> new Psz(PserializePool.builder(name, Obj64::new).build());
+                case PSERIALIZE -> new Psz(PserializePool.builder(name, Obj64::new).doublePutCheck(false).build());
                 case SMR_DEFAULT -> new SmrCache(Smr.Mode.DEFAULT, name, true);
                 case SMR_DEFERRED -> new SmrCache(Smr.Mode.DEFERRED, name, true);
                 case SMR_LAZY -> new SmrCache(Smr.Mode.LAZY, name, true);
                 case SMR_STRIPED -> new SmrCache(Smr.Mode.DEFAULT, name, false);
-                case SMR_STATE_WORD -> new SmrCache(Smr.Mode.DEFAULT, name, true, Obj64.STATE);
+                case SMR_STATE_WORD -> new SmrCache(Smr.Mode.DEFAULT, name, true, Obj64.STATE, false);
+                case SMR_HELD_SET -> new SmrCache(Smr.Mode.DEFAULT, name, true, null, true);
                 case LOCKED_STACK -> new LockedStack();
                 case TL_STACK -> new TlStack();
             };
@@ -348,16 +358,19 @@ public class PoolBenchmark {
         private final SmrPool<Obj64> pool;
 
         SmrCache(final Smr.Mode mode, final String name, final boolean owned) {
-            this(mode, name, owned, null);
+            this(mode, name, owned, null, false);
         }
 
-        SmrCache(final Smr.Mode mode, final String name, final boolean owned, final SmrPool.StateWord<Obj64> word) {
+        SmrCache(final Smr.Mode mode, final String name, final boolean owned, final SmrPool.StateWord<Obj64> word,
+                 final boolean heldSet) {
             final SmrPool.Builder<Obj64> b = SmrPool.builder(name, Obj64::new).smr(domain(mode, name)).jmx(false);
             if (!owned) {
                 b.ownedCaches(0);
             }
             if (word != null) {
                 b.stateWord(word);
+            } else if (!heldSet) {
+                b.doublePutCheck(false);
             }
             pool = b.build();
         }
