@@ -1,6 +1,7 @@
 package org.smr4j.netinet;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What every strategy of {@link ConnectionTable} shares: its name and strategy, the closed
@@ -29,7 +30,7 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
      * The MBean and the JFR statistics (TableObservability); set by {@link #observe()} once the
      * table is built, before the builder returns it; null until then.
      */
-    private TableObservability.Registration observed;
+    private TableObservability.@Nullable Registration observed;
 
     AbstractConnectionTable(final ConnectionTable.Builder b) {
         this.name = b.name;
@@ -49,7 +50,7 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
     }
 
     @Override
-    public final String mbeanName() {
+    public final @Nullable String mbeanName() {
         final TableObservability.Registration o = observed;
         return o == null ? null : o.mbeanName();
     }
@@ -153,20 +154,21 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
      * The calling thread's section record of the table's domain, for a new {@link Reader}
      * (a thread-local lookup, once per handle); null where the strategy has none.
      */
-    abstract Object readerHandle();
+    abstract @Nullable Object readerHandle();
 
     /** {@code lookup(key, mode)} after the reader's checks, with its section record. */
-    abstract ControlBlock lookupVia(Object handle, ConnectionKey key, LockMode mode);
+    abstract @Nullable ControlBlock lookupVia(@Nullable Object handle, ConnectionKey key, LockMode mode);
 
     /** {@code read(key, function)} after the reader's checks, with its section record. */
-    abstract <V> V readVia(Object handle, ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> function);
+    abstract <V> @Nullable V readVia(@Nullable Object handle, ConnectionKey key,
+            java.util.function.Function<? super ControlBlock, ? extends V> function);
 
     /** The lookup of the key with these fields (ports packed, ranges checked), after the reader's checks. */
-    abstract ControlBlock lookupFieldsVia(Object handle, long ports, long localHi, long localLo, long foreignHi,
+    abstract @Nullable ControlBlock lookupFieldsVia(@Nullable Object handle, long ports, long localHi, long localLo, long foreignHi,
             long foreignLo, LockMode mode);
 
     /** The read of the key with these fields (ports packed, ranges checked), after the reader's checks. */
-    abstract <V> V readFieldsVia(Object handle, long ports, long localHi, long localLo, long foreignHi, long foreignLo,
+    abstract <V> @Nullable V readFieldsVia(@Nullable Object handle, long ports, long localHi, long localLo, long foreignHi, long foreignLo,
             java.util.function.Function<? super ControlBlock, ? extends V> function);
 
     /**
@@ -182,10 +184,10 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
      */
     static final class TableReader implements ConnectionTable.Reader {
         private final AbstractConnectionTable table;
-        private final Object handle;
+        private final @Nullable Object handle;
         private final Thread owner;
 
-        TableReader(final AbstractConnectionTable table, final Object handle, final Thread owner) {
+        TableReader(final AbstractConnectionTable table, final @Nullable Object handle, final Thread owner) {
             this.table = table;
             this.handle = handle;
             this.owner = owner;
@@ -197,14 +199,14 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
         }
 
         @Override
-        public ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
+        public @Nullable ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
             checkKeyAndMode(key, mode);
             check("lookup(key, mode)");
             return table.lookupVia(handle, key, mode);
         }
 
         @Override
-        public <V> V read(final ConnectionKey key,
+        public <V> @Nullable V read(final ConnectionKey key,
                 final java.util.function.Function<? super ControlBlock, ? extends V> function) {
             Objects.requireNonNull(key, "key");
             Objects.requireNonNull(function, "function");
@@ -213,7 +215,7 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
         }
 
         @Override
-        public ControlBlock lookupIpv4(final int protocol, final int localAddress, final int localPort,
+        public @Nullable ControlBlock lookupIpv4(final int protocol, final int localAddress, final int localPort,
                 final int foreignAddress, final int foreignPort, final LockMode mode) {
             Objects.requireNonNull(mode, "mode");
             check("lookupIpv4(...)");
@@ -222,7 +224,7 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
         }
 
         @Override
-        public ControlBlock lookupIpv6(final int protocol, final long localHi, final long localLo, final int localPort,
+        public @Nullable ControlBlock lookupIpv6(final int protocol, final long localHi, final long localLo, final int localPort,
                 final long foreignHi, final long foreignLo, final int foreignPort, final LockMode mode) {
             Objects.requireNonNull(mode, "mode");
             check("lookupIpv6(...)");
@@ -231,7 +233,7 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
         }
 
         @Override
-        public <V> V readIpv4(final int protocol, final int localAddress, final int localPort,
+        public <V> @Nullable V readIpv4(final int protocol, final int localAddress, final int localPort,
                 final int foreignAddress, final int foreignPort,
                 final java.util.function.Function<? super ControlBlock, ? extends V> function) {
             Objects.requireNonNull(function, "function");
@@ -241,7 +243,7 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
         }
 
         @Override
-        public <V> V readIpv6(final int protocol, final long localHi, final long localLo, final int localPort,
+        public <V> @Nullable V readIpv6(final int protocol, final long localHi, final long localLo, final int localPort,
                 final long foreignHi, final long foreignLo, final int foreignPort,
                 final java.util.function.Function<? super ControlBlock, ? extends V> function) {
             Objects.requireNonNull(function, "function");
@@ -274,7 +276,7 @@ abstract sealed class AbstractConnectionTable implements ConnectionTable
     // ------------------------------------------------------------------ shared entry points
 
     @Override
-    public final ControlBlock lookupWildcard(final ConnectionKey key, final LockMode mode) {
+    public final @Nullable ControlBlock lookupWildcard(final ConnectionKey key, final LockMode mode) {
         checkKeyAndMode(key, mode);
         checkOpen("lookupWildcard(key, mode)");
         ControlBlock block;

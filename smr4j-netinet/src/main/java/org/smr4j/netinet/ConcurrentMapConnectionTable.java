@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link ConnectionTable.Strategy#CONCURRENT_HASH_MAP}: the idiomatic Java table. A
@@ -31,7 +32,7 @@ final class ConcurrentMapConnectionTable extends KeyedConnectionTable {
     }
 
     @Override
-    public ControlBlock insert(final ConnectionKey key) {
+    public @Nullable ControlBlock insert(final ConnectionKey key) {
         Objects.requireNonNull(key, "key");
         checkOpen("insert(key)");
         final ControlBlock block = new ControlBlock();
@@ -56,7 +57,7 @@ final class ConcurrentMapConnectionTable extends KeyedConnectionTable {
     }
 
     @Override
-    <V> V readKey(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
+    <V> @Nullable V readKey(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
         for (;;) {
             final ControlBlock block = map.get(key);
             if (block == null || block.isFreed()) {
@@ -81,7 +82,7 @@ final class ConcurrentMapConnectionTable extends KeyedConnectionTable {
     }
 
     @Override
-    ControlBlock lookupKey(final ConnectionKey key, final LockMode mode) {
+    @Nullable ControlBlock lookupKey(final ConnectionKey key, final LockMode mode) {
         for (;;) {
             final ControlBlock block = map.get(key);
             if (block == null) {

@@ -2,6 +2,7 @@ package org.smr4j.netinet;
 
 import java.util.Objects;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A table of connections ({@link ControlBlock}s keyed by {@link ConnectionKey}), the way a
@@ -167,7 +168,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
      * @throws NullPointerException if {@code key} is null
      * @throws IllegalStateException if the table is closed
      */
-    ControlBlock insert(ConnectionKey key);
+    @Nullable ControlBlock insert(ConnectionKey key);
 
     /**
      * Exact-match lookup. A listener key finds the listener bound to exactly that address.
@@ -178,7 +179,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
      * @throws NullPointerException if {@code key} or {@code mode} is null
      * @throws IllegalStateException if the table is closed
      */
-    ControlBlock lookup(ConnectionKey key, LockMode mode);
+    @Nullable ControlBlock lookup(ConnectionKey key, LockMode mode);
 
     /**
      * Lock-free read: finds the connection and applies {@code function} to its block without
@@ -203,7 +204,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
      * @throws NullPointerException if {@code key} or {@code function} is null
      * @throws IllegalStateException if the table is closed
      */
-    <V> V read(ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> function);
+    <V> @Nullable V read(ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> function);
 
     /**
      * A reader handle for the calling thread: {@link Reader#lookup lookup} and
@@ -230,7 +231,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
      * @throws NullPointerException if {@code key} or {@code mode} is null
      * @throws IllegalStateException if the table is closed
      */
-    ControlBlock lookupWildcard(ConnectionKey key, LockMode mode);
+    @Nullable ControlBlock lookupWildcard(ConnectionKey key, LockMode mode);
 
     /**
      * Removes a connection ({@code in_pcbfree}): marks its block freed under the block's write
@@ -330,7 +331,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
      *
      * @return the object name, or null if registration failed
      */
-    String mbeanName();
+    @Nullable String mbeanName();
 
     /**
      * One thread's handle for lookups on hot paths, from {@link ConnectionTable#reader()}:
@@ -383,7 +384,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
          * @throws NullPointerException if {@code key} or {@code mode} is null
          * @throws IllegalStateException if called from another thread, or the table is closed
          */
-        ControlBlock lookup(ConnectionKey key, LockMode mode);
+        @Nullable ControlBlock lookup(ConnectionKey key, LockMode mode);
 
         /**
          * {@link ConnectionTable#read(ConnectionKey, java.util.function.Function)}, through
@@ -396,7 +397,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
          * @throws NullPointerException if {@code key} or {@code function} is null
          * @throws IllegalStateException if called from another thread, or the table is closed
          */
-        <V> V read(ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> function);
+        <V> @Nullable V read(ConnectionKey key, java.util.function.Function<? super ControlBlock, ? extends V> function);
 
         /**
          * The lookup of {@code ConnectionKey.ipv4(protocol, localAddress, localPort,
@@ -413,7 +414,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
          * @throws IllegalArgumentException if the protocol or a port is out of range
          * @throws IllegalStateException if called from another thread, or the table is closed
          */
-        ControlBlock lookupIpv4(int protocol, int localAddress, int localPort, int foreignAddress, int foreignPort,
+        @Nullable ControlBlock lookupIpv4(int protocol, int localAddress, int localPort, int foreignAddress, int foreignPort,
                 LockMode mode);
 
         /**
@@ -433,7 +434,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
          * @throws IllegalArgumentException if the protocol or a port is out of range
          * @throws IllegalStateException if called from another thread, or the table is closed
          */
-        ControlBlock lookupIpv6(int protocol, long localHi, long localLo, int localPort, long foreignHi,
+        @Nullable ControlBlock lookupIpv6(int protocol, long localHi, long localLo, int localPort, long foreignHi,
                 long foreignLo, int foreignPort, LockMode mode);
 
         /**
@@ -452,7 +453,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
          * @throws IllegalArgumentException if the protocol or a port is out of range
          * @throws IllegalStateException if called from another thread, or the table is closed
          */
-        <V> V readIpv4(int protocol, int localAddress, int localPort, int foreignAddress, int foreignPort,
+        <V> @Nullable V readIpv4(int protocol, int localAddress, int localPort, int foreignAddress, int foreignPort,
                 java.util.function.Function<? super ControlBlock, ? extends V> function);
 
         /**
@@ -473,7 +474,7 @@ public sealed interface ConnectionTable extends AutoCloseable permits AbstractCo
          * @throws IllegalArgumentException if the protocol or a port is out of range
          * @throws IllegalStateException if called from another thread, or the table is closed
          */
-        <V> V readIpv6(int protocol, long localHi, long localLo, int localPort, long foreignHi, long foreignLo,
+        <V> @Nullable V readIpv6(int protocol, long localHi, long localLo, int localPort, long foreignHi, long foreignLo,
                 int foreignPort, java.util.function.Function<? super ControlBlock, ? extends V> function);
     }
 

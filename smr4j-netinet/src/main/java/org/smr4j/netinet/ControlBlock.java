@@ -3,6 +3,7 @@ package org.smr4j.netinet;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.StampedLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A protocol control block: one connection (or listening socket) in a
@@ -64,8 +65,10 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
     // bytes. The rest follows.
 
     /** The per-block lock; created once by the pool's init hook, survives reuse. */
+    @SuppressWarnings("NullAway.Init") // set by init(), the pool's init hook, before any use
     StampedLock lock;
     /** The key this block was inserted or rehashed with ({@link #key()}). */
+    @SuppressWarnings("NullAway.Init") // set by reset() before the block is linked
     ConnectionKey key;
     /** Keyed hash of the tuple, kept so that growth and removal need not rehash (writers only). */
     int hash;
@@ -80,6 +83,7 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
      * serves one table for life). Checked by remove and rehash, and named in the messages of
      * refused calls.
      */
+    @SuppressWarnings("NullAway.Init") // set by reset() before the block is linked
     AbstractConnectionTable owner;
 
     // -------------------------------------------------------------- state
@@ -193,7 +197,7 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
      *
      * @return the attachment, or null
      */
-    public Object attachment() {
+    public @Nullable Object attachment() {
         return attachment;
     }
 
@@ -207,7 +211,7 @@ public final class ControlBlock extends ControlBlockLayout.Hot {
      * @throws IllegalStateException if the block is freed (its connection was removed),
      *         read-locked or not locked; the message names the table, the state and the thread
      */
-    public void attach(final Object value) {
+    public void attach(final @Nullable Object value) {
         if (isFreed() || !lock.isWriteLocked()) {
             throw refuse("attach(value)", isFreed() ? "freed (its connection was removed)"
                     : lock.isReadLocked() ? "read-locked; it must be write-locked by the caller"

@@ -1,5 +1,7 @@
 package org.smr4j.netinet;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Field layout of {@link ControlBlock}: the fields a lookup reads, in the first 64 bytes of
  * the object (one cache line when the object starts on one), under both object header sizes
@@ -52,10 +54,10 @@ final class ControlBlockLayout {
         /** Low 64 bits of the foreign address. */
         long foreignLo;
         /** Chain link of the parity-0 bucket array; through ControlBlock.LINK0. */
-        ControlBlock link0;
+        @Nullable ControlBlock link0;
         /** Chain link of the parity-1 bucket array; through ControlBlock.LINK1. */
-        ControlBlock link1;
+        @Nullable ControlBlock link1;
         /** User data, cleared on free. */
-        Object attachment;
+        @Nullable Object attachment;
     }
 }

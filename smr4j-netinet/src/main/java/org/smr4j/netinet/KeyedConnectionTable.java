@@ -2,6 +2,7 @@ package org.smr4j.netinet;
 
 import java.util.Objects;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the two strategies that keep their blocks in a map keyed by {@link ConnectionKey}
@@ -19,20 +20,20 @@ abstract sealed class KeyedConnectionTable extends AbstractConnectionTable
     }
 
     /** Looks {@code key} up and locks its block in {@code mode}; the checks have passed. */
-    abstract ControlBlock lookupKey(ConnectionKey key, LockMode mode);
+    abstract @Nullable ControlBlock lookupKey(ConnectionKey key, LockMode mode);
 
     /** Applies {@code function} to {@code key}'s block while it is present; the checks have passed. */
-    abstract <V> V readKey(ConnectionKey key, Function<? super ControlBlock, ? extends V> function);
+    abstract <V> @Nullable V readKey(ConnectionKey key, Function<? super ControlBlock, ? extends V> function);
 
     @Override
-    public final ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
+    public final @Nullable ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
         checkKeyAndMode(key, mode);
         checkOpen("lookup(key, mode)");
         return lookupKey(key, mode);
     }
 
     @Override
-    public final <V> V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
+    public final <V> @Nullable V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(function, "function");
         checkOpen("read(key, function)");
@@ -42,29 +43,29 @@ abstract sealed class KeyedConnectionTable extends AbstractConnectionTable
     // ------------------------------------------------------------------ reader handles
 
     @Override
-    final Object readerHandle() {
+    final @Nullable Object readerHandle() {
         return null;
     }
 
     @Override
-    final ControlBlock lookupVia(final Object handle, final ConnectionKey key, final LockMode mode) {
+    final @Nullable ControlBlock lookupVia(final @Nullable Object handle, final ConnectionKey key, final LockMode mode) {
         return lookupKey(key, mode);
     }
 
     @Override
-    final <V> V readVia(final Object handle, final ConnectionKey key,
+    final <V> @Nullable V readVia(final @Nullable Object handle, final ConnectionKey key,
             final Function<? super ControlBlock, ? extends V> function) {
         return readKey(key, function);
     }
 
     @Override
-    final ControlBlock lookupFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
-            final long fLo, final LockMode mode) {
+    final @Nullable ControlBlock lookupFieldsVia(final @Nullable Object handle, final long p, final long lHi, final long lLo,
+            final long fHi, final long fLo, final LockMode mode) {
         return lookupKey(ConnectionKey.ofFields(p, lHi, lLo, fHi, fLo), mode);
     }
 
     @Override
-    final <V> V readFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
+    final <V> @Nullable V readFieldsVia(final @Nullable Object handle, final long p, final long lHi, final long lLo, final long fHi,
             final long fLo, final Function<? super ControlBlock, ? extends V> function) {
         return readKey(ConnectionKey.ofFields(p, lHi, lLo, fHi, fLo), function);
     }

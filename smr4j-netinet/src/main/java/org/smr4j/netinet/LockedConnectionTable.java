@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link ConnectionTable.Strategy#RW_LOCK}: the textbook table. A {@link HashMap} guarded by
@@ -38,7 +39,7 @@ final class LockedConnectionTable extends KeyedConnectionTable {
     }
 
     @Override
-    public ControlBlock insert(final ConnectionKey key) {
+    public @Nullable ControlBlock insert(final ConnectionKey key) {
         Objects.requireNonNull(key, "key");
         checkOpen("insert(key)");
         final ControlBlock block = new ControlBlock();
@@ -62,7 +63,7 @@ final class LockedConnectionTable extends KeyedConnectionTable {
     }
 
     @Override
-    <V> V readKey(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
+    <V> @Nullable V readKey(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
         final long stamp = tableLock.readLock();
         try {
             final ControlBlock block = map.get(key);
@@ -73,7 +74,7 @@ final class LockedConnectionTable extends KeyedConnectionTable {
     }
 
     @Override
-    ControlBlock lookupKey(final ConnectionKey key, final LockMode mode) {
+    @Nullable ControlBlock lookupKey(final ConnectionKey key, final LockMode mode) {
         for (;;) {
             final long stamp = tableLock.readLock();
             final ControlBlock block = map.get(key);

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The connection table with lockless lookup, after FreeBSD's {@code in_pcb.c}
@@ -214,7 +215,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
     // ------------------------------------------------------------------ lookup
 
     @Override
-    public final ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
+    public final @Nullable ControlBlock lookup(final ConnectionKey key, final LockMode mode) {
         checkKeyAndMode(key, mode);
         if (isClosed()) {
             throw closedException("lookup(key, mode)");
@@ -224,7 +225,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
     }
 
     @Override
-    public final <V> V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
+    public final <V> @Nullable V read(final ConnectionKey key, final Function<? super ControlBlock, ? extends V> function) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(function, "function");
         if (isClosed()) {
@@ -235,35 +236,35 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
     }
 
     @Override
-    final Object readerHandle() {
+    final @Nullable Object readerHandle() {
         return handle();
     }
 
     @Override
-    @SuppressWarnings("unchecked")
-    final ControlBlock lookupVia(final Object handle, final ConnectionKey key, final LockMode mode) {
+    @SuppressWarnings({"unchecked", "NullAway"}) // a lockless table's readerHandle() is its reader: never null
+    final @Nullable ControlBlock lookupVia(final @Nullable Object handle, final ConnectionKey key, final LockMode mode) {
         return lookupFields((R) handle, hash(key), key.ports(), key.localHi(), key.localLo(), key.foreignHi(),
                 key.foreignLo(), mode);
     }
 
     @Override
-    @SuppressWarnings("unchecked")
-    final <V> V readVia(final Object handle, final ConnectionKey key,
+    @SuppressWarnings({"unchecked", "NullAway"}) // as lookupVia
+    final <V> @Nullable V readVia(final @Nullable Object handle, final ConnectionKey key,
             final Function<? super ControlBlock, ? extends V> function) {
         return readFields((R) handle, hash(key), key.ports(), key.localHi(), key.localLo(), key.foreignHi(),
                 key.foreignLo(), function);
     }
 
     @Override
-    @SuppressWarnings("unchecked")
-    final ControlBlock lookupFieldsVia(final Object handle, final long p, final long lHi, final long lLo,
+    @SuppressWarnings({"unchecked", "NullAway"}) // as lookupVia
+    final @Nullable ControlBlock lookupFieldsVia(final @Nullable Object handle, final long p, final long lHi, final long lLo,
             final long fHi, final long fLo, final LockMode mode) {
         return lookupFields((R) handle, hasher.folded(p, lHi, lLo, fHi, fLo), p, lHi, lLo, fHi, fLo, mode);
     }
 
     @Override
-    @SuppressWarnings("unchecked")
-    final <V> V readFieldsVia(final Object handle, final long p, final long lHi, final long lLo, final long fHi,
+    @SuppressWarnings({"unchecked", "NullAway"}) // as lookupVia
+    final <V> @Nullable V readFieldsVia(final @Nullable Object handle, final long p, final long lHi, final long lLo, final long fHi,
             final long fLo, final Function<? super ControlBlock, ? extends V> function) {
         return readFields((R) handle, hasher.folded(p, lHi, lLo, fHi, fLo), p, lHi, lLo, fHi, fLo, function);
     }
@@ -273,7 +274,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
      * whose keyed hash is {@code h}, in the section of {@code r}. Every form of lookup (key or
      * fields, table or reader handle) ends here.
      */
-    private ControlBlock lookupFields(final R r, final int h, final long p, final long lHi, final long lLo,
+    private @Nullable ControlBlock lookupFields(final R r, final int h, final long p, final long lHi, final long lLo,
             final long fHi, final long fLo, final LockMode mode) {
         final HashChains hc = ConnectionKey.isListener(p, fHi, fLo) ? listeners : connections;
         enter(r);
@@ -310,7 +311,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
      * The lock-free read of the tuple {@code (p, lHi, lLo, fHi, fLo)} whose keyed hash is
      * {@code h}, in the section of {@code r}; see {@link ConnectionTable#read}.
      */
-    private <V> V readFields(final R r, final int h, final long p, final long lHi, final long lLo, final long fHi,
+    private <V> @Nullable V readFields(final R r, final int h, final long p, final long lHi, final long lLo, final long fHi,
             final long fLo, final Function<? super ControlBlock, ? extends V> function) {
         final HashChains hc = ConnectionKey.isListener(p, fHi, fLo) ? listeners : connections;
         for (int attempt = 0; attempt < 4; attempt++) {
@@ -344,7 +345,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
     }
 
     /** Persistent interference (pserialize): the locked lookup, and the function under the read lock. */
-    private <V> V readLocked(final int h, final long p, final long lHi, final long lLo, final long fHi,
+    private <V> @Nullable V readLocked(final int h, final long p, final long lHi, final long lLo, final long fHi,
             final long fLo, final HashChains hc, final Function<? super ControlBlock, ? extends V> function) {
         final ControlBlock b = lookupLocked(h, p, lHi, lLo, fHi, fLo, hc, LockMode.READ);
         if (b == null) {
@@ -379,7 +380,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
      * the block is this incarnation (SMR) or at least a block of the pool (pserialize), so its
      * count is safe to touch. Always leaves the section.
      */
-    private ControlBlock lockBusy(final R r, final ControlBlock b, final int h, final long p, final long lHi,
+    private @Nullable ControlBlock lockBusy(final R r, final ControlBlock b, final int h, final long p, final long lHi,
             final long lLo, final long fHi, final long fLo, final HashChains hc, final LockMode mode) {
         if (!b.acquireIfNotZero()) {
             exit(r);
@@ -390,7 +391,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
         return locked != null ? locked : fallback(h, p, lHi, lLo, fHi, fLo, hc, mode);
     }
 
-    private ControlBlock fallback(final int h, final long p, final long lHi, final long lLo, final long fHi,
+    private @Nullable ControlBlock fallback(final int h, final long p, final long lHi, final long lLo, final long fHi,
             final long fLo, final HashChains hc, final LockMode mode) {
         lockedFallbacks.increment();
         return lookupLocked(h, p, lHi, lLo, fHi, fLo, hc, mode);
@@ -405,7 +406,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
      * @return {@code b} locked in {@code mode}; or null, unlocked, if it was removed or
      *         rehashed while we waited
      */
-    private ControlBlock lockReferenced(final ControlBlock b, final long p, final long lHi, final long lLo,
+    private @Nullable ControlBlock lockReferenced(final ControlBlock b, final long p, final long lHi, final long lLo,
             final long fHi, final long fLo, final LockMode mode) {
         referencePaths.increment();
         b.lock(mode);
@@ -422,7 +423,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
     }
 
     /** The locked lookup ({@code in_pcblookup_hash}): under the hash lock, no section. */
-    private ControlBlock lookupLocked(final int h, final long p, final long lHi, final long lLo, final long fHi,
+    private @Nullable ControlBlock lookupLocked(final int h, final long p, final long lHi, final long lLo, final long fHi,
             final long fLo, final HashChains hc, final LockMode mode) {
         for (;;) {
             final ControlBlock b;
@@ -450,7 +451,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
 
     @SuppressWarnings("NonAtomicVolatileUpdate") // the chains' sizes: written under hashLock only
     @Override
-    public final ControlBlock insert(final ConnectionKey key) {
+    public final @Nullable ControlBlock insert(final ConnectionKey key) {
         Objects.requireNonNull(key, "key");
         checkOpen("insert(key)");
         final int h = hash(key);
@@ -770,7 +771,7 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
 
     /** One hash (connections or listeners): its current bucket array and growth state. */
     static final class HashChains {
-        @SuppressWarnings("unused") // accessed through CHAINS
+        @SuppressWarnings({"unused", "NullAway.Init"}) // through CHAINS; set by the constructor
         private Chains chains;
         /** Blocks linked; written under the hash lock, read racily by size(). */
         volatile long size;
@@ -870,12 +871,12 @@ abstract sealed class LocklessConnectionTable<R> extends AbstractConnectionTable
         }
 
         /** Under the hash lock: the block of {@code key}, or null. */
-        ControlBlock find(final ConnectionKey key, final int h) {
+        @Nullable ControlBlock find(final ConnectionKey key, final int h) {
             return find(h, key.ports(), key.localHi(), key.localLo(), key.foreignHi(), key.foreignLo());
         }
 
         /** Under the hash lock: the block of the tuple, or null. */
-        ControlBlock find(final int h, final long p, final long lHi, final long lLo, final long fHi, final long fLo) {
+        @Nullable ControlBlock find(final int h, final long p, final long lHi, final long lLo, final long fHi, final long fLo) {
             for (ControlBlock b = heads[index(h)]; b != null; b = b.next(parity)) {
                 if (b.hash == h && b.matches(p, lHi, lLo, fHi, fLo)) {
                     return b;

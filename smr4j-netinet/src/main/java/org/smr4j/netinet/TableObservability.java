@@ -23,6 +23,7 @@ import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.Period;
 import jdk.jfr.StackTrace;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A connection table's MBean ({@link ConnectionTableMXBean}) and its periodic JFR statistics
@@ -74,15 +75,15 @@ final class TableObservability {
 
     /** A table's registrations; {@link #close()} ends them (once). */
     static final class Registration {
-        private final String mbeanName;
+        private final @Nullable String mbeanName;
         private final Cleaner.Cleanable cleanable;
 
-        private Registration(final String mbeanName, final Cleaner.Cleanable cleanable) {
+        private Registration(final @Nullable String mbeanName, final Cleaner.Cleanable cleanable) {
             this.mbeanName = mbeanName;
             this.cleanable = cleanable;
         }
 
-        String mbeanName() {
+        @Nullable String mbeanName() {
             return mbeanName;
         }
 
@@ -92,7 +93,7 @@ final class TableObservability {
     }
 
     /** The Cleaner's action: holds the name and the set entry, never the table. */
-    private record Unregister(ObjectName name, WeakReference<AbstractConnectionTable> entry) implements Runnable {
+    private record Unregister(@Nullable ObjectName name, WeakReference<AbstractConnectionTable> entry) implements Runnable {
         @Override
         public void run() {
             LIVE.remove(entry);
@@ -132,7 +133,7 @@ final class TableObservability {
                 CLEANER.register(table, new Unregister(name, entry)));
     }
 
-    private static ObjectName registerMBean(final AbstractConnectionTable table) {
+    private static @Nullable ObjectName registerMBean(final AbstractConnectionTable table) {
         final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         final String base = "org.smr4j:type=ConnectionTable,name=" + nameValue(table.name);
         try {
@@ -206,9 +207,9 @@ final class TableObservability {
     @StackTrace(false)
     static final class Statistics extends Event {
         @Label("Table")
-        String table;
+        @Nullable String table;
         @Label("Strategy")
-        String strategy;
+        @Nullable String strategy;
         @Label("Size")
         @Description("Connections and listeners present")
         long size;

@@ -21,4 +21,7 @@
  * <p>Which strategy wins on a given machine is what {@code ./smr4j} of the repository measures.
  * Maintainers: the conventions inside the code are in {@code docs/INTERNALS.md}.
  */
+@NullMarked
 package org.smr4j.netinet;
+
+import org.jspecify.annotations.NullMarked;
