@@ -731,28 +731,7 @@ class BadInputContractTest {
     @Test
     void racingDoublePutsOnTheHeldSetHaveOneWinner() throws Exception {
         try (SmrPool<Node> pool = PoolFixture.Detection.HELD_SET.builder("held-race", false).build()) {
-            for (int round = 0; round < 200; round++) {
-                final Node n = pool.get();
-                final java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
-                final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
-                final Runnable put = () -> {
-                    try {
-                        start.await();
-                        pool.put(n);
-                    } catch (final IllegalStateException e) {
-                        refused.incrementAndGet();
-                    } catch (final Exception e) {
-                        throw new AssertionError(e);
-                    }
-                };
-                final Thread t1 = Thread.ofPlatform().name("putter-1").start(put);
-                final Thread t2 = Thread.ofVirtual().name("putter-2").start(put);
-                t1.join();
-                t2.join();
-                assertThat(refused.get()).as("round %d", round).isEqualTo(1);
-            }
-            pool.flush();
-            pool.checkInvariants();
+            assertRacingDoublePutsHaveOneWinner(pool, Thread.ofVirtual());
         }
     }
 
@@ -760,29 +739,38 @@ class BadInputContractTest {
     @Test
     void racingDoublePutsHaveOneWinner() throws Exception {
         try (SmrPool<Node> pool = PoolFixture.builder("double-put-race", false, true).build()) {
-            for (int round = 0; round < 200; round++) {
-                final Node n = pool.get();
-                final java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
-                final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
-                final Runnable put = () -> {
-                    try {
-                        start.await();
-                        pool.put(n);
-                    } catch (final IllegalStateException e) {
-                        refused.incrementAndGet();
-                    } catch (final Exception e) {
-                        throw new AssertionError(e);
-                    }
-                };
-                final Thread t1 = Thread.ofPlatform().name("putter-1").start(put);
-                final Thread t2 = Thread.ofPlatform().name("putter-2").start(put);
-                t1.join();
-                t2.join();
-                assertThat(refused.get()).as("round %d", round).isEqualTo(1);
-            }
-            pool.flush();
-            pool.checkInvariants();
+            assertRacingDoublePutsHaveOneWinner(pool, Thread.ofPlatform());
         }
+    }
+
+    /**
+     * 200 rounds of one object put by two threads at once (a platform thread and one made by
+     * {@code second}): each round exactly one put is refused; then the pool's invariants hold.
+     */
+    private static void assertRacingDoublePutsHaveOneWinner(final SmrPool<Node> pool, final Thread.Builder second)
+            throws InterruptedException {
+        for (int round = 0; round < 200; round++) {
+            final Node n = pool.get();
+            final java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+            final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+            final Runnable put = () -> {
+                try {
+                    start.await();
+                    pool.put(n);
+                } catch (final IllegalStateException e) {
+                    refused.incrementAndGet();
+                } catch (final Exception e) {
+                    throw new AssertionError(e);
+                }
+            };
+            final Thread t1 = Thread.ofPlatform().name("putter-1").start(put);
+            final Thread t2 = second.name("putter-2").start(put);
+            t1.join();
+            t2.join();
+            assertThat(refused.get()).as("round %d", round).isEqualTo(1);
+        }
+        pool.flush();
+        pool.checkInvariants();
     }
 
     static final class BuilderFixture implements Fixture {
