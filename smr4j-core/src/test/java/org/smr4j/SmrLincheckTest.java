@@ -14,6 +14,7 @@ import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.jetbrains.lincheck.datastructures.Validate;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -96,6 +97,7 @@ import org.junit.jupiter.api.Timeout;
  * {@value #ITERATIONS} x {@value #STRESS_INVOCATIONS} stress invocations; {@code -Pslow} runs
  * ten times as many iterations.
  */
+@Tag("lincheck") // run by the lincheck execution of surefire, two forks at once (see the pom)
 class SmrLincheckTest {
     /** What a recycled node holds until it is reused. */
     static final int POISON = -7;

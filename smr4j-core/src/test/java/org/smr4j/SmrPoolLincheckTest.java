@@ -10,6 +10,7 @@ import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.jetbrains.lincheck.datastructures.Validate;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -78,6 +79,7 @@ import org.junit.jupiter.api.Timeout;
  * per configuration, {@value SmrLincheckTest#ITERATIONS} x {@value #STRESS_INVOCATIONS}
  * stress invocations per mode; {@code -Pslow} runs ten times as many iterations.
  */
+@Tag("lincheck") // run by the lincheck execution of surefire, two forks at once (see the pom)
 class SmrPoolLincheckTest {
     /** Model invocations per iteration: a pool operation is ten times the events of a register's. */
     static final int INVOCATIONS = 60;

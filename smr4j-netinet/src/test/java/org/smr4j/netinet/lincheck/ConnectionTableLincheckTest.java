@@ -10,6 +10,7 @@ import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.jetbrains.lincheck.datastructures.StressOptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.smr4j.netinet.ConnectionTable.LockMode;
@@ -64,6 +65,7 @@ import org.smr4j.testsupport.TestSupport;
  * {@code -Dsmr4j.lincheck.iterations} and {@code -Dsmr4j.lincheck.invocations} override the
  * model counts (stress uses four times the invocations).
  */
+@Tag("lincheck") // run by the lincheck execution of surefire, two forks at once (see the pom)
 class ConnectionTableLincheckTest {
 
     static final int ITERATIONS_DEFAULT = 3;

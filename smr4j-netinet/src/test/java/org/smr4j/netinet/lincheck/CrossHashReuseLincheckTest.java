@@ -5,6 +5,7 @@ import static org.smr4j.netinet.lincheck.ConnectionTableLincheckTest.actor;
 import java.util.List;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.smr4j.netinet.ConnectionTable.Strategy;
@@ -31,6 +32,7 @@ import org.smr4j.testsupport.TestSupport;
  * alone) this test fails with {@code lookup(K): -1} (checked by reverting the fix);
  * {@code CrossHashReuseTest} is its real-thread counterpart.
  */
+@Tag("lincheck") // run by the lincheck execution of surefire, two forks at once (see the pom)
 class CrossHashReuseLincheckTest {
 
     static final int BUCKETS = 2;

@@ -4,6 +4,7 @@ import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.jetbrains.lincheck.datastructures.StressOptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.smr4j.netinet.ConnectionKey;
@@ -21,6 +22,7 @@ import org.smr4j.netinet.ControlBlock;
  * comment says why the lazy table starts at 2 buckets); stress mode for SMR_LAZY and
  * PSERIALIZE, whose readers the model checker sees under sequential consistency only.
  */
+@Tag("lincheck") // run by the lincheck execution of surefire, two forks at once (see the pom)
 class ReaderLincheckTest {
 
     /** The table's operations plus the same lookups through a reader handle. */

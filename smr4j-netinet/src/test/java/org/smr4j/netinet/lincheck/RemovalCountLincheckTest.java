@@ -5,6 +5,7 @@ import static org.smr4j.netinet.lincheck.ConnectionTableLincheckTest.actor;
 import java.util.List;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.smr4j.netinet.ConnectionTable.Strategy;
@@ -28,6 +29,7 @@ import org.smr4j.netinet.TableProbe;
  * against {@code remove(X); insert(Y)}, checked by reverting the fix), and it passes with the
  * count bumped after the unlink.
  */
+@Tag("lincheck") // run by the lincheck execution of surefire, two forks at once (see the pom)
 class RemovalCountLincheckTest {
 
     static final int BUCKETS = 8;

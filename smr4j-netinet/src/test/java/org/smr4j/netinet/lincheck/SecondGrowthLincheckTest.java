@@ -5,6 +5,7 @@ import static org.smr4j.netinet.lincheck.ConnectionTableLincheckTest.actor;
 import java.util.List;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.smr4j.netinet.ConnectionTable.Strategy;
@@ -33,6 +34,7 @@ import org.smr4j.testsupport.TestSupport;
  * stress run there, which starts it from one bucket. Running this scenario in stress mode
  * produced the interleaving too rarely to be worth its time.
  */
+@Tag("lincheck") // run by the lincheck execution of surefire, two forks at once (see the pom)
 class SecondGrowthLincheckTest {
 
     static final int INVOCATIONS = (int) TestSupport.knob("smr4j.lincheck.scenarioInvocations", 400, 6_000);
