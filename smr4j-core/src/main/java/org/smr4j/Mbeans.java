@@ -4,6 +4,8 @@ import java.lang.management.ManagementFactory;
 import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.JMException;
 import javax.management.MBeanAttributeInfo;
@@ -25,8 +27,8 @@ final class Mbeans {
      * only when it holds a character an unquoted value cannot, so that any string is a valid
      * name and the usual one reads as the JDK's own MBeans do. A duplicate name is not refused (a library cannot know whether
      * two components picked the same name on purpose): while an MBean of the same type and
-     * name is registered, the next one gets ",instance=<n>" appended, n = 1, 2, ... the first
-     * free. mbeanName() of each structure says which name it got.
+     * name is registered, the next one gets ",instance=<n>" appended, n = 1, 2, ... counting up per
+     * name and never reused (O(1) however many share a name). mbeanName() of each structure says which name it got.
      *
      * Lifetime. Registration is the last step of a build (a build that fails leaves nothing
      * behind, issue 13.3) and unregistration part of close(). The MBean holds its structure
@@ -89,6 +91,21 @@ final class Mbeans {
         return name;
     }
 
+
+    /**
+     * Per base name, the next instance number to try once the plain name is taken. Counting
+     * up keeps a registration O(1) however many structures of one name are registered; the
+     * linear probe from 1 it replaces was quadratic in them (Lincheck tests that build a
+     * table per invocation and leave it to the Cleaner spent most of their time probing).
+     * Numbers are not reused; only names registered twice get an entry.
+     */
+    private static final ConcurrentHashMap<String, AtomicInteger> NEXT_INSTANCE = new ConcurrentHashMap<>();
+
+    private static int nextInstance(final String base) {
+        return NEXT_INSTANCE.computeIfAbsent(base, b -> new AtomicInteger(1))
+                .getAndUpdate(n -> n == Integer.MAX_VALUE ? 1 : n + 1);
+    }
+
     /**
      * Registers {@code mbean} as {@code type} / {@code name}, to be unregistered when
      * {@code owner} becomes unreachable or {@link Registration#unregister()} is called.
@@ -99,7 +116,7 @@ final class Mbeans {
         final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         final String base = "org.smr4j:type=" + type + ",name=" + nameValue(name);
         try {
-            for (int i = 0; ; i++) {
+            for (int i = 0; ; i = nextInstance(base)) {
                 final ObjectName on = new ObjectName(i == 0 ? base : base + ",instance=" + i);
                 if (!server.isRegistered(on)) {
                     try {

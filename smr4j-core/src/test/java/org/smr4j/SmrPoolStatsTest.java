@@ -67,6 +67,11 @@ class SmrPoolStatsTest {
         try (SmrPool<Obj> twin = SmrPool.builder("jmx, \"odd\" = name", Obj::new).build()) {
             assertThat(twin.mbeanName()).isNotEqualTo(pool.mbeanName()).contains("instance=1");
         }
+        // Instance numbers count up per name and are not reused: registration stays O(1) with
+        // many pools of one name (the old probe from 1 gave instance=1 again here).
+        try (SmrPool<Obj> twin = SmrPool.builder("jmx, \"odd\" = name", Obj::new).build()) {
+            assertThat(twin.mbeanName()).contains("instance=2");
+        }
         pool.close();
         assertThat(server.isRegistered(name)).isFalse();
     }

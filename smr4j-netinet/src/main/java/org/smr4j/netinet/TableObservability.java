@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.JMException;
 import javax.management.MBeanAttributeInfo;
@@ -36,7 +37,7 @@ final class TableObservability {
      * --------
      * The same rules as core's Mbeans and Periodic (package-private there, so repeated here):
      *  - name org.smr4j:type=ConnectionTable,name=<name> (quoted only when it must be), and ,instance=<n>
-     *    (the first free n) while a table of the same name is registered; never refused.
+     *    (n counts up per name, never reused) while a table of the same name is registered; never refused.
      *  - the MBean and the statistics set hold the table weakly; a Cleaner unregisters both
      *    once it is unreachable, close() does it at once. A failed registration is logged.
      *  - one JFR periodic hook for every table, added by a FlightRecorderListener when the
@@ -133,13 +134,28 @@ final class TableObservability {
                 CLEANER.register(table, new Unregister(name, entry)));
     }
 
+
+    /**
+     * Per base name, the next instance number to try once the plain name is taken. Counting
+     * up keeps a registration O(1) however many structures of one name are registered; the
+     * linear probe from 1 it replaces was quadratic in them (Lincheck tests that build a
+     * table per invocation and leave it to the Cleaner spent most of their time probing).
+     * Numbers are not reused; only names registered twice get an entry.
+     */
+    private static final ConcurrentHashMap<String, AtomicInteger> NEXT_INSTANCE = new ConcurrentHashMap<>();
+
+    private static int nextInstance(final String base) {
+        return NEXT_INSTANCE.computeIfAbsent(base, b -> new AtomicInteger(1))
+                .getAndUpdate(n -> n == Integer.MAX_VALUE ? 1 : n + 1);
+    }
+
     private static @Nullable ObjectName registerMBean(final AbstractConnectionTable table) {
         final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         final String base = "org.smr4j:type=ConnectionTable,name=" + nameValue(table.name);
         try {
             final Object mbean = new Described(new Bean(table), "connection table '" + table.name + "' ("
                     + table.strategy + "): the counters of ConnectionTable.stats()");
-            for (int i = 0; ; i++) {
+            for (int i = 0; ; i = nextInstance(base)) {
                 final ObjectName on = new ObjectName(i == 0 ? base : base + ",instance=" + i);
                 if (!server.isRegistered(on)) {
                     try {
